@@ -1,0 +1,136 @@
+"""Spec → Report: shape propagation, counts and receptive fields. Pure: no I/O, no printing."""
+
+from __future__ import annotations
+
+from math import prod
+
+from .kinds import REGISTRY, LayerContext, LayerFailure, Window
+from .problems import ERROR, WARNING, Location, Problem, SpecError
+from .report import LayerResult, ReceptiveField, Report, Share, Totals
+from .spec import INPUT_NAME, LayerSpec, Spec
+
+
+def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | None) -> ReceptiveField:
+    """One layer of the recurrence, per dim: size += (F_eff − 1)·jump; jump ·= S; start −= P_before·jump."""
+    if windows is None:
+        return field
+    return ReceptiveField(
+        size=tuple(r + (w.kernel - 1) * j for r, j, w in zip(field.size, field.jump, windows)),
+        jump=tuple(j * w.stride for j, w in zip(field.jump, windows)),
+        start=tuple(s - w.pad_before * j for s, j, w in zip(field.start, field.jump, windows)),
+    )
+
+
+def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, severity: str) -> Problem:
+    location = layer.param_locations.get(param, layer.location) if param else layer.location
+    return Problem(location, f"{kind} '{layer.name}': {message}", severity, layer.path)
+
+
+def _percent(part: int, whole: int) -> float:
+    return 100.0 * part / whole if whole else 0.0
+
+
+def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
+    """Compute every layer of `spec`. Raises SpecError listing every error (and warning) found.
+
+    With `floor`, non-integer sizes are floored as frameworks do and reported as warnings.
+    """
+    ndim = len(spec.input_shape) - 1
+    shapes: dict[str, tuple[int, ...]] = {INPUT_NAME: spec.input_shape}
+    fields = {INPUT_NAME: ReceptiveField((1,) * ndim, (1,) * ndim, (0,) * ndim)}
+    problems: list[Problem] = []
+    results: list[LayerResult] = []
+    for layer in spec.layers:
+        source = layer.inputs[0]
+        if source not in shapes:  # an earlier layer failed: nothing downstream can be computed
+            continue
+        kind = REGISTRY[layer.kind]
+        input_shape = shapes[source]
+        ctx = LayerContext(floor=floor)
+        try:
+            computed = kind.compute(kind.resolve(layer.params), input_shape, ctx)
+        except LayerFailure as failure:
+            problems.append(_problem(layer, kind.name, failure.message, failure.param, ERROR))
+            continue
+        problems.extend(_problem(layer, kind.name, m, p, s) for m, p, s in ctx.problems)
+        if any(size <= 0 for size in computed.output_shape):  # pragma: no cover - slide() refuses these first
+            problems.append(_problem(layer, kind.name, f"output size {computed.output_shape} is not positive", None, ERROR))
+            continue
+        shapes[layer.name] = computed.output_shape
+        fields[layer.name] = receptive_field_step(fields[source], computed.windows)
+        results.append(
+            LayerResult(
+                index=len(results) + 1,
+                name=layer.name,
+                kind=kind.name,
+                category=kind.category,
+                description=computed.description,
+                location=layer.location,
+                inputs=layer.inputs,
+                block=layer.block,
+                input_shape=input_shape,
+                output_shape=computed.output_shape,
+                weight_count=computed.weight_count,
+                bias_count=computed.bias_count,
+                non_trainable_count=computed.non_trainable_count,
+                macs=computed.macs,
+                fan_in=computed.fan_in,
+                fan_out=computed.fan_out,
+                activation_count=prod(computed.output_shape),
+                new_tensor=not kind.in_place,
+                receptive_field=fields[layer.name],
+                notes=computed.notes,
+            )
+        )
+    if any(p.severity == ERROR for p in problems):
+        raise SpecError(problems)
+    return _report(spec, results, tuple(p for p in problems if p.severity == WARNING), floor, batch)
+
+
+def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...], floor: bool, batch: int) -> Report:
+    weights = sum(r.weight_count for r in layers)
+    biases = sum(r.bias_count for r in layers)
+    activations = prod(spec.input_shape) + sum(r.activation_count for r in layers if r.new_tensor)
+    macs = sum(r.macs for r in layers)
+    size = spec.dtype_bytes
+    totals = Totals(
+        params=weights + biases,
+        weights=weights,
+        biases=biases,
+        trainable=weights + biases,
+        non_trainable=sum(r.non_trainable_count for r in layers),
+        input_activations=prod(spec.input_shape),
+        activations=activations,
+        activation_bytes=activations * size,
+        training_activation_bytes=2 * activations * size,
+        batch_activation_bytes=activations * size * batch,
+        batch_training_activation_bytes=2 * activations * size * batch,
+        param_bytes=(weights + biases) * size,
+        macs=macs,
+        batch_macs=macs * batch,
+    )
+    categories: dict[str, list[LayerResult]] = {}
+    for r in layers:
+        categories.setdefault(r.category, []).append(r)
+    shares = []
+    for category, members in categories.items():
+        p = sum(r.param_count for r in members)
+        a = sum(r.activation_count for r in members if r.new_tensor)
+        m = sum(r.macs for r in members)
+        shares.append(Share(category, p, a, m, _percent(p, totals.params), _percent(a, activations), _percent(m, macs)))
+    return Report(
+        name=spec.name,
+        source=spec.source,
+        input_shape=spec.input_shape,
+        dtype=spec.dtype,
+        dtype_bytes=size,
+        batch=batch,
+        floor=floor,
+        layers=tuple(layers),
+        totals=totals,
+        shares=tuple(shares),
+        warnings=warnings,
+    )
+
+
+__all__ = ["analyze", "receptive_field_step", "Location"]

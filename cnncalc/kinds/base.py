@@ -1,0 +1,230 @@
+"""What every layer kind provides, and the sliding-window arithmetic that conv and pool share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import prod
+from typing import Any, Mapping
+
+REQUIRED = object()
+
+# Parameter types the parser knows how to read and check.
+COUNT = "count"  # a positive int
+SIZE = "size"  # a positive int, or one per spatial dim
+PADDING = "padding"  # a non-negative int, one per spatial dim, or same/valid (conv only)
+POOL_PADDING = "pool_padding"  # a non-negative int or one per spatial dim
+BOOL = "bool"
+PROBABILITY = "probability"  # a number in [0, 1)
+NUMBER = "number"  # any int or float
+POSITIVE_NUMBER = "positive_number"  # a number > 0
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a layer kind: its name, type, default and what it means."""
+
+    name: str
+    type: str
+    default: Any = REQUIRED
+    description: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class Window:
+    """One spatial dim of a sliding window, as the receptive-field recurrence needs it."""
+
+    kernel: int  # effective kernel size, dilation included: D·(F − 1) + 1
+    stride: int
+    pad_before: int
+
+
+@dataclass(frozen=True)
+class Computed:
+    """What a kind computes for one layer, given its input shape."""
+
+    output_shape: tuple[int, ...]
+    description: str
+    weight_count: int = 0
+    bias_count: int = 0
+    non_trainable_count: int = 0
+    macs: int = 0
+    fan_in: tuple[int, ...] = ()  # weight_count == prod(fan_in) * fan_out
+    fan_out: int = 0
+    windows: tuple[Window, ...] | None = None  # None: pointwise, receptive field unchanged
+    notes: tuple[str, ...] = ()
+
+
+class LayerFailure(Exception):
+    """The layer cannot be computed; `param` names the parameter at fault, if one is."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+@dataclass
+class LayerContext:
+    """Per-layer settings and the sink for problems that do not stop the computation."""
+
+    floor: bool = False
+    problems: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+    def error(self, message: str, param: str | None = None) -> None:
+        self.problems.append((message, param, "error"))
+
+    def warn(self, message: str, param: str | None = None) -> None:
+        self.problems.append((message, param, "warning"))
+
+
+class LayerKind:
+    """A layer kind: its parameters and its rules. Subclasses override `compute`."""
+
+    name: str = ""
+    category: str = "other"  # conv, pool, fc, activation, norm, reshape, regularization
+    auto_prefix: str = "layer"
+    params: tuple[Param, ...] = ()
+    main_param: str | None = None
+    in_place: bool = False  # output shares the input's memory (no new tensor)
+    summary: str = ""
+    shape_rule: str = "output = input"
+    param_rule: str = "0"
+    mac_rule: str = "0"
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    def resolve(self, written: Mapping[str, Any]) -> dict[str, Any]:
+        """The written parameters with the kind's defaults filled in."""
+        values = {p.name: p.default for p in self.params if not p.required}
+        values.update(written)
+        return values
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        raise NotImplementedError
+
+
+DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def per_dim(value: Any, ndim: int, param: str) -> tuple[int, ...]:
+    """Expand an int to one value per spatial dim, or check a list has one per dim."""
+    if isinstance(value, tuple):
+        if len(value) != ndim:
+            raise LayerFailure(
+                f"'{param}' has {len(value)} values but the input has {ndim} spatial "
+                f"dim{'s' if ndim != 1 else ''}; give one int or {ndim} ints",
+                param,
+            )
+        return value
+    return (value,) * ndim
+
+
+def spatial_text(values: tuple[int, ...]) -> str:
+    """3×3 for a square kernel, 7×1 otherwise; a single value for 1-D."""
+    return "×".join(str(v) for v in values)
+
+
+def compact(values: tuple[int, ...]) -> str:
+    """One number when every dim agrees, else the per-dim list."""
+    return str(values[0]) if len(set(values)) == 1 else spatial_text(values)
+
+
+def _decimal(value: Fraction) -> str:
+    text = f"{float(value):.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def window_arithmetic(n: int, k: int, s: int, pad_before: int, pad_after: int, d: int) -> str:
+    """The formula as the notes write it: (N − F + 2P)/S + 1, dilation and uneven padding when present."""
+    pad = f"2·{pad_before}" if pad_before == pad_after else f"{pad_before} + {pad_after}"
+    if d == 1:
+        return f"({n} − {k} + {pad})/{s} + 1"
+    return f"({n} + {pad} − {d}·({k} − 1) − 1)/{s} + 1"
+
+
+def _suggest(n: int, k: int, s: int, p: int, d: int) -> str:
+    """Nearest symmetric padding and nearest stride that make the division exact."""
+    eff = d * (k - 1) + 1
+    hints = []
+    for candidate in sorted(range(0, eff + s), key=lambda c: (abs(c - p), c)):
+        span = n + 2 * candidate - eff
+        if span >= 0 and span % s == 0 and candidate != p:
+            hints.append(f"padding {candidate} gives {span // s + 1}")
+            break
+    span = n + 2 * p - eff
+    if span > 0:
+        strides = [c for c in range(1, span + 1) if span % c == 0 and c != s]
+        if strides:
+            best = min(strides, key=lambda c: (abs(c - s), -c))
+            hints.append(f"stride {best} gives {span // best + 1}")
+    return "; ".join(hints)
+
+
+def slide(
+    *,
+    dim: str,
+    n: int,
+    k: int,
+    s: int,
+    pad_before: int,
+    pad_after: int,
+    d: int,
+    ctx: LayerContext,
+    ceil_mode: bool = False,
+    exact_required: bool = True,
+) -> int:
+    """Output size of one spatial dim: (N + P_before + P_after − D·(F − 1) − 1)/S + 1.
+
+    Non-integer results are errors unless `ceil_mode` (PyTorch's rule: round up, but the last
+    window must start inside the input or the left padding), `exact_required` is False
+    (TensorFlow's 'same'), or the context floors (then the dropped pixels are a warning).
+    """
+    where = f"{dim}: " if dim else ""
+    eff = d * (k - 1) + 1
+    span = n + pad_before + pad_after - eff
+    formula = window_arithmetic(n, k, s, pad_before, pad_after, d)
+    if span < 0:
+        padded = n + pad_before + pad_after
+        kernel = f"kernel {k}" if d == 1 else f"dilated kernel {eff} ({d}·({k} − 1) + 1)"
+        raise LayerFailure(
+            f"{where}{kernel} is larger than the padded input {padded} ({n} + {pad_before + pad_after}): "
+            f"{formula} = {_decimal(Fraction(span, s) + 1)}; use a smaller kernel or more padding",
+            "kernel",
+        )
+    if ceil_mode:
+        out = -(-span // s) + 1
+        if (out - 1) * s >= n + pad_before:
+            out -= 1
+        return out
+    out = span // s + 1
+    remainder = span % s
+    if remainder and exact_required:
+        value = _decimal(Fraction(span, s) + 1)
+        if ctx.floor:
+            ctx.warn(
+                f"{where}{formula} = {value} floored to {out}: the last {remainder} "
+                f"input pixel{'s' if remainder != 1 else ''} (padding included) never reach an output",
+                None,
+            )
+        else:
+            hint = _suggest(n, k, s, pad_before, d) if pad_before == pad_after else ""
+            ctx.error(
+                f"{where}{formula} = {value} is not an integer"
+                + (f"; {hint}" if hint else "")
+                + " (or pass --floor to floor it as frameworks do)",
+                None,
+            )
+    return out
+
+
+def prod_int(values: tuple[int, ...] | list[int]) -> int:
+    return prod(values) if values else 1

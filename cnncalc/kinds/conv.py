@@ -1,0 +1,125 @@
+"""Convolution: `conv`."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .base import (
+    BOOL,
+    COUNT,
+    DIM_NAMES,
+    PADDING,
+    SIZE,
+    Computed,
+    LayerContext,
+    LayerFailure,
+    LayerKind,
+    Param,
+    Window,
+    compact,
+    per_dim,
+    prod_int,
+    slide,
+    spatial_text,
+)
+
+
+def same_padding(n: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """TensorFlow's 'same': output ceil(N/S); total padding max((out − 1)·S + D·(F − 1) + 1 − N, 0), the odd pixel after."""
+    out = -(-n // s)
+    total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_padding(padding: Any, n_dims: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """Padding before and after each spatial dim, from an int, a per-dim list, 'same' or 'valid'."""
+    if padding == "same":
+        return tuple(same_padding(n, ki, si, di) for n, ki, si, di in zip(n_dims, k, s, d))
+    if padding == "valid":
+        return tuple((0, 0) for _ in n_dims)
+    return tuple((p, p) for p in per_dim(padding, len(n_dims), "padding"))
+
+
+def require_volume(kind: str, input_shape: tuple[int, ...]) -> None:
+    if len(input_shape) < 2:
+        raise LayerFailure(
+            f"{kind} needs a volume (channels and 1 to 3 spatial sizes) but its input is a vector "
+            f"of {input_shape[0]:,}; move it before the flatten/fc layers"
+        )
+
+
+class Conv(LayerKind):
+    name = "conv"
+    category = "conv"
+    auto_prefix = "conv"
+    main_param = "filters"
+    summary = "Convolution (1-D, 2-D or 3-D, by the input's spatial dims); grouped, depthwise and dilated."
+    params = (
+        Param("filters", COUNT, description="number of filters = output channels"),
+        Param("kernel", SIZE, description="filter size F, one int or one per spatial dim"),
+        Param("stride", SIZE, 1, "step S between windows"),
+        Param("padding", PADDING, 0, "zeros P added on each side; 'same' (TensorFlow: output ceil(N/S)) or 'valid' (0)"),
+        Param("dilation", SIZE, 1, "spacing D between kernel taps"),
+        Param("groups", COUNT, 1, "channel groups; groups = input channels = filters is depthwise"),
+        Param("bias", BOOL, True, "one bias per filter"),
+    )
+    shape_rule = "out = (N + 2P − D·(F − 1) − 1)/S + 1 per spatial dim, channels = filters; 'same': out = ceil(N/S)"
+    param_rule = "weights = (F_h·F_w·C_in/groups)·filters; biases = filters"
+    mac_rule = "filters·H_out·W_out·(C_in/groups)·F_h·F_w"
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        require_volume("conv", input_shape)
+        cin, spatial = input_shape[0], input_shape[1:]
+        ndim = len(spatial)
+        filters, groups = params["filters"], params["groups"]
+        k = per_dim(params["kernel"], ndim, "kernel")
+        s = per_dim(params["stride"], ndim, "stride")
+        d = per_dim(params["dilation"], ndim, "dilation")
+        pads = resolve_padding(params["padding"], spatial, k, s, d)
+        if cin % groups or filters % groups:
+            raise LayerFailure(
+                f"groups {groups} must divide both the input channels ({cin}) and the filters ({filters}); "
+                f"try groups {max(g for g in range(1, min(cin, filters) + 1) if cin % g == 0 and filters % g == 0)}",
+                "groups",
+            )
+        names = DIM_NAMES[ndim] if ndim > 1 else ("",)
+        same = params["padding"] == "same"
+        out = tuple(
+            slide(dim=names[i], n=spatial[i], k=k[i], s=s[i], pad_before=pads[i][0], pad_after=pads[i][1],
+                  d=d[i], ctx=ctx, exact_required=not same)
+            for i in range(ndim)
+        )
+        per_filter = cin // groups
+        fan_in = k + (per_filter,)
+        weights = prod_int(fan_in) * filters
+        biases = filters if params["bias"] else 0
+        macs = filters * prod_int(out) * per_filter * prod_int(k)
+        description = f"conv {spatial_text(k)}/{compact(s)}, "
+        if same:
+            description += "same"
+        else:
+            description += f"p{compact(tuple(p for p, _ in pads))}"
+        description += f", {filters}"
+        if any(v != 1 for v in d):
+            description += f", d{compact(d)}"
+        if groups != 1:
+            description += ", depthwise" if groups == cin == filters else f", g{groups}"
+        if not biases:
+            description += ", no bias"
+        notes = ()
+        if same:
+            notes = ("same padding: " + ", ".join(f"{b}/{a}" for b, a in pads) + " (before/after)",)
+        return Computed(
+            output_shape=(filters,) + out,
+            description=description,
+            weight_count=weights,
+            bias_count=biases,
+            macs=macs,
+            fan_in=fan_in,
+            fan_out=filters,
+            windows=tuple(Window(d[i] * (k[i] - 1) + 1, s[i], pads[i][0]) for i in range(ndim)),
+            notes=notes,
+        )
+
+
+KINDS = (Conv(),)

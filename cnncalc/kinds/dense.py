@@ -1,0 +1,70 @@
+"""Fully connected layers and flattening: `fc`, `flatten`."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .base import BOOL, COUNT, Computed, LayerContext, LayerKind, Param, Window, prod_int, spatial_text
+
+
+def _whole_volume(input_shape: tuple[int, ...]) -> tuple[Window, ...]:
+    """A window over every spatial position: the output sees the whole input."""
+    return tuple(Window(n, n, 0) for n in input_shape[1:])
+
+
+def _volume_text(input_shape: tuple[int, ...]) -> str:
+    """H×W×C, the notes' order."""
+    return spatial_text(input_shape[1:] + input_shape[:1])
+
+
+class FullyConnected(LayerKind):
+    name = "fc"
+    category = "fc"
+    auto_prefix = "fc"
+    main_param = "units"
+    summary = "Fully connected (dense, linear). On a volume it connects to every value, as if flattened first."
+    params = (
+        Param("units", COUNT, description="output units"),
+        Param("bias", BOOL, True, "one bias per unit"),
+    )
+    shape_rule = "out = units (a volume C×H×W is flattened to C·H·W inputs first)"
+    param_rule = "weights = inputs·units; biases = units"
+    mac_rule = "inputs·units"
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        units = params["units"]
+        inputs = prod_int(input_shape)
+        fan_in = input_shape[1:] + input_shape[:1] if len(input_shape) > 1 else input_shape
+        notes = ()
+        if len(input_shape) > 1:
+            notes = (f"flattened {_volume_text(input_shape)} = {inputs:,} inputs",)
+        return Computed(
+            output_shape=(units,),
+            description=f"fc {units}" + ("" if params["bias"] else ", no bias"),
+            weight_count=inputs * units,
+            bias_count=units if params["bias"] else 0,
+            macs=inputs * units,
+            fan_in=fan_in,
+            fan_out=units,
+            windows=_whole_volume(input_shape) if len(input_shape) > 1 else None,
+            notes=notes,
+        )
+
+
+class Flatten(LayerKind):
+    name = "flatten"
+    category = "reshape"
+    auto_prefix = "flatten"
+    in_place = True
+    summary = "Reshape a volume to a vector (a view: no new tensor)."
+    shape_rule = "out = C·H·W"
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        return Computed(
+            output_shape=(prod_int(input_shape),),
+            description="flatten",
+            windows=_whole_volume(input_shape) if len(input_shape) > 1 else None,
+        )
+
+
+KINDS = (FullyConnected(), Flatten())

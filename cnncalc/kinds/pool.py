@@ -1,0 +1,107 @@
+"""Pooling: `maxpool`, `avgpool`, `globalavgpool`, `globalmaxpool`. No parameters, no MACs."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .base import (
+    BOOL,
+    DIM_NAMES,
+    POOL_PADDING,
+    SIZE,
+    Computed,
+    LayerContext,
+    LayerFailure,
+    LayerKind,
+    Param,
+    Window,
+    compact,
+    per_dim,
+    slide,
+    spatial_text,
+)
+from .conv import require_volume
+
+
+class Pool(LayerKind):
+    category = "pool"
+    auto_prefix = "pool"
+    main_param = "kernel"
+    params = (
+        Param("kernel", SIZE, description="window size F"),
+        Param("stride", SIZE, None, "step S (default: the kernel size)"),
+        Param("padding", POOL_PADDING, 0, "padding P on each side; at most half the kernel (PyTorch's rule)"),
+        Param("ceil_mode", BOOL, False, "round the output size up, as PyTorch's ceil_mode"),
+    )
+    shape_rule = (
+        "out = (N + 2P − F)/S + 1 per spatial dim, channels unchanged; ceil_mode: ceil(...) + 1, "
+        "minus 1 when the last window would start past the input and the left padding"
+    )
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        require_volume(self.name, input_shape)
+        spatial = input_shape[1:]
+        ndim = len(spatial)
+        k = per_dim(params["kernel"], ndim, "kernel")
+        s = per_dim(params["stride"] if params["stride"] is not None else params["kernel"], ndim, "stride")
+        p = per_dim(params["padding"], ndim, "padding")
+        for ki, pi in zip(k, p):
+            if 2 * pi > ki:
+                raise LayerFailure(
+                    f"padding {pi} is more than half the kernel {ki}; PyTorch refuses it: use padding {ki // 2} or less",
+                    "padding",
+                )
+        names = DIM_NAMES[ndim] if ndim > 1 else ("",)
+        out = tuple(
+            slide(dim=names[i], n=spatial[i], k=k[i], s=s[i], pad_before=p[i], pad_after=p[i], d=1,
+                  ctx=ctx, ceil_mode=params["ceil_mode"])
+            for i in range(ndim)
+        )
+        description = f"{self.name} {spatial_text(k)}/{compact(s)}"
+        if any(p):
+            description += f", p{compact(p)}"
+        if params["ceil_mode"]:
+            description += ", ceil"
+        return Computed(
+            output_shape=(input_shape[0],) + out,
+            description=description,
+            windows=tuple(Window(k[i], s[i], p[i]) for i in range(ndim)),
+        )
+
+
+class MaxPool(Pool):
+    name = "maxpool"
+    summary = "Max pooling over each channel independently."
+
+
+class AvgPool(Pool):
+    name = "avgpool"
+    summary = "Average pooling over each channel independently."
+
+
+class GlobalPool(LayerKind):
+    category = "pool"
+    auto_prefix = "pool"
+    shape_rule = "out = 1 per spatial dim, channels unchanged"
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        require_volume(self.name, input_shape)
+        spatial = input_shape[1:]
+        return Computed(
+            output_shape=(input_shape[0],) + (1,) * len(spatial),
+            description=f"{self.name} {spatial_text(spatial)}",
+            windows=tuple(Window(n, n, 0) for n in spatial),
+        )
+
+
+class GlobalAvgPool(GlobalPool):
+    name = "globalavgpool"
+    summary = "Average of each whole channel (PyTorch's AdaptiveAvgPool to 1)."
+
+
+class GlobalMaxPool(GlobalPool):
+    name = "globalmaxpool"
+    summary = "Maximum of each whole channel (PyTorch's AdaptiveMaxPool to 1)."
+
+
+KINDS = (MaxPool(), AvgPool(), GlobalAvgPool(), GlobalMaxPool())

@@ -1,0 +1,30 @@
+"""CSV: one row per layer, exact integers, for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..report import Report
+
+COLUMNS = ("index", "name", "kind", "description", "output", "weights", "biases", "params", "trainable",
+           "non_trainable", "activations", "new_tensor", "macs", "rf_size", "rf_jump", "rf_start")
+
+
+def _dims(values: tuple[int, ...]) -> str:
+    return "x".join(str(v) for v in values)
+
+
+def render_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for layer in report.layers:
+        field = layer.receptive_field
+        writer.writerow((
+            layer.index, layer.name, layer.kind, layer.description, _dims(layer.output_shape),
+            layer.weight_count, layer.bias_count, layer.param_count, layer.trainable_count,
+            layer.non_trainable_count, layer.activation_count, str(layer.new_tensor).lower(), layer.macs,
+            _dims(field.size), _dims(field.jump), _dims(field.start),
+        ))
+    return buffer.getvalue()

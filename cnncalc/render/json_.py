@@ -1,0 +1,73 @@
+"""JSON: the documented contract, exact integers, shapes channels-first."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..report import LayerResult, Report
+
+
+def layer_dict(layer: LayerResult) -> dict[str, Any]:
+    field = layer.receptive_field
+    return {
+        "index": layer.index,
+        "name": layer.name,
+        "kind": layer.kind,
+        "description": layer.description,
+        "inputs": list(layer.inputs),
+        "block": list(layer.block),
+        "output": list(layer.output_shape),
+        "weights": layer.weight_count,
+        "biases": layer.bias_count,
+        "params": layer.param_count,
+        "trainable": layer.trainable_count,
+        "non_trainable": layer.non_trainable_count,
+        "activations": layer.activation_count,
+        "new_tensor": layer.new_tensor,
+        "macs": layer.macs,
+        "receptive_field": {"size": list(field.size), "jump": list(field.jump), "start": list(field.start)},
+        "notes": list(layer.notes),
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    t = report.totals
+    return {
+        "name": report.name,
+        "source": report.source,
+        "input": list(report.input_shape),
+        "dtype": report.dtype,
+        "dtype_bytes": report.dtype_bytes,
+        "batch": report.batch,
+        "floor": report.floor,
+        "layers": [layer_dict(layer) for layer in report.layers],
+        "totals": {
+            "params": t.params,
+            "weights": t.weights,
+            "biases": t.biases,
+            "trainable": t.trainable,
+            "non_trainable": t.non_trainable,
+            "input_activations": t.input_activations,
+            "activations": t.activations,
+            "activation_bytes": t.activation_bytes,
+            "training_activation_bytes": t.training_activation_bytes,
+            "batch_activation_bytes": t.batch_activation_bytes,
+            "batch_training_activation_bytes": t.batch_training_activation_bytes,
+            "param_bytes": t.param_bytes,
+            "macs": t.macs,
+            "batch_macs": t.batch_macs,
+        },
+        "shares": [
+            {"category": s.category, "params": s.params, "activations": s.activations, "macs": s.macs}
+            for s in report.shares
+        ],
+        "warnings": [
+            {"file": w.location.file, "line": w.location.line, "column": w.location.column, "message": w.message}
+            for w in report.warnings
+        ],
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"

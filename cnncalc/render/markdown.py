@@ -1,0 +1,30 @@
+"""Markdown: a pipe table and the totals, for READMEs and pull requests."""
+
+from __future__ import annotations
+
+from ..report import Report
+from .numbers import activation_arithmetic, param_arithmetic, receptive_field_text, shape_text, short
+from .summary import note_lines, title, total_lines, warning_lines
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(report: Report, si: bool = False) -> str:
+    lines = [f"### {_cell(title(report))}", "",
+             "| # | name | layer | output | activations | params | MACs | RF /jump |",
+             "|---:|---|---|---:|---:|---:|---:|---:|"]
+    for layer in report.layers:
+        activations = activation_arithmetic(layer)
+        if not layer.new_tensor:
+            activations = f"({activations})"
+        cells = (str(layer.index), layer.name, layer.description, shape_text(layer.output_shape), activations,
+                 param_arithmetic(layer), short(layer.macs) if layer.macs else "0",
+                 receptive_field_text(layer.receptive_field))
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines.append("")
+    lines.extend(f"- note: {_cell(line)}" for line in note_lines(report))
+    lines.extend(f"- {_cell(line)}" for line in total_lines(report, si))
+    lines.extend(f"- warning: {_cell(line)}" for line in warning_lines(report))
+    return "\n".join(lines) + "\n"

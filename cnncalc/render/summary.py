@@ -1,0 +1,53 @@
+"""The lines under a table: totals, bytes, MACs and where they go. Shared by table and Markdown."""
+
+from __future__ import annotations
+
+from ..report import Report
+from .numbers import byte_size, shape_text, short, thousands
+
+_NAMES = {"conv": "conv", "fc": "fc", "pool": "pooling", "norm": "normalisation", "activation": "activation"}
+
+
+def title(report: Report) -> str:
+    return (f"{report.name}: input {shape_text(report.input_shape)}, {report.dtype} "
+            f"({report.dtype_bytes} byte{'s' if report.dtype_bytes != 1 else ''} per value), batch {report.batch}")
+
+
+def total_lines(report: Report, si: bool = False) -> list[str]:
+    t = report.totals
+    lines = [
+        f"Params: {thousands(t.params)} (weights {thousands(t.weights)} + biases {thousands(t.biases)}) "
+        f"= {byte_size(t.param_bytes, si)} at {report.dtype}; trainable {thousands(t.trainable)}, "
+        f"non-trainable {thousands(t.non_trainable)} (running statistics, not in params)",
+        f"Activations: {thousands(t.activations)} values per image (the input plus every layer that makes a new "
+        f"tensor) = {byte_size(t.activation_bytes, si)} forward, {byte_size(t.training_activation_bytes, si)} "
+        f"with backward (×2)",
+    ]
+    if report.batch != 1:
+        lines.append(f"At batch {report.batch}: {byte_size(t.batch_activation_bytes, si)} forward, "
+                     f"{byte_size(t.batch_training_activation_bytes, si)} with backward; "
+                     f"{thousands(t.batch_macs)} MACs")
+    lines.append(f"MACs: {thousands(t.macs)} ({short(t.macs)}) multiply-accumulates per image")
+    where = where_line(report)
+    if where:
+        lines.append(where)
+    return lines
+
+
+def where_line(report: Report) -> str:
+    parts = []
+    for field, what in (("params", "params"), ("activations", "activation memory"), ("macs", "MACs")):
+        best = max(report.shares, key=lambda s: getattr(s, f"{field}_percent"), default=None)
+        if best is None or getattr(best, field) == 0:
+            continue
+        name = _NAMES.get(best.category, best.category)
+        parts.append(f"{name} layers hold {getattr(best, f'{field}_percent'):.1f}% of the {what}")
+    return ("Where: " + "; ".join(parts) + ".") if parts else ""
+
+
+def note_lines(report: Report) -> list[str]:
+    return [f"{layer.name}: {note}" for layer in report.layers for note in layer.notes]
+
+
+def warning_lines(report: Report) -> list[str]:
+    return [str(w) for w in report.warnings]

@@ -1,0 +1,101 @@
+"""The engine's answer: plain frozen data that every renderer reads and none recomputes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .problems import Location, Problem
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Per spatial dim: the input region one output unit sees (size), the input step between
+    neighbouring units (jump, the effective stride) and the input coordinate where the first
+    unit's region begins (start; negative when it reaches into the padding)."""
+
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    start: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """Everything computed for one layer."""
+
+    index: int
+    name: str
+    kind: str
+    category: str
+    description: str
+    location: Location
+    inputs: tuple[str, ...]
+    block: tuple[str, ...]
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    weight_count: int
+    bias_count: int
+    non_trainable_count: int
+    macs: int
+    fan_in: tuple[int, ...]  # weight_count == prod(fan_in) · fan_out
+    fan_out: int
+    activation_count: int  # values in the output tensor
+    new_tensor: bool  # False for in-place and view layers: they add no memory
+    receptive_field: ReceptiveField
+    notes: tuple[str, ...] = ()
+
+    @property
+    def param_count(self) -> int:
+        """Weights + biases: what PyTorch's parameters() holds (running statistics excluded)."""
+        return self.weight_count + self.bias_count
+
+    @property
+    def trainable_count(self) -> int:
+        return self.param_count
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over the network. Activations count the input plus every layer that makes a new tensor."""
+
+    params: int
+    weights: int
+    biases: int
+    trainable: int
+    non_trainable: int
+    input_activations: int  # values in the input tensor
+    activations: int  # values per image
+    activation_bytes: int  # per image, forward
+    training_activation_bytes: int  # per image, forward and backward (×2)
+    batch_activation_bytes: int  # × batch, forward
+    batch_training_activation_bytes: int  # × batch, forward and backward
+    param_bytes: int
+    macs: int  # per image
+    batch_macs: int
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one category of layers (conv, fc, pool, ...) holds, absolute and in percent of the total."""
+
+    category: str
+    params: int
+    activations: int
+    macs: int
+    params_percent: float
+    activations_percent: float
+    macs_percent: float
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    source: str
+    input_shape: tuple[int, ...]
+    dtype: str
+    dtype_bytes: int
+    batch: int
+    floor: bool
+    layers: tuple[LayerResult, ...]
+    totals: Totals
+    shares: tuple[Share, ...]
+    warnings: tuple[Problem, ...] = ()

@@ -1,0 +1,56 @@
+"""The parsed spec: frozen values with the source location of everything a message may point at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .problems import Location
+
+DTYPE_BYTES: Mapping[str, int] = {
+    "float32": 4,
+    "float16": 2,
+    "bfloat16": 2,
+    "float64": 8,
+    "int8": 1,
+}
+DEFAULT_DTYPE = "float32"
+INPUT_NAME = "input"
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer as written: its kind, its validated parameters and where each came from.
+
+    `params` holds only what the spec wrote (defaults are the kind's business);
+    sizes are an int or a tuple with one int per spatial dim.
+    """
+
+    kind: str
+    name: str
+    params: Mapping[str, Any]
+    location: Location
+    param_locations: Mapping[str, Location] = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        return "/".join(self.block + (self.name,))
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole network: its name, input shape (channels first), dtype and layers in order."""
+
+    name: str
+    source: str
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerSpec, ...]
+    dtype: str = DEFAULT_DTYPE
+    location: Location = Location("<spec>", 1, 1)
+    input_location: Location = Location("<spec>", 1, 1)
+
+    @property
+    def dtype_bytes(self) -> int:
+        return DTYPE_BYTES[self.dtype]
