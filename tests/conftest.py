@@ -1,0 +1,23 @@
+"""Shared fixtures: paths to the shipped specs and to the test specs under tests/specs/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+TEST_SPECS = Path(__file__).resolve().parent / "specs"
+
+
+def torch_or_skip():
+    """Import torch, or skip the test; under CI (CNNCALC_REQUIRE_TORCH=1) a missing torch fails instead."""
+    try:
+        import torch
+    except ImportError:
+        if os.environ.get("CNNCALC_REQUIRE_TORCH") == "1":
+            pytest.fail("CNNCALC_REQUIRE_TORCH=1 but torch is not importable; pip install torch==2.13.0")
+        pytest.skip("torch is not installed; pip install torch==2.13.0 to run the PyTorch cross-checks")
+    return torch
