@@ -164,7 +164,7 @@ def _suggest(n: int, k: int, s: int, p: int, d: int) -> str:
     if span > 0:
         strides = [c for c in range(1, span + 1) if span % c == 0 and c != s]
         if strides:
-            best = min(strides, key=lambda c: (abs(c - s), -c))
+            best = min(strides, key=lambda c: (abs(c - s), c))
             hints.append(f"stride {best} gives {span // best + 1}")
     return "; ".join(hints)
 
@@ -224,6 +224,29 @@ def slide(
                 None,
             )
     return out
+
+
+def slide_all(
+    spatial: tuple[int, ...],
+    k: tuple[int, ...],
+    s: tuple[int, ...],
+    pads: tuple[tuple[int, int], ...],
+    d: tuple[int, ...],
+    ctx: LayerContext,
+    ceil_mode: bool = False,
+    exact_required: bool = True,
+) -> tuple[int, ...]:
+    """`slide` over every spatial dim; dims with identical arithmetic are computed (and reported) once."""
+    dims = [(spatial[i], k[i], s[i], pads[i], d[i]) for i in range(len(spatial))]
+    names = DIM_NAMES[len(dims)] if len(set(dims)) > 1 else ("",) * len(dims)
+    out = []
+    for i, (n, ki, si, (before, after), di) in enumerate(dims):
+        if i and not names[i]:
+            out.append(out[0])
+            continue
+        out.append(slide(dim=names[i], n=n, k=ki, s=si, pad_before=before, pad_after=after, d=di, ctx=ctx,
+                         ceil_mode=ceil_mode, exact_required=exact_required))
+    return tuple(out)
 
 
 def prod_int(values: tuple[int, ...] | list[int]) -> int:

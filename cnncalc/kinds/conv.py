@@ -7,7 +7,6 @@ from typing import Any, Mapping
 from .base import (
     BOOL,
     COUNT,
-    DIM_NAMES,
     PADDING,
     SIZE,
     Computed,
@@ -19,7 +18,7 @@ from .base import (
     compact,
     per_dim,
     prod_int,
-    slide,
+    slide_all,
     spatial_text,
 )
 
@@ -82,13 +81,8 @@ class Conv(LayerKind):
                 f"try groups {max(g for g in range(1, min(cin, filters) + 1) if cin % g == 0 and filters % g == 0)}",
                 "groups",
             )
-        names = DIM_NAMES[ndim] if ndim > 1 else ("",)
         same = params["padding"] == "same"
-        out = tuple(
-            slide(dim=names[i], n=spatial[i], k=k[i], s=s[i], pad_before=pads[i][0], pad_after=pads[i][1],
-                  d=d[i], ctx=ctx, exact_required=not same)
-            for i in range(ndim)
-        )
+        out = slide_all(spatial, k, s, pads, d, ctx, exact_required=not same)
         per_filter = cin // groups
         fan_in = k + (per_filter,)
         weights = prod_int(fan_in) * filters

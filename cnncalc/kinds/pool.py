@@ -6,7 +6,6 @@ from typing import Any, Mapping
 
 from .base import (
     BOOL,
-    DIM_NAMES,
     POOL_PADDING,
     SIZE,
     Computed,
@@ -17,7 +16,7 @@ from .base import (
     Window,
     compact,
     per_dim,
-    slide,
+    slide_all,
     spatial_text,
 )
 from .conv import require_volume
@@ -51,12 +50,7 @@ class Pool(LayerKind):
                     f"padding {pi} is more than half the kernel {ki}; PyTorch refuses it: use padding {ki // 2} or less",
                     "padding",
                 )
-        names = DIM_NAMES[ndim] if ndim > 1 else ("",)
-        out = tuple(
-            slide(dim=names[i], n=spatial[i], k=k[i], s=s[i], pad_before=p[i], pad_after=p[i], d=1,
-                  ctx=ctx, ceil_mode=params["ceil_mode"])
-            for i in range(ndim)
-        )
+        out = slide_all(spatial, k, s, tuple((pi, pi) for pi in p), (1,) * ndim, ctx, ceil_mode=params["ceil_mode"])
         description = f"{self.name} {spatial_text(k)}/{compact(s)}"
         if any(p):
             description += f", p{compact(p)}"
