@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import prod
 
 from .kinds import REGISTRY, LayerContext, LayerFailure, Window
@@ -10,15 +11,50 @@ from .report import LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
 
 
+def _exact(value: Fraction) -> int | Fraction:
+    return int(value) if value.denominator == 1 else value
+
+
 def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | None) -> ReceptiveField:
-    """One layer of the recurrence, per dim: size += (F_eff − 1)·jump; jump ·= S; start −= P_before·jump."""
+    """One layer of the recurrence, per dim: size += (F_eff − 1)·jump; start −= P_before·jump; jump ·= S.
+
+    A window that upsamples by U first divides the jump by U (a transposed conv is zeros inserted
+    between the inputs, then a stride-1 conv); the size is then an upper bound, as the window may
+    cover inserted zeros.
+    """
     if windows is None:
         return field
-    return ReceptiveField(
-        size=tuple(r + (w.kernel - 1) * j for r, j, w in zip(field.size, field.jump, windows)),
-        jump=tuple(j * w.stride for j, w in zip(field.jump, windows)),
-        start=tuple(s - w.pad_before * j for s, j, w in zip(field.start, field.jump, windows)),
-    )
+    size, jump, start = [], [], []
+    for r, j, s, w in zip(field.size, field.jump, field.start, windows):
+        j = Fraction(j) / w.upsample
+        size.append(_exact(r + (w.kernel - 1) * j))
+        start.append(_exact(s - w.pad_before * j))
+        jump.append(_exact(j * w.stride))
+    bound = field.bound or any(w.bound for w in windows)
+    return ReceptiveField(tuple(size), tuple(jump), tuple(start), bound, field.note)
+
+
+def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
+    """The receptive field of a merge: per dim, the union of the first unit's regions over all paths
+    (the largest path's region when they are centred alike). Paths that step differently (jump) or
+    whose regions are not centred alike are said so in `note` rather than guessed away."""
+    if len(fields) == 1:
+        return fields[0]
+    size, jump, start, notes = [], [], [], []
+    for d in range(len(fields[0].size)):
+        starts = [f.start[d] for f in fields]
+        ends = [f.start[d] + f.size[d] for f in fields]
+        jumps = sorted({f.jump[d] for f in fields})
+        centres = sorted({Fraction(f.start[d] * 2 + f.size[d] - 1, 2) for f in fields})
+        if len(jumps) > 1:
+            notes.append("paths disagree on jump (" + " vs ".join(str(j) for j in jumps) + ")")
+        elif len(centres) > 1:
+            notes.append("paths are not centred alike (centres " + " vs ".join(str(c) for c in centres) + ")")
+        start.append(min(starts))
+        size.append(max(ends) - min(starts))
+        jump.append(jumps[-1])
+    note = "; ".join(sorted(set(notes + [f.note for f in fields if f.note])))
+    return ReceptiveField(tuple(size), tuple(jump), tuple(start), any(f.bound for f in fields), note)
 
 
 def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, severity: str) -> Problem:
@@ -38,17 +74,25 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     ndim = len(spec.input_shape) - 1
     shapes: dict[str, tuple[int, ...]] = {INPUT_NAME: spec.input_shape}
     fields = {INPUT_NAME: ReceptiveField((1,) * ndim, (1,) * ndim, (0,) * ndim)}
-    problems: list[Problem] = []
+    problems: list[Problem] = list(spec.warnings)
     results: list[LayerResult] = []
     for layer in spec.layers:
-        source = layer.inputs[0]
-        if source not in shapes:  # an earlier layer failed: nothing downstream can be computed
+        if any(source not in shapes for source in layer.inputs):  # an earlier layer failed: nothing downstream
             continue
         kind = REGISTRY[layer.kind]
-        input_shape = shapes[source]
         ctx = LayerContext(floor=floor)
+        input_shape = shapes[layer.inputs[0]]
         try:
-            computed = kind.compute(kind.resolve(layer.params), input_shape, ctx)
+            if kind.max_inputs > 1:
+                if len(layer.inputs) < 2:
+                    raise LayerFailure(f"{kind.name} merges two or more inputs; give them with 'from: [a, b]'")
+                computed = kind.compute_merge(kind.resolve(layer.params),
+                                              tuple((name, shapes[name]) for name in layer.inputs), ctx)
+            elif len(layer.inputs) > 1:
+                raise LayerFailure(f"{kind.name} takes one input, but 'from' names {len(layer.inputs)}; "
+                                   "merge them first with add or concat")
+            else:
+                computed = kind.compute(kind.resolve(layer.params), input_shape, ctx)
         except LayerFailure as failure:
             problems.append(_problem(layer, kind.name, failure.message, failure.param, ERROR))
             continue
@@ -57,7 +101,8 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             problems.append(_problem(layer, kind.name, f"output size {computed.output_shape} is not positive", None, ERROR))
             continue
         shapes[layer.name] = computed.output_shape
-        fields[layer.name] = receptive_field_step(fields[source], computed.windows)
+        merged = merge_fields([fields[name] for name in layer.inputs])
+        fields[layer.name] = receptive_field_step(merged, computed.windows)
         results.append(
             LayerResult(
                 index=len(results) + 1,
@@ -79,7 +124,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
                 activation_count=prod(computed.output_shape),
                 new_tensor=not kind.in_place,
                 receptive_field=fields[layer.name],
-                notes=computed.notes,
+                notes=computed.notes + tuple(ctx.notes),
             )
         )
     if any(p.severity == ERROR for p in problems):
