@@ -120,6 +120,31 @@ class Conv(LayerKind):
 
 
 
+class DepthwiseConv(Conv):
+    name = "dwconv"
+    auto_prefix = "dwconv"
+    main_param = "kernel"
+    summary = "Depthwise convolution: one filter per input channel (conv with groups = filters = C_in·multiplier)."
+    params = (
+        Param("kernel", SIZE, description="filter size F"),
+        Param("stride", SIZE, 1, "step S between windows"),
+        Param("padding", PADDING, 0, "zeros P added on each side; 'same' or 'valid'"),
+        Param("dilation", SIZE, 1, "spacing D between kernel taps"),
+        Param("multiplier", COUNT, 1, "filters per input channel"),
+        Param("bias", BOOL, True, "one bias per filter"),
+        ROUND,
+    )
+    shape_rule = "as conv, with filters = groups = C_in·multiplier / multiplier"
+    param_rule = "weights = (F_h·F_w·1)·C_in·multiplier; biases = C_in·multiplier"
+    mac_rule = "C_in·multiplier·H_out·W_out·F_h·F_w"
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        require_volume("dwconv", input_shape)
+        channels = input_shape[0]
+        as_conv = dict(params, filters=channels * params["multiplier"], groups=channels)
+        return Conv.compute(self, as_conv, input_shape, ctx)
+
+
 class Deconv(LayerKind):
     name = "deconv"
     category = "conv"
@@ -186,4 +211,4 @@ class Deconv(LayerKind):
         )
 
 
-KINDS = (Conv(), Deconv())
+KINDS = (Conv(), DepthwiseConv(), Deconv())
