@@ -22,9 +22,10 @@ class ExpressionError(ValueError):
 
 
 def evaluate(text: str, env: Mapping[str, Any]) -> Any:
-    """Evaluate `text` (without its leading '$') over `env`: + − × // % on ints, parentheses, names."""
+    """Evaluate `text` (without its leading '$') over `env`: + − × // % on ints, parentheses, names.
+    Names may carry a '$' of their own: `$cin * $t` reads as `cin * t`."""
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text.replace("$", "").strip(), mode="eval")
     except SyntaxError:
         raise ExpressionError(f"'${text}' is not an expression; write e.g. '$filters' or '$filters * 4'") from None
     return _eval(tree.body, env, text)
