@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import prod
+from math import gcd, prod
 from typing import Any, Mapping
 
 REQUIRED = object()
@@ -150,8 +150,12 @@ def compact(values: tuple[int, ...]) -> str:
 
 
 def _decimal(value: Fraction) -> str:
-    text = f"{float(value):.2f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """Two decimals, exactly (half to even, as Python formats floats), trailing zeros dropped: 7/3 → '2.33'.
+    No float: sizes may be far beyond a float's range."""
+    hundredths = round(value * 100)
+    sign = "-" if hundredths < 0 else ""
+    whole, cents = divmod(abs(hundredths), 100)
+    return f"{sign}{whole}" + (f".{cents:02d}".rstrip("0") if cents else "")
 
 
 def window_arithmetic(n: int, k: int, s: int, pad_before: int, pad_after: int, d: int) -> str:
@@ -162,22 +166,59 @@ def window_arithmetic(n: int, k: int, s: int, pad_before: int, pad_after: int, d
     return f"({n} + {pad} − {d}·({k} − 1) − 1)/{s} + 1"
 
 
+STRIDE_HINT_SEARCH = 10_000  # strides tried on each side of the given one (all of them when S ≤ this)
+
+
 def _suggest(n: int, k: int, s: int, p: int, d: int) -> str:
-    """Nearest symmetric padding and nearest stride that make the division exact."""
+    """Nearest symmetric padding and nearest stride that make the division exact.
+
+    Found by arithmetic, not by trying every value: kernels and sizes may be 10¹² or more.
+    Padding: the P in [0, F_eff + S) other than the given one, nearest to it (ties: the smaller), with
+    N + 2P − F_eff ≥ 0 and divisible by S, i.e. 2P ≡ F_eff − N (mod S). Stride: the divisor of
+    N + 2P − F_eff nearest to S (ties: the smaller), searched outwards from S.
+    """
     eff = d * (k - 1) + 1
     hints = []
-    for candidate in sorted(range(0, eff + s), key=lambda c: (abs(c - p), c)):
-        span = n + 2 * candidate - eff
-        if span >= 0 and span % s == 0 and candidate != p:
-            hints.append(f"padding {candidate} gives {span // s + 1}")
-            break
+    padding = _nearest_padding(n, eff, s, p)
+    if padding is not None:
+        hints.append(f"padding {padding} gives {(n + 2 * padding - eff) // s + 1}")
     span = n + 2 * p - eff
     if span > 0:
-        strides = [c for c in range(1, span + 1) if span % c == 0 and c != s]
-        if strides:
-            best = min(strides, key=lambda c: (abs(c - s), c))
-            hints.append(f"stride {best} gives {span // best + 1}")
+        stride = _nearest_divisor(span, s)
+        if stride is not None:
+            hints.append(f"stride {stride} gives {span // stride + 1}")
     return "; ".join(hints)
+
+
+def _nearest_padding(n: int, eff: int, s: int, p: int) -> int | None:
+    residue = (eff - n) % s
+    common = gcd(2, s)
+    if residue % common:
+        return None  # 2P is even, the residue odd and S even: no padding fits
+    modulus = s // common
+    first_class = (residue // common) * pow(2 // common, -1, modulus) % modulus if modulus > 1 else 0
+    low = max(0, -((n - eff) // 2))  # N + 2P − F_eff ≥ 0
+    high = eff + s - 1
+    first = low + (first_class - low) % modulus  # the smallest fitting padding ≥ low
+    if first > high:
+        return None
+    last = first + (high - first) // modulus * modulus  # the largest one ≤ high
+    below = first + max(p - first, 0) // modulus * modulus  # the fitting ones nearest to p, when p is inside
+    candidates = (first, first + modulus, last - modulus, last, below - modulus, below, below + modulus)
+    fitting = [c for c in candidates if first <= c <= last and c != p]
+    return min(fitting, key=lambda c: (abs(c - p), c)) if fitting else None
+
+
+def _nearest_divisor(span: int, s: int) -> int | None:
+    if s > span:
+        return span  # every divisor is at most the span, which divides itself
+    for step in range(1, STRIDE_HINT_SEARCH + 1):
+        for candidate in (s - step, s + step):
+            if 1 <= candidate <= span and span % candidate == 0:
+                return candidate
+        if s - step < 1 and s + step > span:
+            break
+    return None
 
 
 def slide(

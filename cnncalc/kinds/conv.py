@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from math import gcd
 from typing import Any, Mapping
 
 from .base import (
@@ -81,7 +82,7 @@ class Conv(LayerKind):
         if cin % groups or filters % groups:
             raise LayerFailure(
                 f"groups {groups} must divide both the input channels ({cin}) and the filters ({filters}); "
-                f"try groups {max(g for g in range(1, min(cin, filters) + 1) if cin % g == 0 and filters % g == 0)}",
+                f"try groups {gcd(cin, filters)}",
                 "groups",
             )
         same = params["padding"] == "same"
