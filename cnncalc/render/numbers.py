@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..report import LayerResult, ReceptiveField
 
 _SHORT = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
@@ -14,27 +16,36 @@ def thousands(n: int) -> str:
     return f"{n:,}"
 
 
+def _fixed(n: int, scale: int, digits: int) -> str:
+    """n / scale with `digits` decimals, rounded exactly (half to even): integers only, no float,
+    so counts far beyond a float's range are written correctly too."""
+    unit = 10**digits
+    rounded = round(Fraction(n * unit, scale))
+    if not digits:
+        return str(rounded)
+    return f"{rounded // unit}.{rounded % unit:0{digits}d}"
+
+
 def short(n: int) -> str:
     """Exact below 10,000; above, three significant digits with a decimal suffix
-    (K = 10³, M = 10⁶, G = 10⁹): 3211264 → '3.21M'."""
+    (K = 10³, M = 10⁶, G = 10⁹, T = 10¹²): 3211264 → '3.21M'; 999,999 → '1.00M'."""
     if n < 10_000:
         return f"{n:,}"
-    for scale, suffix in _SHORT:
+    for larger, (scale, suffix) in zip(((None, ""),) + _SHORT, _SHORT):
         if n >= scale:
-            value = n / scale
-            digits = 2 if value < 10 else 1 if value < 100 else 0
-            text = f"{value:.{digits}f}"
-            if float(text) >= 1000 and suffix != "T":  # 999.6K rounds up to the next unit
-                continue
+            whole = n // scale
+            text = _fixed(n, scale, 2 if whole < 10 else 1 if whole < 100 else 0)
+            if larger[0] is not None and Fraction(text) >= 1000:  # 999.6K rounds up to the next unit
+                return _fixed(n, larger[0], 2) + larger[1]
             return text + suffix
-    return str(n)
+    return str(n)  # pragma: no cover - n ≥ 10,000 always meets a scale
 
 
 def byte_size(n: int, si: bool = False) -> str:
     """Bytes in binary units (MiB = 1024²) or, with si, decimal ones (MB = 10⁶), never ambiguous."""
     for scale, unit in _DECIMAL if si else _BINARY:
         if n >= scale:
-            return f"{n / scale:.1f} {unit}"
+            return f"{_fixed(n, scale, 1)} {unit}"
     return f"{n} B"
 
 
