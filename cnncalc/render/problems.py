@@ -19,8 +19,16 @@ def problem_dict(problem: Problem) -> dict[str, Any]:
     }
 
 
+def printable(text: str) -> str:
+    """Control characters from the spec (an escape sequence in a quoted key, say) written as escapes,
+    so that a message cannot move the cursor or recolour the terminal: '\x1b' → '\\x1b'."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def render_problem_lines(problems: Sequence[Problem]) -> str:
-    return "".join(f"{p}\n" for p in problems)
+    return "".join(f"{printable(str(p))}\n" for p in problems)
 
 
 def render_check_json(results: Sequence[tuple[str, Sequence[Problem]]]) -> str:

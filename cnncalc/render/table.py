@@ -14,13 +14,14 @@ from .summary import note_lines, title, total_lines, warning_lines
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
                  depth: int | None = None) -> None:
     from rich.console import Console  # imported here: `check` and the plain formats never load rich
+    from rich.markup import escape  # names and titles are the spec's text, never markup
     from rich.table import Table
 
     out = out or sys.stdout
     is_tty = out.isatty() if hasattr(out, "isatty") else False
     console = Console(file=out, width=None if is_tty else 200, no_color=color is False,
                       force_terminal=color if color else None, highlight=False)
-    table = Table(title=title(report), title_justify="left", show_lines=False, pad_edge=False)
+    table = Table(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("name", no_wrap=True)
     table.add_column("layer", no_wrap=True)
@@ -38,7 +39,7 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
             span = f"{g.first_index}–{g.last_index}" if row.collapsed else ""
             table.add_row(
                 span,
-                f"{indent}{'▸' if row.collapsed else '▾'} {row.label}",
+                f"{indent}{'▸' if row.collapsed else '▾'} {escape(row.label)}",
                 f"[dim]{g.layer_count} layer{'s' if g.layer_count != 1 else ''}[/dim]",
                 shape_text(g.output_shape),
                 f"[dim]{short(g.activations)}[/dim]" if not row.collapsed else short(g.activations),
@@ -54,8 +55,8 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
             activations = f"[dim]({activations})[/dim]"
         table.add_row(
             str(layer.index),
-            indent + row.label,
-            layer.description,
+            indent + escape(row.label),
+            escape(layer.description),
             shape_text(layer.output_shape),
             activations,
             param_arithmetic(layer),
