@@ -8,12 +8,14 @@ with their position instead of being converted silently.
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
 
+from .compose import MAX_SPEC_BYTES, compose, decode, too_large_message
 from .expand import BlockTemplate, BranchesTemplate, Expander, LayerTemplate, RepeatTemplate, Template
 from .expr import ExpressionError, evaluate
 from .kinds import REGISTRY
@@ -29,13 +31,8 @@ from .kinds.base import (
     SIZE,
     LayerKind,
 )
-from .problems import WARNING, Location, Problem, SpecError
+from .problems import WARNING, Location, Problem, SpecError, SpecReadError
 from .spec import DEFAULT_DTYPE, DTYPE_BYTES, INPUT_NAME, LayerSpec, Spec
-
-try:  # libyaml's C composer when present: same nodes and marks, much faster
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_SPATIAL_DIMS = 3
 
@@ -626,33 +623,10 @@ def describe_node(node: yaml.Node) -> str:
     return f"a {tag} value"
 
 
-def _decode(data: bytes, source: str) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise SpecError([Problem(Location(source, line, column),
-                                 f"byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8")]) from None
-
-
 def parse_text(text: str, source: str = "<spec>", default_name: str | None = None) -> Spec:
     """Parse spec text; raise SpecError with every problem found."""
     parser = _Parser(source)
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        if "\t" in text and "tab" in message.lower() or "found character '\\t'" in message:
-            message += "; YAML indents with spaces, not tabs"
-        raise SpecError([Problem(Location(source, line, column), f"invalid YAML: {message}")]) from None
-    except yaml.YAMLError as exc:
-        raise SpecError([Problem(Location(source, 1, 1), f"invalid YAML: {exc}")]) from None
+    root = compose(text, source)
     try:
         return parser.spec(root, default_name or Path(source).stem or "spec")
     except _Abort:
@@ -660,16 +634,26 @@ def parse_text(text: str, source: str = "<spec>", default_name: str | None = Non
 
 
 def parse_bytes(data: bytes, source: str) -> Spec:
-    return parse_text(_decode(data, source), source, Path(source).stem)
+    return parse_text(decode(data, source), source, Path(source).stem)
+
+
+def read_spec_bytes(path: str | Path) -> bytes:
+    """The file's bytes. Read at most MAX_SPEC_BYTES + 1 of them (a device such as /dev/zero never
+    ends): a larger file is a located error. Raises SpecReadError when the file cannot be read at all."""
+    path = Path(path)
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SPEC_BYTES + 1)
+            size = os.fstat(stream.fileno()).st_size
+    except IsADirectoryError:
+        raise SpecReadError([Problem(Location(str(path), 1, 1), "is a directory, not a spec file")]) from None
+    except OSError as exc:
+        raise SpecReadError([Problem(Location(str(path), 1, 1), f"cannot read: {exc.strerror or exc}")]) from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError([Problem(Location(str(path), 1, 1), too_large_message(size if size > MAX_SPEC_BYTES else None))])
+    return data
 
 
 def parse_file(path: str | Path) -> Spec:
     """Read and parse a spec file (never written to)."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise SpecError([Problem(Location(str(path), 1, 1), "is a directory, not a spec file")]) from None
-    except OSError as exc:
-        raise SpecError([Problem(Location(str(path), 1, 1), f"cannot read: {exc.strerror or exc}")]) from None
-    return parse_bytes(data, str(path))
+    return parse_bytes(read_spec_bytes(path), str(path))

@@ -47,3 +47,7 @@ class SpecError(Exception):
     @property
     def errors(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.is_error)
+
+
+class SpecReadError(SpecError):
+    """The spec file could not be read at all: missing, a directory, no permission."""

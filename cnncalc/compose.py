@@ -1,0 +1,194 @@
+"""YAML text → nodes, within limits: no object is ever constructed, no recursion, bounded nesting.
+
+PyYAML's composers recurse once per nesting level: a file nested 1,000 levels deep exhausts Python's
+recursion limit (pure-Python composer) or overflows the C stack and kills the process (libyaml's,
+at about 100,000 levels), and libyaml's scanner slows down with every open flow level. This
+composer builds the same nodes from the event stream with an explicit stack and stops, with a
+location, at MAX_YAML_DEPTH. Aliases are shared nodes, as in PyYAML: an exponential "billion laughs"
+document stays as small in memory as its text, and cnncalc's own walk reads each shared layer once.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from .problems import Location, Problem, SpecError
+
+try:  # libyaml's C parser when present: same events and marks, much faster
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_SPEC_BYTES = 16 * 1024 * 1024  # larger files are refused before they are parsed
+MAX_YAML_DEPTH = 256  # lists and mappings inside one another
+
+TAG = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL, SEQ, MAP = (TAG + t for t in ("str", "int", "float", "bool", "null", "seq", "map"))
+_CORE_TAGS = {yaml.ScalarNode: (STR, INT, FLOAT, BOOL, NULL), yaml.SequenceNode: (SEQ,), yaml.MappingNode: (MAP,)}
+_KIND_NAMES = {yaml.ScalarNode: "a single value", yaml.SequenceNode: "a list", yaml.MappingNode: "a mapping"}
+
+
+def short_tag(tag: str) -> str:
+    """'tag:yaml.org,2002:python/object' → '!!python/object', as it was written."""
+    return "!!" + tag[len(TAG):] if tag.startswith(TAG) else tag
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 text (a BOM is dropped); anything else is a located error. Larger than MAX_SPEC_BYTES: refused."""
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError([Problem(Location(source, 1, 1), too_large_message(None))])
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        hint = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise SpecError([Problem(Location(source, line, column),
+                                 f"byte 0x{data[exc.start]:02x} is not UTF-8{hint}; save the file as UTF-8")]) from None
+
+
+def too_large_message(size: int | None) -> str:
+    """`size` is None when only a prefix was read (standard input, a device)."""
+    limit = f"{MAX_SPEC_BYTES:,} bytes ({MAX_SPEC_BYTES // 1024 // 1024} MiB)"
+    if size is None:
+        return f"the spec is larger than {limit}, the most cnncalc reads"
+    return f"the spec is {size:,} bytes; cnncalc reads at most {limit}"
+
+
+def compose(text: str, source: str) -> yaml.Node | None:
+    """The one YAML document in `text` as nodes (None when there is none). Raises SpecError, located,
+    for invalid YAML, nesting deeper than MAX_YAML_DEPTH, a tag other than YAML's core ones
+    (`!!python/...`, `!!binary`, local `!tags`), a core tag its value does not fit (`!!int abc`),
+    an alias without its anchor or inside its own anchor's value (a cycle), and a second document."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: only reachable through parse_text
+        raise SpecError([Problem(_offset_location(text, exc.start, source), "the text is not valid Unicode")]) from None
+    loader = _Loader(text)
+    try:
+        return _Composer(loader, source).document()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if "found character '\\t'" in message or "\t" in text and "tab" in message.lower():
+            message += "; YAML indents with spaces, not tabs"
+        raise SpecError([Problem(Location(source, line, column), f"invalid YAML: {message}")]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
+        position = exc.position
+        if _Loader is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text, not characters
+            position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+        raise SpecError([Problem(_offset_location(text, position, source),
+                                 f"invalid YAML: character U+{character:04X} is not allowed ({exc.reason})")]) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - every error PyYAML raises while parsing is one of the above
+        raise SpecError([Problem(Location(source, 1, 1), f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+
+
+def _offset_location(text: str, offset: int, source: str) -> Location:
+    before = text[:offset]
+    return Location(source, before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
+
+
+class _Composer:
+    def __init__(self, loader: yaml.BaseLoader, source: str):
+        self.loader = loader
+        self.source = source
+        self.anchors: dict[str, yaml.Node] = {}
+
+    def refuse(self, mark: yaml.Mark, message: str) -> None:
+        raise SpecError([Problem(Location(self.source, mark.line + 1, mark.column + 1), message)])
+
+    def document(self) -> yaml.Node | None:
+        self.loader.get_event()  # stream start
+        if self.loader.check_event(yaml.StreamEndEvent):
+            return None
+        self.loader.get_event()  # document start
+        root = self.node()
+        self.loader.get_event()  # document end
+        if not self.loader.check_event(yaml.StreamEndEvent):
+            self.refuse(self.loader.peek_event().start_mark,
+                        "a second YAML document starts here; a spec is one document (remove the '---')")
+        return root
+
+    def node(self) -> yaml.Node:
+        """The next node and everything inside it, with a stack instead of recursion."""
+        stack: list[list] = []  # open collections: [node, pending key (mappings only)]
+        open_ids: set[int] = set()
+        while True:
+            event = self.loader.get_event()
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                node = stack.pop()[0]  # attached to its parent when it opened
+                node.end_mark = event.end_mark
+                open_ids.discard(id(node))
+                if not stack:
+                    return node
+                continue
+            elif isinstance(event, yaml.AliasEvent):
+                node = self.anchors.get(event.anchor)
+                if node is None:
+                    self.refuse(event.start_mark, f"the alias *{event.anchor} has no anchor &{event.anchor} before it")
+                if id(node) in open_ids:
+                    self.refuse(event.start_mark, f"the alias *{event.anchor} is inside the value of its own anchor "
+                                                  f"&{event.anchor}: that is a cycle")
+            else:
+                node = self.new_node(event)
+                if not isinstance(node, yaml.ScalarNode):
+                    if len(stack) >= MAX_YAML_DEPTH:
+                        self.refuse(event.start_mark, f"the YAML is nested more than {MAX_YAML_DEPTH} levels deep here "
+                                                      "(lists and mappings inside one another); cnncalc stops there")
+                    self.attach(stack, node)
+                    stack.append([node, None])
+                    open_ids.add(id(node))
+                    continue
+            if not stack:
+                return node
+            self.attach(stack, node)
+
+    @staticmethod
+    def attach(stack: list[list], node: yaml.Node) -> None:
+        if not stack:
+            return
+        parent = stack[-1]
+        if isinstance(parent[0], yaml.SequenceNode):
+            parent[0].value.append(node)
+        elif parent[1] is None:
+            parent[1] = node
+        else:
+            parent[0].value.append((parent[1], node))
+            parent[1] = None
+
+    def new_node(self, event: yaml.Event) -> yaml.Node:
+        if isinstance(event, yaml.ScalarEvent):
+            cls = yaml.ScalarNode
+        elif isinstance(event, yaml.SequenceStartEvent):
+            cls = yaml.SequenceNode
+        else:
+            cls = yaml.MappingNode
+        value = event.value if cls is yaml.ScalarNode else None
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(cls, value, event.implicit)
+        elif tag not in _CORE_TAGS[cls]:
+            known = any(tag in tags for tags in _CORE_TAGS.values())
+            self.refuse(event.start_mark, f"the YAML tag '{short_tag(tag)}' "
+                        + (f"does not fit {_KIND_NAMES[cls]}" if known else "is not allowed in a spec")
+                        + "; cnncalc reads plain data only: remove the tag")
+        elif tag != STR and cls is yaml.ScalarNode and self.loader.resolve(cls, value, (True, False)) != tag:
+            self.refuse(event.start_mark, f"'{value}' is not a valid {short_tag(tag)}; remove the tag or fix the value")
+        if event.anchor is not None and event.anchor in self.anchors:
+            first = self.anchors[event.anchor].start_mark
+            self.refuse(event.start_mark, f"the anchor &{event.anchor} is defined twice (first at line {first.line + 1}); "
+                                          "give each anchor its own name")
+        if cls is yaml.ScalarNode:
+            node: yaml.Node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
+        else:
+            node = cls(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = node
+        return node
