@@ -8,6 +8,7 @@ with their position instead of being converted silently.
 from __future__ import annotations
 
 import difflib
+import re
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,9 @@ from .problems import WARNING, Location, Problem, SpecError, SpecReadError
 from .spec import DEFAULT_DTYPE, DTYPE_BYTES, INPUT_NAME, LayerSpec, Spec
 
 MAX_SPATIAL_DIMS = 3
+MAX_VALUE = 10**18  # the largest whole number a spec may write (block expressions stop there too)
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
+_EXPONENT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
 
 _TAG = "tag:yaml.org,2002:"
 _INT, _FLOAT, _BOOL, _NULL, _STR = (_TAG + t for t in ("int", "float", "bool", "null", "str"))
@@ -109,11 +113,35 @@ class _Parser:
             self.fail(node, f"the YAML tag '{node.tag}' is not allowed in a spec; remove it")
 
     # -- values ------------------------------------------------------------------------------
+    def int_value(self, node: yaml.ScalarNode, what: str) -> int:
+        """An int written in decimal digits, at most MAX_VALUE in size. YAML 1.1 also reads 010 as 8
+        (octal), 1:30 as 90 (base 60), 0x10 and 0b10: silent conversions, refused here."""
+        text = node.value.replace("_", "")
+        if not _DECIMAL.match(text):
+            read_as = _yaml11_int(node)
+            self.fail(node, f"{what} must be written in decimal digits, not '{node.value}'"
+                      + (f" (YAML 1.1 reads it as {read_as})" if read_as is not None else ""))
+        if len(text.lstrip("+-")) > len(str(MAX_VALUE)) or abs(int(text)) > MAX_VALUE:
+            self.fail(node, f"{what} is larger than cnncalc's limit of 10^18 ({MAX_VALUE:,})")
+        return int(text)
+
+    def float_value(self, node: yaml.ScalarNode, what: str) -> float:
+        """A finite float written in decimal (YAML 1.1's base-60 floats such as 1:30.5 are refused)."""
+        try:
+            value = float(_constructor.construct_yaml_float(node)) if ":" not in node.value else None
+        except (ValueError, OverflowError):
+            value = None
+        if value is None:
+            self.fail(node, f"{what} must be a number written in decimal, not '{node.value}'")
+        if value != value or value in (float("inf"), float("-inf")):
+            self.fail(node, f"{what} must be a finite number, not {node.value}")
+        return value
+
     def integer(self, node: yaml.Node, what: str, minimum: int) -> int:
         node = self.subst(node)
         self.check_tag(node)
         if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
-            value = _constructor.construct_yaml_int(node)
+            value = self.int_value(node, what)
             if value < minimum:
                 bound = "positive" if minimum == 1 else "zero or more"
                 self.fail(node, f"{what} must be {bound}, got {value}")
@@ -125,6 +153,8 @@ class _Parser:
             hint = f"; write it without a decimal point" if _is_whole(node) else ""
         elif isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value.strip().lstrip("-").isdigit():
             hint = "; remove the quotes"
+        elif isinstance(node, yaml.ScalarNode) and node.tag == _STR and _EXPONENT.match(node.value):
+            hint = "; YAML reads a number with an exponent but no decimal point as text: write it out in digits"
         self.fail(node, f"{what} must be a whole number, not {describe_node(node)}{hint}")
         raise AssertionError  # unreachable
 
@@ -132,12 +162,9 @@ class _Parser:
         node = self.subst(node)
         self.check_tag(node)
         if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
-            return _constructor.construct_yaml_int(node)
+            return self.int_value(node, what)
         if isinstance(node, yaml.ScalarNode) and node.tag == _FLOAT:
-            value = _constructor.construct_yaml_float(node)
-            if value != value or value in (float("inf"), float("-inf")):
-                self.fail(node, f"{what} must be a finite number, not {node.value}")
-            return value
+            return self.float_value(node, what)
         self.fail(node, f"{what} must be a number, not {describe_node(node)}")
         raise AssertionError
 
@@ -216,7 +243,7 @@ class _Parser:
         self.check_tag(node)
         if isinstance(node, yaml.ScalarNode):
             if node.tag == _INT:
-                return _constructor.construct_yaml_int(node)
+                return self.int_value(node, what)
             if node.tag == _FLOAT:
                 return self.number(node, what)
             if node.tag == _BOOL:
@@ -592,6 +619,16 @@ def _unique(problems: list[Problem]) -> list[Problem]:
             seen.add(key)
             result.append(problem)
     return result
+
+
+def _yaml11_int(node: yaml.ScalarNode) -> int | None:
+    """What YAML 1.1 makes of an int-tagged value (for messages); None if even PyYAML cannot ('0x_')."""
+    if len(node.value) > 40:
+        return None
+    try:
+        return _constructor.construct_yaml_int(node)
+    except ValueError:
+        return None
 
 
 def _is_whole(node: yaml.ScalarNode) -> bool:
