@@ -337,10 +337,14 @@ class _Parser:
         name = node.value
         if name == INPUT_NAME:
             self.fail(node, f"'{INPUT_NAME}' names the spec's input; choose another layer name")
-        bad = [c for c in name if c in "/:$" or c.isspace()]
-        if bad:
-            self.fail(node, f"a layer name cannot contain {bad[0]!r}; use letters, digits, '_', '-' or '.'")
+        self.check_name(node, name, "a layer name")
         return name
+
+    def check_name(self, node: yaml.Node, name: str, what: str) -> None:
+        """Names become group paths and table rows: no '/', ':', '$', spaces or control characters."""
+        bad = [c for c in name if c in "/:$" or c.isspace() or not c.isprintable()]
+        if bad:
+            self.fail(node, f"{what} cannot contain {bad[0]!r}; use letters, digits, '_', '-' or '.'")
 
     def sources(self, node: yaml.Node) -> tuple[tuple[str, Location], ...]:
         """`from: a` or `from: [a, b]`: the names of the layers (or groups) whose outputs are the inputs."""
@@ -503,6 +507,10 @@ class _Parser:
             if name in REGISTRY or name in _LAYER_KEYS or name in _RESERVED:
                 self.error(name_node, f"'{name}' is a layer kind or a reserved word; give the block another name")
                 continue
+            try:
+                self.check_name(name_node, name, "a block name")
+            except _Abort:
+                continue
             if not isinstance(body, yaml.MappingNode):
                 self.error(body, f"block '{name}' must be a mapping with 'layers:' (and optional 'params:')")
                 continue
@@ -554,6 +562,8 @@ class _Parser:
             node = fields["name"][1]
             if isinstance(node, yaml.ScalarNode) and node.tag in (_STR, _INT, _FLOAT) and node.value:
                 name = node.value
+                if not name.isprintable():
+                    self.error(node, "'name' must be printable text on one line, without control characters")
             else:
                 self.error(node, f"'name' must be a text, not {describe_node(node)}")
         dtype = DEFAULT_DTYPE
