@@ -4,6 +4,7 @@ but the block's parameters, nothing executed."""
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from typing import Any, Mapping
 
@@ -15,6 +16,7 @@ _BINARY = {
     ast.Mod: operator.mod,
 }
 _LIMIT = 10**18
+MAX_EXPRESSION_LENGTH = 200  # characters; also bounds how deeply an expression nests
 
 
 class ExpressionError(ValueError):
@@ -24,11 +26,23 @@ class ExpressionError(ValueError):
 def evaluate(text: str, env: Mapping[str, Any]) -> Any:
     """Evaluate `text` (without its leading '$') over `env`: + − × // % on ints, parentheses, names.
     Names may carry a '$' of their own: `$cin * $t` reads as `cin * t`."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"'${text[:30]}...' is longer than {MAX_EXPRESSION_LENGTH} characters; "
+                              "write a shorter expression")
     try:
-        tree = ast.parse(text.replace("$", "").strip(), mode="eval")
-    except SyntaxError:
+        tree = _parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # ValueError: a NUL (from a YAML "\0" escape)
         raise ExpressionError(f"'${text}' is not an expression; write e.g. '$filters' or '$filters * 4'") from None
-    return _eval(tree.body, env, text)
+    try:
+        return _eval(tree.body, env, text)
+    except RecursionError:
+        raise ExpressionError(f"'${text[:30]}...' nests too deeply") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(text: str) -> ast.Expression:
+    """The syntax tree of an expression (cached: a block used many times evaluates the same texts)."""
+    return ast.parse(text.replace("$", "").strip(), mode="eval")
 
 
 def _eval(node: ast.AST, env: Mapping[str, Any], text: str) -> Any:
