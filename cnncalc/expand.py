@@ -33,8 +33,8 @@ class LayerTemplate:
     name_location: Location | None = None
     sources: tuple[tuple[str, Location], ...] | None = None
 
-    def size(self) -> int:
-        return 1
+    def size(self, memo: dict[int, int]) -> int:
+        return max(1, len(self.sources or ()))  # once per input: a merge's inputs are work too
 
 
 @dataclass
@@ -46,8 +46,8 @@ class RepeatTemplate:
     name_location: Location | None = None
     plain: bool = False  # a group (`layers:` without `repeat:`): one level, no iterations
 
-    def size(self) -> int:
-        return min(_size(self.children) * self.count, MAX_LAYERS + 1)
+    def size(self, memo: dict[int, int]) -> int:
+        return min(_size(self.children, memo) * self.count, MAX_LAYERS + 1)
 
 
 @dataclass
@@ -59,8 +59,8 @@ class BranchesTemplate:
     name_location: Location | None = None
     sources: tuple[tuple[str, Location], ...] | None = None
 
-    def size(self) -> int:
-        return min(sum(_size(b) for b in self.branches) + 1, MAX_LAYERS + 1)
+    def size(self, memo: dict[int, int]) -> int:
+        return min(sum(_size(b, memo) for b in self.branches) + len(self.branches), MAX_LAYERS + 1)
 
 
 @dataclass
@@ -72,17 +72,22 @@ class BlockTemplate:
     name_location: Location | None = None
     sources: tuple[tuple[str, Location], ...] | None = None
 
-    def size(self) -> int:
-        return _size(self.children)
+    def size(self, memo: dict[int, int]) -> int:
+        return _size(self.children, memo)
 
 
 Template = Union[LayerTemplate, RepeatTemplate, BranchesTemplate, BlockTemplate]
 
 
-def _size(items: list[Template]) -> int:
+def _size(items: list[Template], memo: dict[int, int]) -> int:
+    """Layers after expansion, a layer with several inputs counted once per input, capped at MAX_LAYERS + 1.
+    A template shared through a YAML alias or a block use is measured once (`memo`, by id): a "billion
+    laughs" of nested aliases is refused in time linear in its text."""
     total = 0
     for item in items:
-        total += item.size()
+        if id(item) not in memo:
+            memo[id(item)] = item.size(memo)
+        total += memo[id(item)]
         if total > MAX_LAYERS:
             return MAX_LAYERS + 1
     return total
@@ -114,8 +119,9 @@ class Expander:
         self.pending: list[tuple[str, Location, tuple[str, ...], int]] = []  # unresolved from: (ref, where, prefixes, layer)
 
     def run(self, templates: list[Template]) -> tuple[LayerSpec, ...]:
-        if _size(templates) > MAX_LAYERS:
-            self.problems.append(Problem(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers; "
+        if _size(templates, {}) > MAX_LAYERS:
+            self.problems.append(Problem(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers "
+                                                                "(a layer with several inputs counts once per input); "
                                                                 "cnncalc refuses specs that large"))
             return ()
         root = _Scope("", INPUT_NAME, (), {})
