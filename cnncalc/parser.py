@@ -17,7 +17,7 @@ from typing import Any, Iterable
 import yaml
 
 from .compose import MAX_SPEC_BYTES, compose, decode, too_large_message
-from .expand import BlockTemplate, BranchesTemplate, Expander, LayerTemplate, RepeatTemplate, Template
+from .expand import MAX_LAYERS, BlockTemplate, BranchesTemplate, Expander, LayerTemplate, RepeatTemplate, Template
 from .expr import ExpressionError, evaluate
 from .kinds import REGISTRY
 from .kinds.base import (
@@ -36,6 +36,9 @@ from .problems import WARNING, Location, Problem, SpecError, SpecReadError
 from .spec import DEFAULT_DTYPE, DTYPE_BYTES, INPUT_NAME, LayerSpec, Spec
 
 MAX_SPATIAL_DIMS = 3
+MAX_NESTING = 64  # repeats, groups, branches and block uses inside one another
+MAX_BLOCK_READS = MAX_LAYERS  # YAML nodes read for block uses (each use with new arguments reads its block)
+MAX_PROBLEMS = 1_000  # errors reported per spec before reading stops
 MAX_VALUE = 10**18  # the largest whole number a spec may write (block expressions stop there too)
 _DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
 _EXPONENT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
@@ -69,11 +72,24 @@ class _Abort(Exception):
     """Stop walking the current node; its problem is already recorded."""
 
 
+class _Stop(Exception):
+    """Stop reading the spec altogether (too many errors, too much to read); `problem` says why."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 class _Parser:
     def __init__(self, source: str):
         self.source = source
         self.problems: list[Problem] = []
-        self._templates: dict[int, Template | None] = {}
+        self._reported: set[tuple[Location, str]] = set()
+        self._error_count = 0
+        self._templates: dict[int, tuple[Template | None, int]] = {}  # node id → (template, nesting height)
+        self._open_heights: list[int] = []  # per layer item being read: the tallest child read so far
+        self._instances: dict[tuple, tuple[list[Template], int]] = {}  # (block, arguments) → (layers, height)
+        self._block_reads = 0
         self.blocks: dict[str, _BlockDefinition] = {}
         self.block_stack: list[str] = []
         self.env: dict[str, Any] | None = None  # the current block's parameters while its layers are read
@@ -85,7 +101,24 @@ class _Parser:
 
     def error(self, node_or_location: yaml.Node | Location, message: str, layer: str = "") -> None:
         location = node_or_location if isinstance(node_or_location, Location) else self.loc(node_or_location)
+        if (location, message) in self._reported:  # a block definition's mistake, met again at each use
+            return
+        self._reported.add((location, message))
         self.problems.append(Problem(location, message, layer=layer))
+        self._error_count += 1
+        if self._error_count >= MAX_PROBLEMS:
+            raise _Stop(Problem(location, f"{MAX_PROBLEMS:,} errors so far; cnncalc stops reading here (fix these first)"))
+
+    def read(self, node: yaml.Node, count: int) -> None:
+        """Count the YAML nodes read again for block uses. Outside blocks every node is read once (the
+        text bounds the work); each use of a block with new arguments reads the block again, so a few
+        lines of blocks using blocks could otherwise mean billions of steps."""
+        if self.env is None:
+            return
+        self._block_reads += count
+        if self._block_reads > MAX_BLOCK_READS:
+            raise _Stop(Problem(self.loc(node), f"the block uses read more than {MAX_BLOCK_READS:,} YAML nodes (each use "
+                                                "with new arguments reads its block again); cnncalc stops here"))
 
     def fail(self, node: yaml.Node, message: str) -> None:
         self.error(node, message)
@@ -95,6 +128,7 @@ class _Parser:
         """The mapping's (key, key node, value node) triples; non-string and duplicate keys are errors."""
         seen: dict[str, yaml.Node] = {}
         result = []
+        self.read(node, len(node.value))
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
                 self.error(key_node, f"a key in {what} must be a plain name, not {describe_node(key_node)}")
@@ -258,6 +292,7 @@ class _Parser:
             self.fail(node, f"{what} must be a list of layers (each line starting with '- '), not {describe_node(node)}")
         if not node.value and not allow_empty:
             self.fail(node, f"{what} is empty; add at least one layer")
+        self.read(node, len(node.value))
         templates = []
         for item in node.value:
             template = self.layer_item(item)
@@ -266,20 +301,35 @@ class _Parser:
         return templates
 
     def layer_item(self, node: yaml.Node) -> Template | None:
-        if self.env is not None:  # inside a block definition the same node means different things per use
-            try:
-                return self._layer_item(node)
-            except _Abort:
-                return None
-        key = id(node)
-        if key not in self._templates:  # an alias reuses its node: parse it once, however often it is used
-            try:
-                self._templates[key] = self._layer_item(node)
-            except _Abort:
-                self._templates[key] = None
-        return self._templates[key]
+        """One item of a layer list. Outside block definitions an alias reuses its node: it is read once,
+        however often it is used (inside one, the same node means different things per use). Items nest
+        at most MAX_NESTING deep, counting what an alias brings with it."""
+        cached = self._templates.get(id(node)) if self.env is None else None
+        if cached is not None:
+            template, height = cached
+        else:
+            if len(self._open_heights) >= MAX_NESTING:
+                height = 1
+            else:
+                self._open_heights.append(0)
+                try:
+                    template = self._layer_item(node)
+                except _Abort:
+                    template = None
+                finally:
+                    height = self._open_heights.pop() + 1
+                if self.env is None:
+                    self._templates[id(node)] = (template, height)
+        if len(self._open_heights) + height > MAX_NESTING:
+            self.error(node, f"layers nest more than {MAX_NESTING} deep here (repeats, groups, branches and block "
+                             "uses inside one another); cnncalc stops there")
+            return None
+        if self._open_heights:
+            self._open_heights[-1] = max(self._open_heights[-1], height)
+        return template
 
     def _layer_item(self, node: yaml.Node) -> Template:
+        self.read(node, 1)
         self.check_tag(node)
         location = self.loc(node)
         if isinstance(node, yaml.ScalarNode):
@@ -349,6 +399,7 @@ class _Parser:
     def sources(self, node: yaml.Node) -> tuple[tuple[str, Location], ...]:
         """`from: a` or `from: [a, b]`: the names of the layers (or groups) whose outputs are the inputs."""
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        self.read(node, len(items))
         if not items:
             self.fail(node, "'from' needs at least one layer name")
         result = []
@@ -490,14 +541,26 @@ class _Parser:
             self.fail(key_node, f"block '{block}' needs " + ", ".join(f"'{m}'" for m in missing))
         if len(env) != len(definition.params):
             raise _Abort
-        saved = self.env
+        arguments = (block, tuple((name, type(value).__name__, value) for name, value in sorted(env.items())))
+        if arguments in self._instances:  # the same block with the same arguments reads the same: read it once
+            children, height = self._instances[arguments]
+            if len(self._open_heights) + height > MAX_NESTING:
+                self.fail(key_node, f"layers nest more than {MAX_NESTING} deep inside this use of block '{block}'; "
+                                    "cnncalc stops there")
+            self._open_heights[-1] = max(self._open_heights[-1], height)
+            return BlockTemplate(location, block, children)
+        saved, outer_height = self.env, self._open_heights[-1]
         self.env = env
         self.block_stack.append(block)
+        self._open_heights[-1] = 0
         try:
             children = self.layer_list(definition.layers, f"the layers of block '{block}'")
         finally:
             self.env = saved
             self.block_stack.pop()
+            height = self._open_heights[-1]
+            self._open_heights[-1] = max(outer_height, height)
+        self._instances[arguments] = (children, height)
         return BlockTemplate(location, block, children)
 
     def block_definitions(self, node: yaml.Node) -> None:
@@ -678,6 +741,8 @@ def parse_text(text: str, source: str = "<spec>", default_name: str | None = Non
         return parser.spec(root, default_name or Path(source).stem or "spec")
     except _Abort:
         raise SpecError(parser.problems) from None
+    except _Stop as stop:
+        raise SpecError(_unique(parser.problems) + [stop.problem]) from None
 
 
 def parse_bytes(data: bytes, source: str) -> Spec:
