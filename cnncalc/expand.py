@@ -21,6 +21,8 @@ from .problems import WARNING, Location, Problem
 from .spec import INPUT_NAME, LayerSpec
 
 MAX_LAYERS = 1_000_000
+MAX_NAME_LENGTH = 256  # a layer's full name, group prefixes included
+HINT_COMPARISONS = 200_000  # names compared for "did you mean" hints to unresolved `from:` names, in all
 
 
 @dataclass
@@ -93,6 +95,10 @@ def _size(items: list[Template], memo: dict[int, int]) -> int:
     return total
 
 
+class _NameTooLong(Exception):
+    """Stop expanding: names would only grow longer (the problem is recorded)."""
+
+
 @dataclass
 class _Scope:
     prefix: str  # "layer3.2." or ""
@@ -125,13 +131,20 @@ class Expander:
                                                                 "cnncalc refuses specs that large"))
             return ()
         root = _Scope("", INPUT_NAME, (), {})
-        self.items(templates, root, INPUT_NAME)
+        try:
+            self.items(templates, root, INPUT_NAME)
+        except _NameTooLong:
+            return ()
         self.explain_pending()
         self.warn_unused()
         return tuple(self.layers)
 
     # -- names -----------------------------------------------------------------------------------
     def define(self, name: str, target: str, where: Location) -> bool:
+        if len(name) > MAX_NAME_LENGTH:  # nested groups repeat their prefixes in every name below them
+            self.problems.append(Problem(where, f"the full name '{name[:40]}...' is longer than {MAX_NAME_LENGTH} "
+                                                "characters; use shorter names or fewer nested named groups"))
+            raise _NameTooLong
         if name in self.names or name == INPUT_NAME:
             first = self.defined_at.get(name)
             at = f" at line {first.line}" if first else ""
@@ -164,17 +177,25 @@ class Expander:
         return tuple(self.resolve(ref, where, scope) for ref, where in written)
 
     def explain_pending(self) -> None:
+        explained: set[tuple[str, Location]] = set()  # a `from:` inside a repeat is unresolved once per iteration
+        comparisons_left = HINT_COMPARISONS
         for ref, where, prefixes, _ in self.pending:
+            if (ref, where) in explained:
+                continue
+            explained.add((ref, where))
             later = next((prefix + ref for prefix in prefixes if prefix + ref in self.names), None)
             if later is not None:
                 line = self.defined_at[later].line
                 self.problems.append(Problem(where, f"'{ref}' is defined later, at line {line}; a layer can only take "
                                                     "inputs from layers above it (which also rules out cycles)"))
                 continue
-            choices = [n for n in self.names if n.startswith(prefixes[0])] or list(self.names)
-            local = [n[len(prefixes[0]):] for n in choices if n.startswith(prefixes[0])] + [INPUT_NAME]
-            match = difflib.get_close_matches(ref, local + list(self.names), n=1, cutoff=0.6)
-            hint = f" (did you mean '{match[0]}'?)" if match else ""
+            hint = ""
+            if 2 * len(self.names) <= comparisons_left:
+                comparisons_left -= 2 * len(self.names)
+                choices = [n for n in self.names if n.startswith(prefixes[0])] or list(self.names)
+                local = [n[len(prefixes[0]):] for n in choices if n.startswith(prefixes[0])] + [INPUT_NAME]
+                match = difflib.get_close_matches(ref, local + list(self.names), n=1, cutoff=0.6)
+                hint = f" (did you mean '{match[0]}'?)" if match else ""
             self.problems.append(Problem(where, f"no layer or group named '{ref}' above this point{hint}"))
 
     def warn_unused(self) -> None:
