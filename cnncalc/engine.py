@@ -11,6 +11,10 @@ from .report import GroupResult, LayerResult, ReceptiveField, Report, Share, Tot
 from .spec import INPUT_NAME, LayerSpec, Spec
 
 
+MAX_TENSOR_VALUES = 10**36  # the most values any tensor may hold: sizes grow layer by layer, and without a
+# bound 10^6 upsampling layers would make numbers of millions of digits
+
+
 def _exact(value: Fraction) -> int | Fraction:
     return int(value) if value.denominator == 1 else value
 
@@ -63,7 +67,7 @@ def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, sever
 
 
 def _percent(part: int, whole: int) -> float:
-    return 100.0 * part / whole if whole else 0.0
+    return 100 * part / whole if whole else 0.0  # int / int: exact, however large (100.0 * part overflows a float)
 
 
 def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
@@ -76,6 +80,9 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     fields = {INPUT_NAME: ReceptiveField((1,) * ndim, (1,) * ndim, (0,) * ndim)}
     problems: list[Problem] = list(spec.warnings)
     results: list[LayerResult] = []
+    if prod(spec.input_shape) > MAX_TENSOR_VALUES:
+        raise SpecError(problems + [Problem(spec.input_location, f"the input holds {prod(spec.input_shape):,} values, "
+                                                                  f"more than cnncalc's limit of 10^36")])
     for layer in spec.layers:
         if any(source not in shapes for source in layer.inputs):  # an earlier layer failed: nothing downstream
             continue
@@ -99,6 +106,10 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         problems.extend(_problem(layer, kind.name, m, p, s) for m, p, s in ctx.problems)
         if any(size <= 0 for size in computed.output_shape):  # pragma: no cover - slide() refuses these first
             problems.append(_problem(layer, kind.name, f"output size {computed.output_shape} is not positive", None, ERROR))
+            continue
+        if prod(computed.output_shape) > MAX_TENSOR_VALUES:
+            problems.append(_problem(layer, kind.name, f"the output holds {prod(computed.output_shape):,} values, more "
+                                                       "than cnncalc's limit of 10^36", None, ERROR))
             continue
         shapes[layer.name] = computed.output_shape
         merged = merge_fields([fields[name] for name in layer.inputs])
