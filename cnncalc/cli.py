@@ -9,13 +9,14 @@ import traceback
 import click
 
 from . import __version__
-from .problems import Problem, SpecError
+from .problems import Problem, SpecError, SpecReadError
 from .spec import DTYPE_BYTES, Spec
 
 EXIT_OK = 0  # every spec valid
 EXIT_INVALID = 1  # a spec is invalid: its problems are printed as file:line:col: error: message
 EXIT_USAGE = 2  # bad command line: unknown option, missing file (click's own code)
 EXIT_INTERNAL = 3  # a bug in cnncalc: please report it
+MAX_BATCH = 10**9
 
 SPEC_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True)
 
@@ -48,26 +49,27 @@ def main(debug: bool) -> None:
 
 
 def load(path: str) -> Spec:
+    from .compose import MAX_SPEC_BYTES
     from .parser import parse_bytes, parse_file
 
     if path == "-":
-        return parse_bytes(sys.stdin.buffer.read(), "<stdin>")
+        return parse_bytes(sys.stdin.buffer.read(MAX_SPEC_BYTES + 1), "<stdin>")  # more is refused unread
     return parse_file(path)
 
 
-def _fail(problems: tuple[Problem, ...]) -> None:
+def _fail(problems: tuple[Problem, ...], code: int = EXIT_INVALID) -> None:
     from .render.problems import render_problem_lines
 
     click.echo(render_problem_lines(problems), err=True, nl=False)
-    raise SystemExit(EXIT_INVALID)
+    raise SystemExit(code)
 
 
 @main.command()
 @click.argument("spec", type=SPEC_PATH)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
               show_default=True, help="Output format.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Images per batch, for the memory totals.")
+@click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
+              help="Images per batch, for the memory totals (at most 10^9).")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=None,
               help="Bytes per value (overrides the spec's dtype).")
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do, and list the layers that drop pixels.")
@@ -86,7 +88,7 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
             parsed = dataclasses.replace(parsed, dtype=dtype)
         report = analyze(parsed, floor=floor, batch=batch)
     except SpecError as error:
-        _fail(error.problems)
+        _fail(error.problems, EXIT_USAGE if isinstance(error, SpecReadError) else EXIT_INVALID)
         return
     if fmt == "table":
         from .render.table import render_table
@@ -107,20 +109,28 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
 
 
 @main.command()
-@click.argument("specs", nargs=-1, required=True, type=SPEC_PATH)
+@click.argument("specs", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: file:line:col: severity: message per line; json: every file's problems.")
 @click.option("--floor", is_flag=True, help="Accept non-integer sizes (floored), as warnings.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
-    """Validate specs; report every problem in every file. Exit 1 if any is invalid."""
+    """Validate specs; report every problem in every file. Exit 1 if any is invalid, 2 if any cannot be read.
+
+    A file that cannot be read (missing, a directory, no permission) is reported like an invalid one
+    and the others are still checked.
+    """
     from .engine import analyze
 
     results: list[tuple[str, tuple[Problem, ...]]] = []
+    unreadable = 0
     for path in specs:
         try:
             report = analyze(load(path), floor=floor)
             problems = report.warnings
+        except SpecReadError as error:
+            problems = error.problems
+            unreadable += 1
         except SpecError as error:
             problems = error.problems
         if strict:
@@ -139,4 +149,4 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
         click.echo(f"checked {len(results)} spec{'s' if len(results) != 1 else ''}: "
                    f"{len(results) - invalid} valid, {invalid} invalid ({errors} error{'s' if errors != 1 else ''})",
                    err=True)
-    raise SystemExit(EXIT_INVALID if invalid else EXIT_OK)
+    raise SystemExit(EXIT_USAGE if unreadable else EXIT_INVALID if invalid else EXIT_OK)
