@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import os
 import sys
 import traceback
 
@@ -16,6 +18,7 @@ EXIT_OK = 0  # every spec valid
 EXIT_INVALID = 1  # a spec is invalid: its problems are printed as file:line:col: error: message
 EXIT_USAGE = 2  # bad command line: unknown option, missing file (click's own code)
 EXIT_INTERNAL = 3  # a bug in cnncalc: please report it
+EXIT_BROKEN_PIPE = 141  # the reader of the output went away (`| head`): 128 + SIGPIPE, as other tools exit
 MAX_BATCH = 10**9
 
 SPEC_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True)
@@ -29,6 +32,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `cnncalc shapes big.yaml | head`: not a bug, nobody is reading any more
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if ctx.params.get("debug"):
                 traceback.print_exc()
@@ -36,6 +42,15 @@ class _Group(click.Group):
                        "please report it with the spec and command that caused it"
                        + ("" if ctx.params.get("debug") else " (add --debug for the details)"), err=True)
             ctx.exit(EXIT_INTERNAL)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (a test runner's buffer)
+        pass
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -21,6 +21,7 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
     is_tty = out.isatty() if hasattr(out, "isatty") else False
     console = Console(file=out, width=None if is_tty else 200, no_color=color is False,
                       force_terminal=color if color else None, highlight=False)
+    console.on_broken_pipe = _closed_pipe  # type: ignore[method-assign]  # rich would exit 1, an invalid spec's code
     table = Table(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("name", no_wrap=True)
@@ -73,6 +74,11 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
         console.print(line, markup=False)
     for line in warning_lines(report):
         console.print(line, markup=False, style="yellow")
+
+
+def _closed_pipe() -> None:
+    """The reader went away (`| head`): the CLI decides the exit code."""
+    raise BrokenPipeError
 
 
 def activation_arithmetic_input(report: Report) -> str:
