@@ -100,6 +100,7 @@ class _Composer:
         self.loader = loader
         self.source = source
         self.anchors: dict[str, yaml.Node] = {}
+        self.resolved: dict[tuple, str] = {}  # (plain value, implicit) → tag
 
     def refuse(self, mark: yaml.Mark, message: str) -> None:
         raise SpecError([Problem(Location(self.source, mark.line + 1, mark.column + 1), message)])
@@ -118,18 +119,22 @@ class _Composer:
 
     def node(self) -> yaml.Node:
         """The next node and everything inside it, with a stack instead of recursion."""
-        stack: list[list] = []  # open collections: [node, pending key (mappings only)]
+        stack: list[list] = []  # open collections: [node, is a mapping, pending key]
         open_ids: set[int] = set()
+        get_event = self.loader.get_event
         while True:
-            event = self.loader.get_event()
-            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            event = get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                node = self.scalar(event)
+            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
                 node = stack.pop()[0]  # attached to its parent when it opened
                 node.end_mark = event.end_mark
                 open_ids.discard(id(node))
                 if not stack:
                     return node
                 continue
-            elif isinstance(event, yaml.AliasEvent):
+            elif kind is yaml.AliasEvent:
                 node = self.anchors.get(event.anchor)
                 if node is None:
                     self.refuse(event.start_mark, f"the alias *{event.anchor} has no anchor &{event.anchor} before it")
@@ -137,58 +142,68 @@ class _Composer:
                     self.refuse(event.start_mark, f"the alias *{event.anchor} is inside the value of its own anchor "
                                                   f"&{event.anchor}: that is a cycle")
             else:
-                node = self.new_node(event)
-                if not isinstance(node, yaml.ScalarNode):
-                    if len(stack) >= MAX_YAML_DEPTH:
-                        self.refuse(event.start_mark, f"the YAML is nested more than {MAX_YAML_DEPTH} levels deep here "
-                                                      "(lists and mappings inside one another); cnncalc stops there")
-                    self.attach(stack, node)
-                    stack.append([node, None])
-                    open_ids.add(id(node))
-                    continue
+                if len(stack) >= MAX_YAML_DEPTH:
+                    self.refuse(event.start_mark, f"the YAML is nested more than {MAX_YAML_DEPTH} levels deep here "
+                                                  "(lists and mappings inside one another); cnncalc stops there")
+                node = self.collection(event, yaml.SequenceNode if kind is yaml.SequenceStartEvent else yaml.MappingNode)
+                if stack:
+                    _attach(stack[-1], node)
+                stack.append([node, isinstance(node, yaml.MappingNode), None])
+                open_ids.add(id(node))
+                continue
             if not stack:
                 return node
-            self.attach(stack, node)
+            _attach(stack[-1], node)
 
-    @staticmethod
-    def attach(stack: list[list], node: yaml.Node) -> None:
-        if not stack:
-            return
-        parent = stack[-1]
-        if isinstance(parent[0], yaml.SequenceNode):
-            parent[0].value.append(node)
-        elif parent[1] is None:
-            parent[1] = node
-        else:
-            parent[0].value.append((parent[1], node))
-            parent[1] = None
-
-    def new_node(self, event: yaml.Event) -> yaml.Node:
-        if isinstance(event, yaml.ScalarEvent):
-            cls = yaml.ScalarNode
-        elif isinstance(event, yaml.SequenceStartEvent):
-            cls = yaml.SequenceNode
-        else:
-            cls = yaml.MappingNode
-        value = event.value if cls is yaml.ScalarNode else None
+    def scalar(self, event: yaml.ScalarEvent) -> yaml.ScalarNode:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.loader.resolve(cls, value, event.implicit)
-        elif tag not in _CORE_TAGS[cls]:
+            key = (event.value, event.implicit)
+            tag = self.resolved.get(key)
+            if tag is None:  # the resolver runs a regular expression per value: values repeat, so remember
+                tag = self.resolved[key] = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        else:
+            self.check_tag(event, tag, yaml.ScalarNode)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        if event.anchor is not None:
+            self.anchor(event, node)
+        return node
+
+    def collection(self, event: yaml.Event, cls: type) -> yaml.Node:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(cls, None, event.implicit)
+        else:
+            self.check_tag(event, tag, cls)
+        node = cls(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        if event.anchor is not None:
+            self.anchor(event, node)
+        return node
+
+    def check_tag(self, event: yaml.Event, tag: str, cls: type) -> None:
+        """An explicit tag: only YAML's core ones, on a value that fits them."""
+        if tag not in _CORE_TAGS[cls]:
             known = any(tag in tags for tags in _CORE_TAGS.values())
             self.refuse(event.start_mark, f"the YAML tag '{short_tag(tag)}' "
                         + (f"does not fit {_KIND_NAMES[cls]}" if known else "is not allowed in a spec")
                         + "; cnncalc reads plain data only: remove the tag")
-        elif tag != STR and cls is yaml.ScalarNode and self.loader.resolve(cls, value, (True, False)) != tag:
-            self.refuse(event.start_mark, f"'{value}' is not a valid {short_tag(tag)}; remove the tag or fix the value")
-        if event.anchor is not None and event.anchor in self.anchors:
+        if cls is yaml.ScalarNode and tag != STR and self.loader.resolve(cls, event.value, (True, False)) != tag:
+            self.refuse(event.start_mark, f"'{event.value}' is not a valid {short_tag(tag)}; remove the tag or fix the value")
+
+    def anchor(self, event: yaml.Event, node: yaml.Node) -> None:
+        if event.anchor in self.anchors:
             first = self.anchors[event.anchor].start_mark
             self.refuse(event.start_mark, f"the anchor &{event.anchor} is defined twice (first at line {first.line + 1}); "
                                           "give each anchor its own name")
-        if cls is yaml.ScalarNode:
-            node: yaml.Node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
-        else:
-            node = cls(tag, [], event.start_mark, None, flow_style=event.flow_style)
-        if event.anchor is not None:
-            self.anchors[event.anchor] = node
-        return node
+        self.anchors[event.anchor] = node
+
+
+def _attach(parent: list, node: yaml.Node) -> None:
+    """Add `node` to the open collection `parent` ([node, is a mapping, pending key])."""
+    if not parent[1]:
+        parent[0].value.append(node)
+    elif parent[2] is None:
+        parent[2] = node
+    else:
+        parent[0].value.append((parent[2], node))
+        parent[2] = None
