@@ -30,6 +30,11 @@ def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | No
         return field
     size, jump, start = [], [], []
     for r, j, s, w in zip(field.size, field.jump, field.start, windows):
+        if w.upsample == 1 and type(r) is type(j) is type(s) is int:  # integers throughout: no Fraction needed
+            size.append(r + (w.kernel - 1) * j)
+            start.append(s - w.pad_before * j)
+            jump.append(j * w.stride)
+            continue
         j = Fraction(j) / w.upsample
         size.append(_exact(r + (w.kernel - 1) * j))
         start.append(_exact(s - w.pad_before * j))
