@@ -74,7 +74,8 @@ def compose(text: str, source: str) -> yaml.Node | None:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        if "found character '\\t'" in message or "\t" in text and "tab" in message.lower():
+        lines = text.splitlines()
+        if "\t" in (lines[line - 1][:column] if line <= len(lines) else ""):
             message += "; YAML indents with spaces, not tabs"
         raise SpecError([Problem(Location(source, line, column), f"invalid YAML: {message}")]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
