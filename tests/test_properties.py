@@ -1,0 +1,274 @@
+"""Properties over random specs (hypothesis): what must hold for every valid spec, and that no broken one
+crashes.
+
+The generators below write the shape and parameter rules once more, independently of cnncalc (PyTorch's
+documented formulas), so a valid spec comes with the shapes and counts it must produce. Random valid
+conv/pool stacks are also built in PyTorch, when it is importable, and compared layer by layer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cnncalc.engine import analyze
+from cnncalc.parser import parse_text
+from cnncalc.render.json_ import render_json
+
+from .cli_harness import run
+from .conftest import torch_or_skip
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one layer must give, by the rules written here."""
+
+    kind: str
+    output: tuple[int, ...]
+    params: int | None = None  # None: not predicted (the kind's count is checked elsewhere)
+    torch: tuple | None = None  # how to build it in PyTorch: (module name, arguments)
+
+
+def window(n: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False) -> int:
+    """PyTorch's output size: floor((N + 2P − D·(K − 1) − 1)/S) + 1; with ceil_mode, rounded up and then
+    one less if the last window would start past the input and its left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    if not ceil:
+        return span // s + 1
+    out = -(-span // s) + 1
+    return out - 1 if (out - 1) * s >= n + p else out
+
+
+def _conv(draw, shape):
+    channels, spatial = shape[0], shape[1:]
+    padding = draw(st.integers(0, 2))
+    kernel = [draw(st.integers(1, min(5, n + 2 * padding))) for n in spatial]
+    dilation = draw(st.sampled_from([1, 1, 2])) if all(2 * (k - 1) + 1 <= n + 2 * padding
+                                                       for k, n in zip(kernel, spatial)) else 1
+    stride = draw(st.integers(1, 3))
+    filters = draw(st.integers(1, 8))
+    groups = draw(st.sampled_from([g for g in range(1, 5) if channels % g == 0 and filters % g == 0]))
+    bias = draw(st.booleans())
+    out = tuple(window(n, k, stride, padding, dilation) for n, k in zip(spatial, kernel))
+    params = math.prod(kernel) * (channels // groups) * filters + (filters if bias else 0)
+    text = (f"conv: {{filters: {filters}, kernel: {kernel}, stride: {stride}, padding: {padding}, "
+            f"dilation: {dilation}, groups: {groups}, bias: {str(bias).lower()}, round: floor}}")
+    torch_args = dict(in_channels=channels, out_channels=filters, kernel_size=tuple(kernel), stride=stride,
+                      padding=padding, dilation=dilation, groups=groups, bias=bias)
+    return text, Expected("conv", (filters,) + out, params, ("Conv2d", torch_args))
+
+
+def _pool(draw, shape):
+    kind = draw(st.sampled_from(["maxpool", "avgpool"]))
+    spatial = shape[1:]
+    kernel = draw(st.integers(1, min(4, min(spatial))))
+    padding = draw(st.integers(0, kernel // 2))
+    stride = draw(st.integers(1, 3))
+    ceil = draw(st.booleans())
+    out = tuple(window(n, kernel, stride, padding, ceil=ceil) for n in spatial)
+    text = (f"{kind}: {{kernel: {kernel}, stride: {stride}, padding: {padding}, ceil_mode: {str(ceil).lower()}, "
+            "round: floor}")
+    module = "MaxPool2d" if kind == "maxpool" else "AvgPool2d"
+    return text, Expected(kind, (shape[0],) + out, 0, (module, dict(kernel_size=kernel, stride=stride, padding=padding,
+                                                                     ceil_mode=ceil)))
+
+
+def _pointwise(draw, shape):
+    kind = draw(st.sampled_from(["relu", "sigmoid", "tanh", "dropout", "batchnorm", "leakyrelu"]))
+    if kind == "batchnorm":
+        return "batchnorm", Expected(kind, shape, 2 * shape[0], ("BatchNorm2d", dict(num_features=shape[0])))
+    module = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "dropout": "Dropout", "leakyrelu": "LeakyReLU"}[kind]
+    return kind, Expected(kind, shape, 0, (module, {}))
+
+
+@st.composite
+def sequential_specs(draw):
+    """Conv/pool/pointwise stacks, then optionally flatten and fully connected layers."""
+    channels, height, width = draw(st.integers(1, 6)), draw(st.integers(1, 24)), draw(st.integers(1, 24))
+    shape = (channels, height, width)
+    lines, expected = [], []
+    for _ in range(draw(st.integers(1, 6))):
+        maker = draw(st.sampled_from([_conv, _conv, _pool, _pointwise]))
+        text, layer = maker(draw, shape)
+        lines.append(f"  - {text}")
+        expected.append(layer)
+        shape = layer.output
+    if draw(st.booleans()):
+        if draw(st.booleans()):
+            lines.append("  - flatten")
+            expected.append(Expected("flatten", (math.prod(shape),), 0))
+        for _ in range(draw(st.integers(1, 2))):
+            units, bias = draw(st.integers(1, 12)), draw(st.booleans())
+            inputs = math.prod(expected[-1].output)
+            lines.append(f"  - fc: {{units: {units}, bias: {str(bias).lower()}}}")
+            expected.append(Expected("fc", (units,), inputs * units + (units if bias else 0)))
+    text = f"input: [{channels}, {height}, {width}]\nlayers:\n" + "\n".join(lines) + "\n"
+    return text, (channels, height, width), expected
+
+
+@st.composite
+def branching_specs(draw):
+    """A stem conv, then blocks of two or three branches merged by add or concat, with a `from:` tap."""
+    channels, size = draw(st.integers(1, 6)), draw(st.integers(4, 20))
+    lines = [f"  - conv: {{filters: {channels}, kernel: 3, padding: 1, name: stem}}"]
+    expected = [Expected("conv", (channels, size, size), 9 * channels * channels + channels)]
+    shape = (channels, size, size)
+    for block in range(draw(st.integers(1, 3))):
+        merge = draw(st.sampled_from(["add", "concat"]))
+        branch_texts, outputs = [], []
+        for _ in range(draw(st.integers(2, 3))):
+            layers, current = [], shape
+            for _ in range(draw(st.integers(0, 2))):
+                kernel = draw(st.sampled_from([1, 3, 5]))
+                filters = shape[0] if merge == "add" else draw(st.integers(1, 6))
+                padding = draw(st.sampled_from([(kernel - 1) // 2, "same"]))
+                layers.append(f"{{conv: {{filters: {filters}, kernel: {kernel}, padding: {padding}}}}}")
+                expected.append(Expected("conv", (filters,) + current[1:], kernel * kernel * current[0] * filters + filters))
+                current = (filters,) + current[1:]
+                if draw(st.booleans()):
+                    layers.append("relu")
+                    expected.append(Expected("relu", current, 0))
+            branch_texts.append("[" + ", ".join(layers) + "]")
+            outputs.append(current)
+        lines.append(f"  - {{name: block{block}, merge: {merge}, branches: [{', '.join(branch_texts)}]}}")
+        shape = outputs[0] if merge == "add" else (sum(o[0] for o in outputs),) + shape[1:]
+        expected.append(Expected(merge, shape, 0))
+    lines.append("  - {conv: {filters: 2, kernel: 1}, from: stem, name: tap}")  # a second path from the stem
+    expected.append(Expected("conv", (2, size, size), channels * 2 + 2))
+    lines.append(f"  - {{concat: null, from: [block{block}, tap]}}")
+    expected.append(Expected("concat", (shape[0] + 2, size, size), 0))
+    text = f"input: [{channels}, {size}, {size}]\nlayers:\n" + "\n".join(lines) + "\n"
+    return text, (channels, size, size), expected
+
+
+def check_invariants(text: str, input_shape: tuple[int, ...], expected: list[Expected]) -> None:
+    report = analyze(parse_text(text, "t.yaml"), floor=True)
+    assert [layer.kind for layer in report.layers] == [e.kind for e in expected]
+    for layer, want in zip(report.layers, expected):
+        assert layer.output_shape == want.output, (layer.name, layer.description)
+        if want.params is not None:
+            assert layer.param_count == want.params, (layer.name, layer.description)
+        assert layer.weight_count >= 0 and layer.bias_count >= 0 and layer.macs >= 0
+        assert layer.activation_count == math.prod(layer.output_shape)
+    totals = report.totals
+    assert totals.params == sum(layer.param_count for layer in report.layers)
+    assert totals.weights == sum(layer.weight_count for layer in report.layers)
+    assert totals.biases == sum(layer.bias_count for layer in report.layers)
+    assert totals.macs == sum(layer.macs for layer in report.layers)
+    assert totals.non_trainable == sum(layer.non_trainable_count for layer in report.layers)
+    assert totals.activations == math.prod(input_shape) + sum(
+        layer.activation_count for layer in report.layers if layer.new_tensor)
+    data = json.loads(render_json(report))
+    assert [(d["output"], d["params"], d["macs"], d["activations"]) for d in data["layers"]] == [
+        (list(layer.output_shape), layer.param_count, layer.macs, layer.activation_count) for layer in report.layers]
+    assert (data["totals"]["params"], data["totals"]["macs"], data["totals"]["activations"]) == (
+        totals.params, totals.macs, totals.activations)
+
+
+@FAST
+@given(sequential_specs())
+def test_sequential_specs_follow_the_rules_and_add_up(case):
+    check_invariants(*case)
+
+
+@FAST
+@given(branching_specs())
+def test_branching_specs_follow_the_rules_and_add_up(case):
+    check_invariants(*case)
+
+
+@settings(max_examples=25, deadline=None)
+@given(sequential_specs())
+def test_json_from_the_cli_round_trips(case):
+    text, _, _ = case
+    result = run(["shapes", "--floor", "--format", "json", "-"], stdin=text.encode())
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    report = analyze(parse_text(text, "<stdin>"), floor=True)
+    assert data["totals"]["params"] == report.totals.params
+    assert [layer["macs"] for layer in data["layers"]] == [layer.macs for layer in report.layers]
+
+
+@settings(max_examples=40, deadline=None)
+@given(sequential_specs())
+def test_conv_pool_stacks_match_pytorch(case):
+    torch = torch_or_skip()
+    text, input_shape, expected = case
+    report = analyze(parse_text(text, "t.yaml"), floor=True)
+    tensor = torch.zeros((1,) + input_shape)
+    with torch.no_grad():
+        for layer, want in zip(report.layers, expected):
+            if want.torch is None:  # flatten and fc: counted above by the rules
+                break
+            name, arguments = want.torch
+            module = getattr(torch.nn, name)(**arguments).eval()
+            tensor = module(tensor)
+            assert tuple(tensor.shape[1:]) == layer.output_shape, (layer.name, layer.description, name, arguments)
+            assert sum(p.numel() for p in module.parameters()) == layer.param_count, (layer.name, name)
+
+
+# -- mutations: nothing may crash ----------------------------------------------------------------
+
+_REPLACEMENTS = ["yes", "3.0", "1e3", "-1", "0", "[1, 2]", "{a: 1}", "null", "'x'", "!!python/none", "*nope", "&a",
+                 "$x", "010", "1:30", "9" * 30, ".nan", "[[[[", "{", "\t", "\"\\e\"", "~", "same", "[]", "{}"]
+
+
+@st.composite
+def mutated_specs(draw):
+    text, _, _ = draw(st.one_of(sequential_specs(), branching_specs()))
+    data = text.encode()
+    for _ in range(draw(st.integers(1, 3))):
+        how = draw(st.sampled_from(["delete line", "delete key", "swap type", "bytes", "truncate", "duplicate line",
+                                    "swap lines"]))
+        lines = data.split(b"\n")
+        index = draw(st.integers(0, max(len(lines) - 1, 0)))
+        if how == "delete line" and lines:
+            del lines[index]
+        elif how == "delete key":
+            words = [w for w in (b"filters", b"kernel", b"input", b"layers", b"from", b"merge", b"branches", b"units")
+                     if w in data]
+            if words:
+                word = draw(st.sampled_from(words))
+                start = data.index(word)
+                end = min([i for i in (data.find(b",", start), data.find(b"}", start), data.find(b"\n", start)) if i > 0]
+                          or [len(data)])
+                data = data[:start] + data[end + 1:]
+                continue
+        elif how == "swap type":
+            tokens = [i for i, c in enumerate(data) if chr(c).isdigit() or chr(c) in "tf"]
+            if tokens:
+                at = draw(st.sampled_from(tokens))
+                end = at
+                while end < len(data) and chr(data[end]).isalnum():
+                    end += 1
+                data = data[:at] + draw(st.sampled_from(_REPLACEMENTS)).encode() + data[end:]
+                continue
+        elif how == "bytes":
+            at = draw(st.integers(0, len(data)))
+            data = data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at:]
+            continue
+        elif how == "truncate":
+            data = data[:draw(st.integers(0, len(data)))]
+            continue
+        elif how == "duplicate line" and lines:
+            lines.insert(index, lines[index])
+        elif how == "swap lines" and len(lines) > 1:
+            other = draw(st.integers(0, len(lines) - 1))
+            lines[index], lines[other] = lines[other], lines[index]
+        data = b"\n".join(lines)
+    return data
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_specs())
+def test_mutated_specs_never_crash(data):
+    for args in (["check", "-"], ["shapes", "--format", "json", "-"], ["shapes", "--format", "table", "-"]):
+        result = run(args, stdin=data)
+        assert result.exit_code in (0, 1), (args, data, result.output[-500:])
+        assert "Traceback" not in result.output and "internal error" not in result.output, (args, data, result.output)
