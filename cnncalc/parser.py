@@ -338,7 +338,10 @@ class _Parser:
                                 f"not {describe_node(node)}")
             if node.value in self.blocks:
                 return self.block_instance(node, node, None, location)
-            return LayerTemplate(location, kind=self.kind(node, node.value))
+            template = LayerTemplate(location, kind=self.kind(node, node.value))
+            nothing = yaml.ScalarNode(_NULL, "", node.start_mark, node.end_mark)
+            self.layer_params(template.kind, node, nothing, template)  # a bare `- conv` still needs its filters
+            return template
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, "a layer must be a kind name or a mapping such as 'conv: {filters: 64, kernel: 3}', not a list")
         entries = self.entries(node, "a layer")

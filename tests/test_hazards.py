@@ -383,6 +383,15 @@ def test_composer_builds_the_same_nodes_as_pyyaml():
         assert same(compose.compose(text, "t"), yaml.compose(text, Loader=yaml.SafeLoader))
 
 
+def test_bare_kind_name_without_its_required_parameters_is_an_error():
+    # found by benchmarks/fuzz.py: a spec truncated after '- conv' reached the engine without 'filters'
+    assert problems("input: [3, 8, 8]\nlayers: [relu, conv, fc]\n") == [
+        (2, 16, "conv needs 'filters' (number of filters = output channels)"),
+        (2, 16, "conv needs 'kernel' (filter size F, one int or one per spatial dim)"),
+        (2, 22, "fc needs 'units' (output units)"),
+    ]
+
+
 # -- absurd values --------------------------------------------------------------------------------
 
 def test_sizes_of_10_12_exact():
@@ -583,6 +592,7 @@ def _hostile_corpus() -> dict[str, bytes]:
         "complex key": b"input: [3, 8, 8]\n? [a]\n: 1\nlayers: [relu]\n",
         "vector into conv": b"input: [10]\nlayers:\n  - conv: {filters: 1, kernel: 1}\n",
         "merge of one": b"input: [3, 8, 8]\nlayers:\n  - add\n",
+        "bare conv": b"input: [3, 8, 8]\nlayers:\n  - relu\n  - conv",
         "from later": b"input: [3, 8, 8]\nlayers:\n  - {relu: null, from: x}\n  - {relu: null, name: x}\n",
     }
     return corpus
