@@ -90,6 +90,7 @@ class _Parser:
         self._open_heights: list[int] = []  # per layer item being read: the tallest child read so far
         self._instances: dict[tuple, tuple[list[Template], int]] = {}  # (block, arguments) → (layers, height)
         self._block_reads = 0
+        self._layers_read = 0
         self.blocks: dict[str, _BlockDefinition] = {}
         self.block_stack: list[str] = []
         self.env: dict[str, Any] | None = None  # the current block's parameters while its layers are read
@@ -108,6 +109,14 @@ class _Parser:
         self._error_count += 1
         if self._error_count >= MAX_PROBLEMS:
             raise _Stop(Problem(location, f"{MAX_PROBLEMS:,} errors so far; cnncalc stops reading here (fix these first)"))
+
+    def count_layer(self, node: yaml.Node) -> None:
+        """Each layer read is a distinct layer of the expanded spec (an alias or a repeated block use reuses
+        what was read): more than MAX_LAYERS of them cannot be a valid spec, so stop before holding them all."""
+        self._layers_read += 1
+        if self._layers_read > MAX_LAYERS:
+            raise _Stop(Problem(self.loc(node), f"the spec expands to more than {MAX_LAYERS:,} layers; "
+                                                "cnncalc refuses specs that large"))
 
     def read(self, node: yaml.Node, count: int) -> None:
         """Count the YAML nodes read again for block uses. Outside blocks every node is read once (the
@@ -339,6 +348,7 @@ class _Parser:
             if node.value in self.blocks:
                 return self.block_instance(node, node, None, location)
             template = LayerTemplate(location, kind=self.kind(node, node.value))
+            self.count_layer(node)
             nothing = yaml.ScalarNode(_NULL, "", node.start_mark, node.end_mark)
             self.layer_params(template.kind, node, nothing, template)  # a bare `- conv` still needs its filters
             return template
@@ -374,6 +384,7 @@ class _Parser:
             return template
         kind = REGISTRY[key]
         template = LayerTemplate(self.loc(key_node), kind, name=name, name_location=name_location, sources=sources)
+        self.count_layer(node)
         self.layer_params(kind, key_node, value_node, template)
         return template
 
@@ -512,6 +523,7 @@ class _Parser:
             else:
                 item = self.layer_item(branch)
                 branches.append([item] if item is not None else [])
+        self.count_layer(node)
         return BranchesTemplate(self.loc(node), branches, merge, name, name_location, sources)
 
     def block_instance(self, key_node: yaml.Node, value_node: yaml.Node, node: yaml.Node | None,
