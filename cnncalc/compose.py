@@ -19,7 +19,7 @@ try:  # libyaml's C parser when present: same events and marks, much faster
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-MAX_SPEC_BYTES = 16 * 1024 * 1024  # larger files are refused before they are parsed
+MAX_SPEC_BYTES = 8 * 1024 * 1024  # larger files are refused before they are parsed
 MAX_YAML_DEPTH = 256  # lists and mappings inside one another
 
 TAG = "tag:yaml.org,2002:"

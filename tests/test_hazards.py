@@ -282,19 +282,19 @@ def test_file_over_50_mb_refused_unread(tmp_path):
         stream.truncate(50 * 1024 * 1024)  # sparse: 50 MiB of zero bytes
     result = run(["check", str(big)])
     assert result.exit_code == 1
-    assert f"big.yaml:1:1: error: the spec is 52,428,800 bytes; cnncalc reads at most 16,777,216 bytes (16 MiB)" \
+    assert f"big.yaml:1:1: error: the spec is 52,428,800 bytes; cnncalc reads at most 8,388,608 bytes (8 MiB)" \
         in result.output
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
 def test_endless_device_refused_after_the_limit():
     result = run(["check", "/dev/zero"])
-    assert result.exit_code == 1 and "larger than 16,777,216 bytes" in result.output
+    assert result.exit_code == 1 and "larger than 8,388,608 bytes" in result.output
 
 
 def test_standard_input_over_the_limit_refused():
     result = run(["shapes", "-"], stdin=b"#" * (compose.MAX_SPEC_BYTES + 1))
-    assert result.exit_code == 1 and "<stdin>:1:1: error: the spec is larger than 16,777,216 bytes" in result.output
+    assert result.exit_code == 1 and "<stdin>:1:1: error: the spec is larger than 8,388,608 bytes" in result.output
 
 
 def test_100000_layer_spec_answers():
@@ -655,3 +655,17 @@ def test_cnncalc_never_writes_to_a_spec(tmp_path):
         assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in paths} == before
     finally:
         specs_dir.chmod(stat.S_IRWXU)
+
+
+def test_readme_hazard_table_names_existing_tests():
+    import re
+
+    from . import test_properties
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| hazard | behaviour | test |"):readme.index("<!-- sections of later commands go here -->")]
+    named = re.findall(r"`(?:tests/(test_\w+)\.py::)?(test_\w+)`", table)
+    modules = {"test_hazards": sys.modules[__name__], "test_properties": test_properties}
+    assert len(named) >= 40
+    for module, test in named:
+        assert hasattr(modules[module or "test_hazards"], test), test
