@@ -180,9 +180,10 @@ class Expander:
                                              layer.path))
 
     # -- walking ---------------------------------------------------------------------------------
-    def items(self, items: list[Template], scope: _Scope, previous: str) -> str:
+    def items(self, items: list[Template], scope: _Scope, previous: str, iteration: bool = False) -> str:
+        """`iteration`: the items are one iteration of a named repeat (a lone block instance then is the iteration)."""
         for item in items:
-            previous = self.item(item, scope, previous, lone=len(items) == 1)
+            previous = self.item(item, scope, previous, lone=iteration and len(items) == 1)
         return previous
 
     def item(self, item: Template, scope: _Scope, previous: str, lone: bool = False) -> str:
@@ -220,7 +221,7 @@ class Expander:
         for i in range(1, item.count + 1):
             inner = f"{group}.{i}"
             iteration = _Scope(inner + ".", scope.input_name, scope.group + (group, inner), {}, scope)
-            previous = self.items(item.children, iteration, previous)
+            previous = self.items(item.children, iteration, previous, iteration=True)
             self.define(inner, previous, item.name_location or item.location)
         self.define(group, previous, item.name_location or item.location)
         return previous
@@ -245,7 +246,7 @@ class Expander:
         (start,) = self.sources(item.sources, scope, previous)[:1] or (previous,)
         if item.name is not None:
             group = scope.prefix + item.name + scope.suffix
-        elif lone and scope.group and scope.prefix == scope.group[-1] + ".":
+        elif lone:
             # the only item of a named repeat's iteration: the iteration is the block instance
             inner = replace(scope, input_name=start)
             return self.items(item.children, inner, start)
