@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..report import LayerResult, Report
+from ..report import LayerResult, Report, Share, Totals
 
 
 def layer_dict(layer: LayerResult) -> dict[str, Any]:
@@ -31,8 +31,31 @@ def layer_dict(layer: LayerResult) -> dict[str, Any]:
     }
 
 
+def totals_dict(t: Totals) -> dict[str, Any]:
+    """The network totals, exact integers; `shapes` and `compare` both write them from here."""
+    return {
+        "params": t.params,
+        "weights": t.weights,
+        "biases": t.biases,
+        "trainable": t.trainable,
+        "non_trainable": t.non_trainable,
+        "input_activations": t.input_activations,
+        "activations": t.activations,
+        "activation_bytes": t.activation_bytes,
+        "training_activation_bytes": t.training_activation_bytes,
+        "batch_activation_bytes": t.batch_activation_bytes,
+        "batch_training_activation_bytes": t.batch_training_activation_bytes,
+        "param_bytes": t.param_bytes,
+        "macs": t.macs,
+        "batch_macs": t.batch_macs,
+    }
+
+
+def share_dict(share: Share) -> dict[str, Any]:
+    return {"category": share.category, "params": share.params, "activations": share.activations, "macs": share.macs}
+
+
 def report_dict(report: Report) -> dict[str, Any]:
-    t = report.totals
     return {
         "name": report.name,
         "source": report.source,
@@ -42,26 +65,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         "batch": report.batch,
         "floor": report.floor,
         "layers": [layer_dict(layer) for layer in report.layers],
-        "totals": {
-            "params": t.params,
-            "weights": t.weights,
-            "biases": t.biases,
-            "trainable": t.trainable,
-            "non_trainable": t.non_trainable,
-            "input_activations": t.input_activations,
-            "activations": t.activations,
-            "activation_bytes": t.activation_bytes,
-            "training_activation_bytes": t.training_activation_bytes,
-            "batch_activation_bytes": t.batch_activation_bytes,
-            "batch_training_activation_bytes": t.batch_training_activation_bytes,
-            "param_bytes": t.param_bytes,
-            "macs": t.macs,
-            "batch_macs": t.batch_macs,
-        },
-        "shares": [
-            {"category": s.category, "params": s.params, "activations": s.activations, "macs": s.macs}
-            for s in report.shares
-        ],
+        "totals": totals_dict(report.totals),
+        "shares": [share_dict(s) for s in report.shares],
         "warnings": [
             {"file": w.location.file, "line": w.location.line, "column": w.location.column, "message": w.message}
             for w in report.warnings
