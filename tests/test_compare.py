@@ -93,6 +93,17 @@ def test_verdict_with_different_receptive_fields():
     assert against_7x7.params_ratio == Fraction(27, 49)
 
 
+def test_symbolic_verdict_with_biases_compares_the_c_squared_terms():
+    # 27C² + 3C against 49C² + C: the ratio depends on C, so the verdict gives 27/49 "for large C";
+    # at C = 64 it is exact: (27·64² + 3·64)/(49·64² + 64) = 110,784/200,768.
+    (symbolic,) = stacks("3x3x3 vs 7x7", bias=True).verdicts
+    assert symbolic.asymptotic and symbolic.params_ratio == Fraction(27, 49)
+    assert "55% of the params for large C" in verdict_text(symbolic)
+    (numeric,) = stacks("3x3x3 vs 7x7", bias=True, channels=64).verdicts
+    assert not numeric.asymptotic
+    assert numeric.params_ratio == Fraction(27 * 64**2 + 3 * 64, 49 * 64**2 + 64) == Fraction(110_784, 200_768)
+
+
 # -- bottlenecks, by hand ------------------------------------------------------------------------------
 
 
