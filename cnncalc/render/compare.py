@@ -6,7 +6,6 @@ Rows are built once (label, one cell per column) and laid out by the table and M
 from __future__ import annotations
 
 import json
-import sys
 from fractions import Fraction
 from typing import Any, Sequence, TextIO
 
@@ -21,6 +20,7 @@ from ..compare import (
     StackSettings,
     Verdict,
 )
+from .console import make_console
 from .json_ import share_dict, totals_dict
 from .numbers import byte_size, shape_text, short, thousands
 
@@ -328,14 +328,10 @@ def render_specs_json(comparison: SpecComparison) -> str:
 
 def render_rows_table(title: str, headers: Sequence[str], rows: Rows, footer: Sequence[str], legend: Sequence[str],
                       out: TextIO | None = None, color: bool | None = None) -> None:
-    from rich.console import Console  # imported here: JSON and Markdown never load rich
-    from rich.table import Table
+    from rich.table import Table  # imported here: JSON and Markdown never load rich
     from rich.text import Text
 
-    out = out or sys.stdout
-    is_tty = out.isatty() if hasattr(out, "isatty") else False
-    console = Console(file=out, width=None if is_tty else 200, no_color=color is False,
-                      force_terminal=color if color else None, highlight=False)
+    console = make_console(out, color)
     table = Table(pad_edge=False)
     table.add_column("", no_wrap=True)
     for header in headers:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TextIO
 
 from ..report import Report
+from .console import make_console
 from .numbers import activation_arithmetic, product_text, param_arithmetic, receptive_field_text, shape_text, short
 from .summary import note_lines, title, total_lines, warning_lines
 
 
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None) -> None:
-    from rich.console import Console  # imported here: `check` and the plain formats never load rich
-    from rich.table import Table
+    from rich.table import Table  # imported here: `check` and the plain formats never load rich
 
-    out = out or sys.stdout
-    is_tty = out.isatty() if hasattr(out, "isatty") else False
-    console = Console(file=out, width=None if is_tty else 200, no_color=color is False,
-                      force_terminal=color if color else None, highlight=False)
+    console = make_console(out, color)
     table = Table(title=title(report), title_justify="left", show_lines=False, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("name", no_wrap=True)
