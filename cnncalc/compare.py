@@ -248,9 +248,6 @@ class Polynomial:
     def at(self, channels: int) -> int:
         return (self.c2 * channels + self.c1) * channels + self.c0
 
-    def scaled(self, factor: int) -> "Polynomial":
-        return Polynomial(self.c2 * factor, self.c1 * factor, self.c0 * factor)
-
     def proportional_to(self, other: "Polynomial") -> bool:
         """True when self = k·other for one constant k, so their ratio does not depend on C."""
         a, b = (self.c2, self.c1, self.c0), (other.c2, other.c1, other.c0)

@@ -7,6 +7,8 @@ from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnncalc.cli import main
 from cnncalc.compare import (
@@ -297,6 +299,23 @@ def test_parse_errors_point_at_the_character(expression, position, words):
         parse_expression(expression)
     assert caught.value.position == position
     assert words in caught.value.message
+
+
+_PIECES = st.sampled_from(list("0123456789xX×*@, vsV/") + [" vs ", "3x3", "1x1@64"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join), st.booleans())
+def test_any_text_parses_or_is_refused_with_a_position_inside_it(text, channels_allowed):
+    try:
+        parsed = parse_expression(text, channels_allowed)
+    except ExpressionError as error:
+        assert 0 <= error.position <= len(text)
+        return
+    for stack in parsed:
+        assert 1 <= len(stack.layers) <= MAX_STACK_LAYERS
+        assert text[stack.position:].startswith(stack.text)
+        assert channels_allowed or all(layer.channels is None for layer in stack.layers)
 
 
 def test_ambiguous_repeat_suggests_the_prefix_form():
