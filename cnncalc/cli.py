@@ -73,8 +73,11 @@ def _fail(problems: tuple[Problem, ...]) -> None:
               help="Bytes per value (overrides the spec's dtype).")
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do, and list the layers that drop pixels.")
 @click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²).")
+@click.option("--depth", type=click.IntRange(min=1), default=None,
+              help="Collapse groups nested deeper than N into one row with subtotals (default: show every layer).")
 @click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is respected too).")
-def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, no_color: bool) -> None:
+def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, depth: int | None,
+           no_color: bool) -> None:
     """Print every layer's output shape, params, activations, MACs and receptive field."""
     from .engine import analyze
 
@@ -89,7 +92,7 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
     if fmt == "table":
         from .render.table import render_table
 
-        render_table(report, si=si, color=False if no_color else None)
+        render_table(report, si=si, color=False if no_color else None, depth=depth)
     elif fmt == "json":
         from .render.json_ import render_json
 
@@ -101,7 +104,7 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
     else:
         from .render.markdown import render_markdown
 
-        click.echo(render_markdown(report, si=si), nl=False)
+        click.echo(render_markdown(report, si=si, depth=depth), nl=False)
 
 
 @main.command()

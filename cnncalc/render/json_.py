@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..report import LayerResult, Report, Share, Totals
+from ..report import LayerResult, ReceptiveField, Report, Share, Totals
+
+
+def _number(value: Any) -> Any:
+    """Receptive-field values are ints, or Fractions after upsampling: those become floats."""
+    return value if isinstance(value, int) else float(value)
+
+
+def _field(field: ReceptiveField) -> dict[str, Any]:
+    return {"size": [_number(v) for v in field.size], "jump": [_number(v) for v in field.jump],
+            "start": [_number(v) for v in field.start], "bound": field.bound, "note": field.note}
 
 
 def layer_dict(layer: LayerResult) -> dict[str, Any]:
-    field = layer.receptive_field
     return {
         "index": layer.index,
         "name": layer.name,
@@ -26,7 +35,7 @@ def layer_dict(layer: LayerResult) -> dict[str, Any]:
         "activations": layer.activation_count,
         "new_tensor": layer.new_tensor,
         "macs": layer.macs,
-        "receptive_field": {"size": list(field.size), "jump": list(field.jump), "start": list(field.start)},
+        "receptive_field": _field(layer.receptive_field),
         "notes": list(layer.notes),
     }
 
@@ -66,6 +75,12 @@ def report_dict(report: Report) -> dict[str, Any]:
         "floor": report.floor,
         "layers": [layer_dict(layer) for layer in report.layers],
         "totals": totals_dict(report.totals),
+        "groups": [
+            {"name": g.name, "level": g.level, "first": g.first_index, "last": g.last_index, "layers": g.layer_count,
+             "params": g.params, "non_trainable": g.non_trainable, "activations": g.activations, "macs": g.macs,
+             "output": list(g.output_shape), "receptive_field": _field(g.receptive_field)}
+            for g in report.groups
+        ],
         "shares": [share_dict(s) for s in report.shares],
         "warnings": [
             {"file": w.location.file, "line": w.location.line, "column": w.location.column, "message": w.message}
