@@ -13,7 +13,7 @@ def _number(value: Any) -> Any:
     return value if isinstance(value, int) else float(value)
 
 
-def _field(field: ReceptiveField) -> dict[str, Any]:
+def receptive_field_dict(field: ReceptiveField) -> dict[str, Any]:
     return {"size": [_number(v) for v in field.size], "jump": [_number(v) for v in field.jump],
             "start": [_number(v) for v in field.start], "bound": field.bound, "note": field.note}
 
@@ -35,7 +35,7 @@ def layer_dict(layer: LayerResult) -> dict[str, Any]:
         "activations": layer.activation_count,
         "new_tensor": layer.new_tensor,
         "macs": layer.macs,
-        "receptive_field": _field(layer.receptive_field),
+        "receptive_field": receptive_field_dict(layer.receptive_field),
         "notes": list(layer.notes),
     }
 
@@ -78,7 +78,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "groups": [
             {"name": g.name, "level": g.level, "first": g.first_index, "last": g.last_index, "layers": g.layer_count,
              "params": g.params, "non_trainable": g.non_trainable, "activations": g.activations, "macs": g.macs,
-             "output": list(g.output_shape), "receptive_field": _field(g.receptive_field)}
+             "output": list(g.output_shape), "receptive_field": receptive_field_dict(g.receptive_field)}
             for g in report.groups
         ],
         "shares": [share_dict(s) for s in report.shares],
