@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnncalc.cli import main
+from cnncalc.engine import analyze
+from cnncalc.parser import parse_file
 from cnncalc.compare import (
     MAX_STACK_LAYERS,
     ExpressionError,
@@ -364,7 +366,8 @@ def test_small_spec_by_hand():
     assert entry["totals"]["params"] == 448 + 4_640 + 20_490 == 25_578
     assert entry["totals"]["macs"] == 442_368 + 1_179_648 + 20_480 == 1_642_496
     assert entry["totals"]["activations"] == 3_072 + 16_384 + 4_096 + 8_192 + 2_048 + 10 == 33_802
-    assert entry["receptive_field"] == {"layer": "pool2", "size": [10, 10], "jump": [4, 4], "start": [-3, -3]}
+    field = entry["receptive_field"]
+    assert (field["layer"], field["size"], field["jump"], field["start"]) == ("pool2", [10, 10], [4, 4], [-3, -3])
     assert entry["depth"] == 3
 
 
@@ -390,11 +393,21 @@ def test_vgg16_depth_receptive_field_and_shares():
     assert fc["params_percent"] == pytest.approx(100 * 123_642_856 / 138_357_544)
 
 
+def test_resnet18_depth_follows_the_main_path():
+    # ResNet-18: conv1, then 4 stages × 2 basic blocks × 2 convs = 16, then fc: 18 weight layers on the
+    # main path; the 1×1 projection shortcuts are on shorter paths (1 conv where the block has 2), so they
+    # do not add. Total conv + fc layers is 21 (with the 3 projections), which is not the depth.
+    entry = cli_json("compare", str(SPECS / "resnet18.yaml"))["specs"][0]
+    assert entry["depth"] == 1 + 4 * 2 * 2 + 1 == 18
+    report = analyze(parse_file(SPECS / "resnet18.yaml"))
+    assert sum(1 for layer in report.layers if layer.category in ("conv", "fc")) == 21
+
+
 def test_spec_table_and_markdown():
     table = cli("compare", VGG16, SMALL, "--no-color")
     assert table.exit_code == 0, table.output
     assert "138,357,544" in table.output and "25,578 (0.000185×)" in table.output
-    assert "212×212 /32 (pool5)" in table.output and "10.6% / 89.4%" in table.output
+    assert "212 /32 (pool5)" in table.output and "10.6% / 89.4%" in table.output
     markdown = cli("compare", VGG16, SMALL, "--format", "markdown")
     assert markdown.exit_code == 0
     assert "| params | 138,357,544 | 25,578 (0.000185×) |" in markdown.output

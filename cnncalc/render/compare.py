@@ -21,8 +21,8 @@ from ..compare import (
     Verdict,
 )
 from .console import make_console
-from .json_ import share_dict, totals_dict
-from .numbers import byte_size, shape_text, short, thousands
+from .json_ import receptive_field_dict, share_dict, totals_dict
+from .numbers import byte_size, receptive_field_text, shape_text, short, thousands
 
 Rows = list[tuple[str, list[str]]]
 
@@ -262,7 +262,7 @@ def spec_rows(comparison: SpecComparison, si: bool = False) -> tuple[list[str], 
         layer = summary.field_layer
         if layer is None:
             return "-"
-        return f"{_field_text(layer.receptive_field.size, layer.receptive_field.jump)} ({layer.name})"
+        return f"{receptive_field_text(layer.receptive_field)} ({layer.name})"
 
     def shares(summary: SpecSummary, what: str) -> str:
         return f"{_share(summary, 'conv', what):.1f}% / {_share(summary, 'fc', what):.1f}%"
@@ -304,12 +304,8 @@ def spec_dict(summary: SpecSummary) -> dict[str, Any]:
         "dtype": report.dtype,
         "totals": totals_dict(report.totals),
         "ratios": {key: None if value is None else float(value) for key, value in summary.ratios.items()},
-        "receptive_field": None if layer is None else {
-            "layer": layer.name,
-            "size": list(layer.receptive_field.size),
-            "jump": list(layer.receptive_field.jump),
-            "start": list(layer.receptive_field.start),
-        },
+        "receptive_field": None if layer is None else dict(layer=layer.name,
+                                                           **receptive_field_dict(layer.receptive_field)),
         "depth": summary.depth,
         "shares": [
             dict(share_dict(s), params_percent=s.params_percent, activations_percent=s.activations_percent,
