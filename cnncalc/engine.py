@@ -7,7 +7,7 @@ from math import prod
 
 from .kinds import REGISTRY, LayerContext, LayerFailure, Window
 from .problems import ERROR, WARNING, Location, Problem, SpecError
-from .report import LayerResult, ReceptiveField, Report, Share, Totals
+from .report import GroupResult, LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
 
 
@@ -103,6 +103,8 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         shapes[layer.name] = computed.output_shape
         merged = merge_fields([fields[name] for name in layer.inputs])
         fields[layer.name] = receptive_field_step(merged, computed.windows)
+        if len(layer.inputs) > 1 and merged.note:
+            ctx.notes.append(f"receptive field: {merged.note}")
         results.append(
             LayerResult(
                 index=len(results) + 1,
@@ -130,6 +132,32 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     if any(p.severity == ERROR for p in problems):
         raise SpecError(problems)
     return _report(spec, results, tuple(p for p in problems if p.severity == WARNING), floor, batch)
+
+
+def _groups(layers: list[LayerResult]) -> tuple[GroupResult, ...]:
+    """Subtotals per group path prefix, in order of first appearance."""
+    members: dict[str, list[LayerResult]] = {}
+    levels: dict[str, int] = {}
+    for layer in layers:
+        for level, name in enumerate(layer.block, start=1):
+            members.setdefault(name, []).append(layer)
+            levels[name] = level
+    return tuple(
+        GroupResult(
+            name=name,
+            level=levels[name],
+            first_index=group[0].index,
+            last_index=group[-1].index,
+            layer_count=len(group),
+            params=sum(r.param_count for r in group),
+            non_trainable=sum(r.non_trainable_count for r in group),
+            activations=sum(r.activation_count for r in group if r.new_tensor),
+            macs=sum(r.macs for r in group),
+            output_shape=group[-1].output_shape,
+            receptive_field=group[-1].receptive_field,
+        )
+        for name, group in members.items()
+    )
 
 
 def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...], floor: bool, batch: int) -> Report:
@@ -164,6 +192,7 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
         m = sum(r.macs for r in members)
         shares.append(Share(category, p, a, m, _percent(p, totals.params), _percent(a, activations), _percent(m, macs)))
     return Report(
+        groups=_groups(layers),
         name=spec.name,
         source=spec.source,
         input_shape=spec.input_shape,

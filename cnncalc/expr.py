@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import operator
-import re
 from typing import Any, Mapping
 
 _BINARY = {
@@ -16,7 +15,6 @@ _BINARY = {
     ast.Mod: operator.mod,
 }
 _LIMIT = 10**18
-_NAME_SIGIL = re.compile(r"\$([A-Za-z_])")
 
 
 class ExpressionError(ValueError):
@@ -25,9 +23,9 @@ class ExpressionError(ValueError):
 
 def evaluate(text: str, env: Mapping[str, Any]) -> Any:
     """Evaluate `text` (without its leading '$') over `env`: + − × // % on ints, parentheses, names.
-    Later names may carry their own '$' too: `$cin * $t`."""
+    Names may carry a '$' of their own: `$cin * $t` reads as `cin * t`."""
     try:
-        tree = ast.parse(_NAME_SIGIL.sub(r"\1", text.strip()), mode="eval")
+        tree = ast.parse(text.replace("$", "").strip(), mode="eval")
     except SyntaxError:
         raise ExpressionError(f"'${text}' is not an expression; write e.g. '$filters' or '$filters * 4'") from None
     return _eval(tree.body, env, text)

@@ -338,6 +338,9 @@ class _Parser:
             pass
         elif isinstance(node, yaml.MappingNode):
             for name, name_node, value_node in self.entries(node, f"{kind.name}'s parameters"):
+                if name in _LAYER_KEYS:  # `conv: {filters: 8, kernel: 1, name: a, from: b}` reads naturally too
+                    self.layer_key_in_params(name, name_node, value_node, template)
+                    continue
                 if kind.param(name) is None:
                     known = ", ".join(p.name for p in kind.params) or "none"
                     self.error(name_node, f"{kind.name} has no parameter '{name}'"
@@ -363,6 +366,16 @@ class _Parser:
             self.error(key_node, f"{kind.name} needs '{param.name}' ({param.description})")
         if missing or len(written) != len(template.params):
             raise _Abort
+
+    def layer_key_in_params(self, key: str, key_node: yaml.Node, node: yaml.Node, template: LayerTemplate) -> None:
+        if key == "name":
+            if template.name is not None:
+                self.fail(key_node, "the layer is named twice; keep one 'name'")
+            template.name, template.name_location = self.layer_name(node), self.loc(node)
+        else:
+            if template.sources is not None:
+                self.fail(key_node, "the layer has two 'from'; keep one")
+            template.sources = self.sources(node)
 
     def repeat_block(self, node: yaml.MappingNode, entries: list[tuple[str, yaml.Node, yaml.Node]]) -> RepeatTemplate:
         count, layers_node, name, name_location = 1, None, None, None

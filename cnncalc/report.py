@@ -90,6 +90,23 @@ class Share:
 
 
 @dataclass(frozen=True)
+class GroupResult:
+    """A block, group, repeat iteration or named branches: its layers' subtotals and its output."""
+
+    name: str
+    level: int  # 1 for a top-level group
+    first_index: int
+    last_index: int
+    layer_count: int
+    params: int
+    non_trainable: int
+    activations: int  # values of the new tensors its layers make
+    macs: int
+    output_shape: tuple[int, ...]
+    receptive_field: ReceptiveField
+
+
+@dataclass(frozen=True)
 class Report:
     name: str
     source: str
@@ -101,4 +118,5 @@ class Report:
     layers: tuple[LayerResult, ...]
     totals: Totals
     shares: tuple[Share, ...]
+    groups: tuple[GroupResult, ...] = ()
     warnings: tuple[Problem, ...] = ()
