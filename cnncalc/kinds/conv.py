@@ -65,6 +65,7 @@ class Conv(LayerKind):
     shape_rule = "out = (N + 2P − D·(F − 1) − 1)/S + 1 per spatial dim, channels = filters; 'same': out = ceil(N/S)"
     param_rule = "weights = (F_h·F_w·C_in/groups)·filters; biases = filters"
     mac_rule = "filters·H_out·W_out·(C_in/groups)·F_h·F_w"
+    saved_rule = "its input (for the weight gradient; the weights themselves are parameters)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("conv", input_shape)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import BOOL, COUNT, Computed, LayerContext, LayerKind, Param, Window, prod_int, spatial_text
+from .base import BOOL, COUNT, Computed, LayerContext, LayerKind, Param, Saved, Window, prod_int, spatial_text
 
 
 def _whole_volume(input_shape: tuple[int, ...]) -> tuple[Window, ...]:
@@ -30,6 +30,7 @@ class FullyConnected(LayerKind):
     shape_rule = "out = units (a volume C×H×W is flattened to C·H·W inputs first)"
     param_rule = "weights = inputs·units; biases = units"
     mac_rule = "inputs·units"
+    saved_rule = "its input (a volume as a flattened view of it)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         units = params["units"]
@@ -58,6 +59,7 @@ class Flatten(LayerKind):
     in_place = True
     summary = "Reshape a volume to a vector (a view: no new tensor)."
     shape_rule = "out = C·H·W"
+    saved_rule = "nothing (a view)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         return Computed(
@@ -65,6 +67,10 @@ class Flatten(LayerKind):
             description="flatten",
             windows=_whole_volume(input_shape) if len(input_shape) > 1 else None,
         )
+
+    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
+                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+        return ()
 
 
 KINDS = (FullyConnected(), Flatten())
