@@ -47,8 +47,9 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         kind = REGISTRY[layer.kind]
         input_shape = shapes[source]
         ctx = LayerContext(floor=floor)
+        params = kind.resolve(layer.params)
         try:
-            computed = kind.compute(kind.resolve(layer.params), input_shape, ctx)
+            computed = kind.compute(params, input_shape, ctx)
         except LayerFailure as failure:
             problems.append(_problem(layer, kind.name, failure.message, failure.param, ERROR))
             continue
@@ -80,6 +81,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
                 new_tensor=not kind.in_place,
                 receptive_field=fields[layer.name],
                 notes=computed.notes,
+                params=params,
             )
         )
     if any(p.severity == ERROR for p in problems):
