@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sys
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
 
 from ..kinds import REGISTRY
 from ..memory import SavedTensor
@@ -14,6 +14,7 @@ from ..sizing import Breakdown, Component, FitReport, MemoryReport, Term
 from .numbers import byte_size, shape_text, thousands
 
 BAR_WIDTH = 24
+MARKDOWN_BAR_WIDTH = 12
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
@@ -216,10 +217,14 @@ def _cell(text: str) -> str:
 def render_memory_markdown(report: MemoryReport, si: bool = False, layers: bool = True) -> str:
     lines = [f"### {_cell(memory_title(report))}", ""]
     for heading, section in (("Training", report.training), ("Inference", report.inference)):
-        lines += [f"{heading}:", "", "| component | arithmetic | bytes | share |", "|---|---|---:|---:|"]
-        for label, text, size, _, share, note in _breakdown_rows(section, report.batch, si):
-            lines.append(f"| {_cell(label)} | {_cell(text)}{f' — {_cell(note)}' if note else ''} | {size} | {share} |")
-        lines += [f"| **total** | | **{byte_size(section.total, si)}** | 100% |", ""]
+        lines += [f"{heading}:", "", "| component | arithmetic | bytes | share |", "|---|---|---:|---|"]
+        for c in section.components:
+            note = f" — {_cell(c.note)}" if c.note else ""
+            lines.append(f"| {_cell(c.label)} | {_cell(arithmetic(c, report.batch))}{note} | {byte_size(c.bytes, si)} "
+                         f"| {bar(c.bytes, section.total, MARKDOWN_BAR_WIDTH)} {percent(c.bytes, section.total)} |")
+        lines += [f"| **total** | {byte_size(section.fixed_bytes, si)} + {report.batch} × "
+                  f"{byte_size(section.per_sample_bytes, si)} per sample | **{byte_size(section.total, si)}** "
+                  f"| 100% |", ""]
     if layers:
         lines += ["Tensors kept for the backward pass:", "", "| # | name | layer | keeps | bytes |",
                   "|---:|---|---|---|---:|"]
@@ -314,5 +319,3 @@ def render_fit_json(report: FitReport) -> str:
     return json.dumps(fit_dict(report), indent=2, ensure_ascii=False) + "\n"
 
 
-__all__: Sequence[str] = ("render_memory_table", "render_memory_json", "render_memory_csv", "render_memory_markdown",
-                          "render_fit_table", "render_fit_json", "saved_rules_markdown", "bar")

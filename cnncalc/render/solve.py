@@ -44,8 +44,9 @@ def render_solve_table(solved: Solved, out: TextIO | None = None, color: bool | 
         console.print(f"{question(solved)}: no solution", markup=False)
         return
     deconv = solved.layer == DECONV
-    table = Table(title=f"{question(solved)}: {len(solved.solutions)} solution{'s' if len(solved.solutions) != 1 else ''}"
-                  ", most common first", title_justify="left", pad_edge=False)
+    count = len(solved.solutions)
+    console.print(f"{question(solved)}: {count} solution{'s' if count != 1 else ''}, most common first", markup=False)
+    table = Table(pad_edge=False)
     for header in ("#", "kernel", "stride", "padding") + (("dilation",) if solved.layer != "pool" else ()) \
             + (("output padding",) if deconv else ()):
         table.add_column(header, justify="right", no_wrap=True)
