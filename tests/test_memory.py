@@ -214,6 +214,26 @@ layers:
   - fc: 6
   - tanh
 """,
+    """input: [4, 8, 8]
+layers:
+  - dwconv: {kernel: 3, padding: 1, multiplier: 2}
+  - relu
+  - name: squeeze
+    conv: {filters: 4, kernel: 1}
+  - add:
+    from: [squeeze, input]
+  - identity
+  - deconv: {filters: 3, kernel: 4, stride: 2, padding: 1}
+  - upsample: {scale: 2}
+  - pad: {before: [1, 0], after: [0, 2]}
+  - name: resized
+    upsample: {size: [20, 17], mode: bilinear}
+  - name: side
+    conv: {filters: 3, kernel: 3, padding: 1}
+  - concat:
+    from: [side, resized]
+  - sigmoid
+""",
 ]
 
 
@@ -221,10 +241,31 @@ def torch_module(torch, layer):
     """The PyTorch module for one computed layer, spatial dims from its input shape."""
     nn = torch.nn
     p, ndim = layer.params, len(layer.input_shape) - 1
-    if layer.kind == "conv":
+    if layer.kind in ("conv", "dwconv"):
         conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[ndim - 1]
-        return conv(layer.input_shape[0], p["filters"], p["kernel"], stride=p["stride"], padding=p["padding"],
-                    dilation=p["dilation"], groups=p["groups"], bias=p["bias"])
+        channels = layer.input_shape[0]
+        filters, groups = (p["filters"], p["groups"]) if layer.kind == "conv" else (channels * p["multiplier"], channels)
+        return conv(channels, filters, p["kernel"], stride=p["stride"], padding=p["padding"],
+                    dilation=p["dilation"], groups=groups, bias=p["bias"])
+    if layer.kind == "deconv":
+        deconv = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[ndim - 1]
+        return deconv(layer.input_shape[0], p["filters"], p["kernel"], stride=p["stride"], padding=p["padding"],
+                      output_padding=p["output_padding"], groups=p["groups"], bias=p["bias"], dilation=p["dilation"])
+    if layer.kind == "upsample":
+        if p["scale"] is not None:
+            return nn.Upsample(scale_factor=p["scale"], mode=p["mode"])
+        return nn.Upsample(size=p["size"], mode=p["mode"])
+    if layer.kind == "pad":
+        before = p["before"] if p["padding"] is None else p["padding"]
+        after = p["after"] if p["padding"] is None else p["padding"]
+        before = before if isinstance(before, tuple) else (before or 0,) * ndim
+        after = after if isinstance(after, tuple) else (after or 0,) * ndim
+        widths = [w for b, a in zip(reversed(before), reversed(after)) for w in (b, a)]  # last dim first
+        return lambda x: torch.nn.functional.pad(x, widths, value=p["value"])
+    if layer.kind == "add":
+        return lambda *xs: sum(xs[1:], xs[0])
+    if layer.kind == "concat":
+        return lambda *xs: torch.cat(xs, 1)
     if layer.kind == "batchnorm":
         return (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[max(ndim, 1) - 1](layer.input_shape[0])
     if layer.kind in ("maxpool", "avgpool"):
@@ -246,6 +287,7 @@ def torch_module(torch, layer):
         "gelu": lambda: nn.GELU(),
         "softmax": lambda: nn.Softmax(dim=1),
         "lrn": lambda: nn.LocalResponseNorm(p["size"], p["alpha"], p["beta"], p["k"]),
+        "identity": lambda: nn.Identity(),
     }
     return simple[layer.kind]()
 
@@ -255,11 +297,13 @@ CHECKED_ELSEWHERE = {"dropout": "test_dropout_mask_is_bool_in_the_fused_kernel (
 
 
 def measure(torch, report, batch):
-    """Run the layers in PyTorch under saved_tensors_hooks. Returns the storages (by address) each
-    layer kept, each labelled input/output/own with its bytes, and every distinct storage kept."""
+    """Run the layers in PyTorch, each on the tensors its `inputs` name, under saved_tensors_hooks.
+    Returns what each layer kept (labelled input/output/own, with bytes) and the bytes of every
+    distinct storage kept, the input batch included."""
     torch.manual_seed(0)
     modules = [torch_module(torch, layer) for layer in report.layers]
-    parameters = {t.untyped_storage().data_ptr() for m in modules for t in list(m.parameters()) + list(m.buffers())}
+    parameters = {t.untyped_storage().data_ptr() for m in modules if isinstance(m, torch.nn.Module)
+                  for t in list(m.parameters()) + list(m.buffers())}
     kept: list[tuple[int, int]] = []
 
     def pack(tensor):
@@ -268,22 +312,25 @@ def measure(torch, report, batch):
             kept.append((storage.data_ptr(), storage.nbytes()))
         return tensor
 
-    x = torch.randn(batch, *report.input_shape)
+    tensors = {"input": torch.randn(batch, *report.input_shape)}
     per_layer = []
-    distinct = {x.untyped_storage().data_ptr(): x.untyped_storage().nbytes()}  # the batch itself
+    distinct = {tensors["input"].untyped_storage().data_ptr(): tensors["input"].untyped_storage().nbytes()}
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        for module in modules:
-            module.train()
+        for layer, module in zip(report.layers, modules):
+            if isinstance(module, torch.nn.Module):
+                module.train()
             start = len(kept)
-            y = module(x)
-            into, out = x.untyped_storage().data_ptr(), y.untyped_storage().data_ptr()
+            inputs = [tensors[name] for name in layer.inputs]
+            y = module(*inputs)
+            assert tuple(y.shape[1:]) == layer.output_shape, layer.name
+            into, out = inputs[0].untyped_storage().data_ptr(), y.untyped_storage().data_ptr()
             labelled = set()
             for ptr, nbytes in kept[start:]:
-                label = "input" if ptr == into else "output" if ptr == out else f"own{ptr}"
-                labelled.add((label if not label.startswith("own") else "own", nbytes, ptr))
+                label = "input" if ptr == into else "output" if ptr == out else "own"
+                labelled.add((label, nbytes, ptr))
                 distinct[ptr] = nbytes
             per_layer.append(sorted((label, nbytes) for label, nbytes, _ in labelled))
-            x = y
+            tensors[layer.name] = y
     return per_layer, sum(distinct.values())
 
 
@@ -432,3 +479,13 @@ def test_readme_example_is_real_output():
     rows = [line for line in result.output.splitlines() if line.startswith("| ")]
     assert len(rows) == 12
     assert all(row in readme for row in rows)
+
+
+def test_resnet18_saved_tensors_match_pytorch_autograd():
+    """A whole branching network: ResNet-18 as the shipped spec builds it, run in PyTorch layer by layer
+    along the spec's own `inputs` (residual adds included)."""
+    torch = torch_or_skip()
+    report = analyze(parse_file(SPECS / "resnet18.yaml"))
+    per_layer, total = measure(torch, report, 2)
+    assert per_layer == predicted(report, 2)
+    assert memory_report(report, Settings("float32"), 2).training["activations"].bytes == total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import BOOL, COUNT, Computed, LayerContext, LayerKind, Param, Saved, Window, prod_int, spatial_text
+from .base import BOOL, COUNT, Computed, LayerContext, LayerKind, Param, Window, prod_int, spatial_text
 
 
 def _whole_volume(input_shape: tuple[int, ...]) -> tuple[Window, ...]:
@@ -60,6 +60,7 @@ class Flatten(LayerKind):
     summary = "Reshape a volume to a vector (a view: no new tensor)."
     shape_rule = "out = C·H·W"
     saved_rule = "nothing (a view)"
+    keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         return Computed(
@@ -67,10 +68,6 @@ class Flatten(LayerKind):
             description="flatten",
             windows=_whole_volume(input_shape) if len(input_shape) > 1 else None,
         )
-
-    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
-                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
-        return ()
 
 
 KINDS = (FullyConnected(), Flatten())

@@ -8,6 +8,7 @@ from .base import (
     BOOL,
     INPUT,
     POOL_PADDING,
+    ROUND,
     SIZE,
     Computed,
     LayerContext,
@@ -34,6 +35,7 @@ class Pool(LayerKind):
         Param("stride", SIZE, None, "step S (default: the kernel size)"),
         Param("padding", POOL_PADDING, 0, "padding P on each side; at most half the kernel (PyTorch's rule)"),
         Param("ceil_mode", BOOL, False, "round the output size up, as PyTorch's ceil_mode"),
+        ROUND,
     )
     shape_rule = (
         "out = (N + 2P − F)/S + 1 per spatial dim, channels unchanged; ceil_mode: ceil(...) + 1, "
@@ -53,7 +55,8 @@ class Pool(LayerKind):
                     f"padding {pi} is more than half the kernel {ki}; PyTorch refuses it: use padding {ki // 2} or less",
                     "padding",
                 )
-        out = slide_all(spatial, k, s, tuple((pi, pi) for pi in p), (1,) * ndim, ctx, ceil_mode=params["ceil_mode"])
+        out = slide_all(spatial, k, s, tuple((pi, pi) for pi in p), (1,) * ndim, ctx, ceil_mode=params["ceil_mode"],
+                        rounding=params["round"])
         description = f"{self.name} {spatial_text(k)}/{compact(s)}"
         if any(p):
             description += f", p{compact(p)}"
@@ -112,10 +115,7 @@ class GlobalAvgPool(GlobalPool):
     name = "globalavgpool"
     summary = "Average of each whole channel (PyTorch's AdaptiveAvgPool to 1)."
     saved_rule = "nothing (the gradient is spread evenly; only the shape is needed)"
-
-    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
-                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
-        return ()
+    keeps_input = False
 
 
 class GlobalMaxPool(GlobalPool):

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TextIO
 
 from ..report import Report
-from .numbers import activation_arithmetic, product_text, param_arithmetic, receptive_field_text, shape_text, short
+from .console import make_console
+from .numbers import activation_arithmetic, product_text, thousands, param_arithmetic, receptive_field_text, shape_text, short
+from .tree import tree_rows
 from .summary import note_lines, title, total_lines, warning_lines
 
 
-def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None) -> None:
-    from rich.console import Console  # imported here: `check` and the plain formats never load rich
-    from rich.table import Table
+def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
+                 depth: int | None = None) -> None:
+    from rich.table import Table  # imported here: `check` and the plain formats never load rich
 
-    out = out or sys.stdout
-    is_tty = out.isatty() if hasattr(out, "isatty") else False
-    console = Console(file=out, width=None if is_tty else 200, no_color=color is False,
-                      force_terminal=color if color else None, highlight=False)
+    console = make_console(out, color)
     table = Table(title=title(report), title_justify="left", show_lines=False, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("name", no_wrap=True)
@@ -29,13 +27,30 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
     table.add_column("RF /jump", justify="right", no_wrap=True)
     table.add_row("0", "input", "input", shape_text(report.input_shape), activation_arithmetic_input(report), "0", "0",
                   "1" if len(report.input_shape) > 1 else "-")
-    for layer in report.layers:
+    for row in tree_rows(report, depth):
+        indent = "  " * row.indent
+        if row.group is not None:
+            g = row.group
+            span = f"{g.first_index}–{g.last_index}" if row.collapsed else ""
+            table.add_row(
+                span,
+                f"{indent}{'▸' if row.collapsed else '▾'} {row.label}",
+                f"[dim]{g.layer_count} layer{'s' if g.layer_count != 1 else ''}[/dim]",
+                shape_text(g.output_shape),
+                f"[dim]{short(g.activations)}[/dim]" if not row.collapsed else short(g.activations),
+                f"[dim]{thousands(g.params)}[/dim]" if not row.collapsed else thousands(g.params),
+                (f"[dim]{short(g.macs)}[/dim]" if not row.collapsed else short(g.macs)) if g.macs else "0",
+                receptive_field_text(g.receptive_field),
+                style="bold" if row.collapsed else None,
+            )
+            continue
+        layer = row.layer
         activations = activation_arithmetic(layer)
         if not layer.new_tensor:
             activations = f"[dim]({activations})[/dim]"
         table.add_row(
             str(layer.index),
-            layer.name,
+            indent + row.label,
             layer.description,
             shape_text(layer.output_shape),
             activations,
