@@ -17,6 +17,7 @@ EXIT_OK = 0  # every spec valid
 EXIT_INVALID = 1  # a spec is invalid: its problems are printed as file:line:col: error: message
 EXIT_USAGE = 2  # bad command line: unknown option, missing file (click's own code)
 EXIT_INTERNAL = 3  # a bug in cnncalc: please report it
+EXIT_NO_ANSWER = 4  # a valid question without an answer: nothing fits the memory budget, no layer solves it
 
 SPEC_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True)
 
@@ -44,7 +45,8 @@ class _Group(click.Group):
 def main(debug: bool) -> None:
     """Layer-by-layer arithmetic of convolutional networks written as YAML specs.
 
-    Exit codes: 0 ok, 1 invalid spec, 2 usage error, 3 internal error (a bug).
+    Exit codes: 0 ok, 1 invalid spec, 2 usage error, 3 internal error (a bug),
+    4 no answer (fit: not even batch 1 fits; solve: no solution within the bounds).
     """
 
 
@@ -264,3 +266,193 @@ def _compare_stacks(expression: str, channels: int | None, stride: int, dilation
         click.echo(render.render_rows_markdown(title, headers, rows, footer, render.STACK_LEGEND), nl=False)
     else:
         render.render_rows_table(title, headers, rows, footer, render.STACK_LEGEND, color=False if no_color else None)
+
+
+# --- sizing: memory, fit, solve -----------------------------------------------------------------
+
+def _analyzed(spec: str, floor: bool):
+    """The engine's report for a spec file, or exit 1 with its problems."""
+    from .engine import analyze
+
+    try:
+        return analyze(load(spec), floor=floor)
+    except SpecError as error:
+        _fail(error.problems)
+        raise  # pragma: no cover - _fail exits
+
+
+def _settings(report, dtype: str | None, mixed: bool, optimizer: str):
+    """The training settings; a dtype that cannot train, or --mixed with a 32/64-bit dtype, is a usage error."""
+    from .sizing import HALF_DTYPES, TRAINING_DTYPES, Settings
+
+    if dtype is None:
+        if report.dtype in TRAINING_DTYPES and (not mixed or report.dtype in HALF_DTYPES):
+            dtype = report.dtype
+        elif mixed:
+            dtype = "float16"
+        else:
+            raise click.UsageError(f"the spec's dtype {report.dtype} is not a training dtype; "
+                                   f"pass --dtype {'|'.join(TRAINING_DTYPES)}")
+    if mixed and dtype not in HALF_DTYPES:
+        raise click.BadParameter(f"--mixed keeps float32 master weights for 16-bit training: use --dtype "
+                                 f"{' or '.join(HALF_DTYPES)}, not {dtype}", param_hint="'--dtype'")
+    return Settings(dtype=dtype, mixed=mixed, optimizer=optimizer)
+
+
+def _training_options(command):
+    from .sizing import OPTIMIZERS, TRAINING_DTYPES
+
+    for option in reversed((
+        click.option("--dtype", type=click.Choice(list(TRAINING_DTYPES)), default=None,
+                     help="Bytes per value of weights, gradients and activations (default: the spec's)."),
+        click.option("--mixed", is_flag=True, help="Mixed precision: 16-bit weights, gradients and activations "
+                     "(--dtype float16 or bfloat16), float32 master weights and optimizer state."),
+        click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="sgd", show_default=True,
+                     help="sgd keeps no state; momentum, nesterov and rmsprop one copy of the parameters; "
+                          "adam and adamw two."),
+        click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do."),
+        click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²)."),
+        click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is respected too)."),
+    )):
+        command = option(command)
+    return command
+
+
+@main.command()
+@click.argument("spec", type=SPEC_PATH)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per batch.")
+@_training_options
+@click.option("--summary", is_flag=True, help="Only the breakdown, without the per-layer table of kept tensors.")
+def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, optimizer: str, floor: bool, si: bool,
+           no_color: bool, summary: bool) -> None:
+    """Training and inference memory: parameters, gradients, optimizer state, activations kept for
+    backward, the inference peak and the totals, each with its arithmetic."""
+    from .sizing import memory_report
+
+    report = _analyzed(spec, floor)
+    result = memory_report(report, _settings(report, dtype, mixed, optimizer), batch)
+    from .render import sizing as render
+
+    if fmt == "table":
+        render.render_memory_table(result, si=si, color=False if no_color else None, layers=not summary)
+    elif fmt == "json":
+        click.echo(render.render_memory_json(result), nl=False)
+    elif fmt == "csv":
+        click.echo(render.render_memory_csv(result), nl=False)
+    else:
+        click.echo(render.render_memory_markdown(result, si=si, layers=not summary), nl=False)
+
+
+class SizeType(click.ParamType):
+    """A byte count: 24GiB, 24GB, 24000MB, 1.5GiB or plain bytes."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        from .sizing import parse_size
+
+        if isinstance(value, int):
+            return value
+        try:
+            size = parse_size(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        if size <= 0:
+            self.fail(f"'{value}' is not a positive size", param, ctx)
+        return size
+
+
+@main.command()
+@click.argument("spec", type=SPEC_PATH)
+@click.option("--memory", "budget", type=SizeType(), required=True,
+              help="Device memory: 24GiB (2³⁰ bytes), 24GB (10⁹ bytes), 24000MB or plain bytes.")
+@click.option("--reserve", default="10%", show_default=True,
+              help="Memory kept free for what the estimate leaves out: a size or a percentage of --memory.")
+@click.option("--dataset", type=click.IntRange(min=1), default=None,
+              help="Samples in the training set: iterations per epoch at the batch found.")
+@click.option("--inference", is_flag=True, help="The largest batch for inference instead of training.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@_training_options
+def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bool, fmt: str, dtype: str | None,
+        mixed: bool, optimizer: str, floor: bool, si: bool, no_color: bool) -> None:
+    """The largest batch whose memory fits --memory minus --reserve, exact and as a power of two.
+
+    Exit 4 when not even batch 1 fits (the output says how much is missing).
+    """
+    from .sizing import fit as fit_batch
+    from .sizing import parse_reserve
+
+    try:
+        reserved = parse_reserve(reserve, budget)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--reserve'") from None
+    if reserved >= budget:
+        raise click.BadParameter(f"the reserve ({reserved:,} bytes) leaves nothing of --memory ({budget:,} bytes)",
+                                 param_hint="'--reserve'")
+    report = _analyzed(spec, floor)
+    result = fit_batch(report, _settings(report, dtype, mixed, optimizer), budget, reserved, inference=inference,
+                       dataset=dataset)
+    from .render import sizing as render
+
+    if fmt == "json":
+        click.echo(render.render_fit_json(result), nl=False)
+    else:
+        render.render_fit_table(result, si=si, color=False if no_color else None)
+    raise SystemExit(EXIT_OK if result.batch else EXIT_NO_ANSWER)
+
+
+@main.command()
+@click.option("--input", "input_size", type=click.IntRange(min=1), required=True, help="Input size N (one spatial dim).")
+@click.option("--output", "output_size", type=click.IntRange(min=1), required=True, help="Output size wanted.")
+@click.option("--pool", "layer", flag_value="pool", help="Solve for a pool (no dilation, padding ≤ kernel/2).")
+@click.option("--deconv", "layer", flag_value="deconv",
+              help="Solve for a transposed conv: (N − 1)·S − 2P + D·(F − 1) + output_padding + 1.")
+@click.option("--kernel", type=click.IntRange(min=1), default=None, help="Pin the kernel size.")
+@click.option("--stride", type=click.IntRange(min=1), default=None, help="Pin the stride.")
+@click.option("--padding", type=click.IntRange(min=0), default=None, help="Pin the padding.")
+@click.option("--dilation", type=click.IntRange(min=1), default=None, help="Pin the dilation.")
+@click.option("--output-padding", type=click.IntRange(min=0), default=None, help="Pin the output padding (--deconv).")
+@click.option("--max-kernel", type=click.IntRange(min=1), default=11, show_default=True)
+@click.option("--max-stride", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--max-padding", type=click.IntRange(min=0), default=5, show_default=True)
+@click.option("--max-dilation", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="Output format.")
+@click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is respected too).")
+def solve(input_size: int, output_size: int, layer: str | None, kernel: int | None, stride: int | None,
+          padding: int | None, dilation: int | None, output_padding: int | None, max_kernel: int, max_stride: int,
+          max_padding: int, max_dilation: int, fmt: str, no_color: bool) -> None:
+    """Every kernel, stride, padding and dilation that takes --input to --output exactly, most common first.
+
+    Exit 4 when there is none within the bounds.
+    """
+    from .solve import CONV, Bounds, Pins, TooWide
+    from .solve import solve as solve_sizes
+
+    layer = layer or CONV
+    if layer == "pool" and dilation not in (None, 1):
+        raise click.BadParameter("pools have no dilation", param_hint="'--dilation'")
+    if layer != "deconv" and output_padding is not None:
+        raise click.BadParameter("output padding is for transposed convs: add --deconv", param_hint="'--output-padding'")
+    try:
+        solved = solve_sizes(layer, input_size, output_size, Bounds(max_kernel, max_stride, max_padding, max_dilation),
+                             Pins(kernel, stride, padding, dilation, output_padding))
+    except TooWide as error:
+        raise click.UsageError(str(error)) from None
+    from .render import solve as render
+
+    if fmt == "json":
+        click.echo(render.render_solve_json(solved), nl=False)
+    elif fmt == "csv":
+        click.echo(render.render_solve_csv(solved), nl=False)
+    else:
+        render.render_solve_table(solved, color=False if no_color else None)
+    if not solved.solutions:
+        hint = "raise the --max-* bounds or drop a pin"
+        if output_size > input_size and layer != "deconv":
+            hint = f"a {layer} grows a size only through padding: raise --max-padding, or try --deconv"
+        click.echo(f"cnncalc: no {layer} within the bounds takes {input_size} to {output_size}; {hint}", err=True)
+        raise SystemExit(EXIT_NO_ANSWER)

@@ -82,17 +82,17 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         kind = REGISTRY[layer.kind]
         ctx = LayerContext(floor=floor)
         input_shape = shapes[layer.inputs[0]]
+        params = kind.resolve(layer.params)
         try:
             if kind.max_inputs > 1:
                 if len(layer.inputs) < 2:
                     raise LayerFailure(f"{kind.name} merges two or more inputs; give them with 'from: [a, b]'")
-                computed = kind.compute_merge(kind.resolve(layer.params),
-                                              tuple((name, shapes[name]) for name in layer.inputs), ctx)
+                computed = kind.compute_merge(params, tuple((name, shapes[name]) for name in layer.inputs), ctx)
             elif len(layer.inputs) > 1:
                 raise LayerFailure(f"{kind.name} takes one input, but 'from' names {len(layer.inputs)}; "
                                    "merge them first with add or concat")
             else:
-                computed = kind.compute(kind.resolve(layer.params), input_shape, ctx)
+                computed = kind.compute(params, input_shape, ctx)
         except LayerFailure as failure:
             problems.append(_problem(layer, kind.name, failure.message, failure.param, ERROR))
             continue
@@ -127,6 +127,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
                 new_tensor=not kind.in_place,
                 receptive_field=fields[layer.name],
                 notes=computed.notes + tuple(ctx.notes),
+                params=params,
             )
         )
     if any(p.severity == ERROR for p in problems):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 REQUIRED = object()
 
@@ -63,6 +63,24 @@ class Computed:
     notes: tuple[str, ...] = ()
 
 
+INPUT = "input"  # Saved.what for the layer's input tensor (shared with the layer that made it)
+OUTPUT = "output"  # Saved.what for the layer's output tensor (shared with the layers that read it)
+
+
+class Saved(NamedTuple):
+    """One tensor a layer keeps for its backward pass.
+
+    `what` is INPUT or OUTPUT for the layer's own input or output (whose memory other layers may
+    keep too: counted once), or a name for a tensor of its own ("indices", "mask", ...).
+    `values` is per sample when `per_sample`, else per batch (batchnorm's per-channel statistics).
+    """
+
+    what: str
+    values: int
+    bytes_per_value: int
+    per_sample: bool = True
+
+
 class LayerFailure(Exception):
     """The layer cannot be computed; `param` names the parameter at fault, if one is."""
 
@@ -101,6 +119,8 @@ class LayerKind:
     shape_rule: str = "output = input"
     param_rule: str = "0"
     mac_rule: str = "0"
+    saved_rule: str = ""  # one line for the docs: what `saved_for_backward` keeps; every kind states its own
+    keeps_input: bool = True  # the default `saved_for_backward`: the input, or nothing (shapes suffice)
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -121,6 +141,14 @@ class LayerKind:
                       ctx: LayerContext) -> Computed:
         """For kinds with max_inputs > 1: `inputs` pairs each input's name with its shape."""
         raise NotImplementedError
+
+    def saved_for_backward(
+        self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...], value_bytes: int
+    ) -> tuple[Saved, ...]:
+        """The tensors PyTorch's autograd keeps for this layer's backward pass (parameters excluded:
+        they are counted once, as parameters). Default: the input, as conv, fc and most ops keep,
+        or nothing when `keeps_input` is False (views, padding, merges: their backward needs shapes only)."""
+        return (Saved(INPUT, prod_int(input_shape), value_bytes),) if self.keeps_input else ()
 
 
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -180,6 +208,17 @@ def _suggest(n: int, k: int, s: int, p: int, d: int) -> str:
     return "; ".join(hints)
 
 
+def window_span(n: int, k: int, pad_before: int, pad_after: int, d: int) -> int:
+    """N + P_before + P_after − D·(F − 1) − 1: the room the window slides over. The output size is
+    span/S + 1, exact when S divides the span; a negative span means the window does not fit."""
+    return n + pad_before + pad_after - (d * (k - 1) + 1)
+
+
+def transposed_size(n: int, k: int, s: int, p: int, d: int, output_padding: int) -> int:
+    """Transposed convolution (PyTorch's ConvTranspose): (N − 1)·S − 2P + D·(F − 1) + output_padding + 1."""
+    return (n - 1) * s - 2 * p + d * (k - 1) + output_padding + 1
+
+
 def slide(
     *,
     dim: str,
@@ -203,7 +242,7 @@ def slide(
     """
     where = f"{dim}: " if dim else ""
     eff = d * (k - 1) + 1
-    span = n + pad_before + pad_after - eff
+    span = window_span(n, k, pad_before, pad_after, d)
     formula = window_arithmetic(n, k, s, pad_before, pad_after, d)
     if span < 0:
         padded = n + pad_before + pad_after

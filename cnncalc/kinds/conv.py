@@ -22,6 +22,7 @@ from .base import (
     prod_int,
     slide_all,
     spatial_text,
+    transposed_size,
 )
 
 
@@ -68,6 +69,7 @@ class Conv(LayerKind):
     shape_rule = "out = (N + 2P − D·(F − 1) − 1)/S + 1 per spatial dim, channels = filters; 'same': out = ceil(N/S)"
     param_rule = "weights = (F_h·F_w·C_in/groups)·filters; biases = filters"
     mac_rule = "filters·H_out·W_out·(C_in/groups)·F_h·F_w"
+    saved_rule = "its input (for the weight gradient; the weights themselves are parameters)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("conv", input_shape)
@@ -164,6 +166,7 @@ class Deconv(LayerKind):
     shape_rule = "out = (N − 1)·S − 2P + D·(F − 1) + output_padding + 1 per spatial dim, channels = filters"
     param_rule = "weights = (F_h·F_w·filters/groups)·C_in; biases = filters"
     mac_rule = "C_in·H_in·W_in·(filters/groups)·F_h·F_w (every input value times the whole kernel)"
+    saved_rule = "its input (for the weight gradient)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("deconv", input_shape)
@@ -182,7 +185,7 @@ class Deconv(LayerKind):
             if opi >= max(si, di):
                 raise LayerFailure(f"output_padding {opi} must be smaller than the stride {si} or the dilation {di}",
                                    "output_padding")
-        out = tuple((n - 1) * si - 2 * pi + di * (ki - 1) + opi + 1 for n, ki, si, pi, opi, di in zip(spatial, k, s, p, op, d))
+        out = tuple(transposed_size(n, ki, si, pi, di, opi) for n, ki, si, pi, opi, di in zip(spatial, k, s, p, op, d))
         for n, ki, si, pi, opi, di, o in zip(spatial, k, s, p, op, d, out):
             if o <= 0:
                 raise LayerFailure(f"({n} − 1)·{si} − 2·{pi} + {di}·({ki} − 1) + {opi} + 1 = {o}: the output is empty; "
