@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from .problems import Problem, SpecError
+from .render import CHECK_FORMATS
 from .spec import DTYPE_BYTES, Spec
 
 EXIT_OK = 0  # every spec valid
@@ -105,12 +106,15 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=SPEC_PATH)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: file:line:col: severity: message per line; json: every file's problems.")
+@click.option("--format", "fmt", type=click.Choice(list(CHECK_FORMATS)), default="text", show_default=True,
+              help="text: file:line:col: severity: message per line; github: GitHub Actions annotations; "
+                   "json: every file's problems.")
 @click.option("--floor", is_flag=True, help="Accept non-integer sizes (floored), as warnings.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
     """Validate specs; report every problem in every file. Exit 1 if any is invalid."""
+    import importlib
+
     from .engine import analyze
 
     results: list[tuple[str, tuple[Problem, ...]]] = []
@@ -123,17 +127,11 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
         if strict:
             problems = tuple(dataclasses.replace(p, severity="error") for p in problems)
         results.append(("<stdin>" if path == "-" else path, problems))
-    invalid = sum(1 for _, problems in results if any(p.is_error for p in problems))
-    if fmt == "json":
-        from .render.problems import render_check_json
+    renderer = importlib.import_module(f".render.{CHECK_FORMATS[fmt]}", __package__)
+    click.echo(renderer.render_check(results), nl=False)
+    if fmt != "json":
+        from .render.problems import check_summary
 
-        click.echo(render_check_json(results), nl=False)
-    else:
-        from .render.problems import render_problem_lines
-
-        click.echo("".join(render_problem_lines(problems) for _, problems in results), nl=False)
-        errors = sum(1 for _, problems in results for p in problems if p.is_error)
-        click.echo(f"checked {len(results)} spec{'s' if len(results) != 1 else ''}: "
-                   f"{len(results) - invalid} valid, {invalid} invalid ({errors} error{'s' if errors != 1 else ''})",
-                   err=True)
+        click.echo(check_summary(results), err=True)
+    invalid = any(p.is_error for _, problems in results for p in problems)
     raise SystemExit(EXIT_INVALID if invalid else EXIT_OK)
