@@ -135,3 +135,11 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
         click.echo(check_summary(results), err=True)
     invalid = any(p.is_error for _, problems in results for p in problems)
     raise SystemExit(EXIT_INVALID if invalid else EXIT_OK)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format (for editors: completion and inline errors)."""
+    from .schema import render_schema
+
+    click.echo(render_schema(), nl=False)
