@@ -38,9 +38,37 @@ class _Group(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[f"cnncalc.{param.name}"] = True  # meta is shared by the group's and the command's contexts
+
+
+def terminal_options(command):
+    """--no-color and --ascii, accepted before the command (for every command) and after it."""
+    command = click.option("--ascii", is_flag=True, expose_value=False, callback=_remember,
+                           help="Plain ASCII: no box drawing, x for ×, * for ·, - for −.")(command)
+    return click.option("--no-color", is_flag=True, expose_value=False, callback=_remember,
+                        help="No colours (a set NO_COLOR does the same).")(command)
+
+
+def terminal_flag(name: str) -> bool:
+    """Whether --no-color ('no_color') or --ascii ('ascii') was given, before or after the command."""
+    return bool(click.get_current_context().meta.get(f"cnncalc.{name}"))
+
+
+def echo_text(text: str, err: bool = False) -> None:
+    """Human-readable text (problem lines), in ASCII under --ascii."""
+    if terminal_flag("ascii"):
+        from .render.ascii import to_ascii
+
+        text = to_ascii(text)
+    click.echo(text, err=err, nl=False)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="cnncalc")
 @click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+@terminal_options
 def main(debug: bool) -> None:
     """Layer-by-layer arithmetic of convolutional networks written as YAML specs.
 
@@ -59,7 +87,7 @@ def load(path: str) -> Spec:
 def _fail(problems: tuple[Problem, ...]) -> None:
     from .render.problems import render_problem_lines
 
-    click.echo(render_problem_lines(problems), err=True, nl=False)
+    echo_text(render_problem_lines(problems), err=True)
     raise SystemExit(EXIT_INVALID)
 
 
@@ -73,8 +101,8 @@ def _fail(problems: tuple[Problem, ...]) -> None:
               help="Bytes per value (overrides the spec's dtype).")
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do, and list the layers that drop pixels.")
 @click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²).")
-@click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is respected too).")
-def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, no_color: bool) -> None:
+@terminal_options
+def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool) -> None:
     """Print every layer's output shape, params, activations, MACs and receptive field."""
     from .engine import analyze
 
@@ -89,7 +117,7 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
     if fmt == "table":
         from .render.table import render_table
 
-        render_table(report, si=si, color=False if no_color else None)
+        render_table(report, si=si, color=False if terminal_flag("no_color") else None, ascii=terminal_flag("ascii"))
     elif fmt == "json":
         from .render.json_ import render_json
 
@@ -111,6 +139,7 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
                    "json: every file's problems.")
 @click.option("--floor", is_flag=True, help="Accept non-integer sizes (floored), as warnings.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@terminal_options
 def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
     """Validate specs; report every problem in every file. Exit 1 if any is invalid."""
     import importlib
@@ -128,7 +157,10 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
             problems = tuple(dataclasses.replace(p, severity="error") for p in problems)
         results.append(("<stdin>" if path == "-" else path, problems))
     renderer = importlib.import_module(f".render.{CHECK_FORMATS[fmt]}", __package__)
-    click.echo(renderer.render_check(results), nl=False)
+    if fmt == "text":
+        echo_text(renderer.render_check(results))
+    else:
+        click.echo(renderer.render_check(results), nl=False)
     if fmt != "json":
         from .render.problems import check_summary
 
