@@ -171,7 +171,10 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
 
 @main.command()
 def schema() -> None:
-    """Print the JSON Schema of the spec format (for editors: completion and inline errors)."""
+    """Print the spec format's JSON Schema, for editors.
+
+    Completion, hover text and inline errors in editors that use the YAML language server; see the README.
+    """
     from .schema import render_schema
 
     click.echo(render_schema(), nl=False)
@@ -189,9 +192,10 @@ def _complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) 
               show_default=True, help="Output format.")
 @terminal_options
 def layers(kinds: tuple[str, ...], fmt: str) -> None:
-    """List the layer kinds: parameters and defaults, shape rule, parameter and MAC formulas.
+    """List the layer kinds with their parameters and formulas.
 
-    With KIND names, every detail of those kinds.
+    Every kind's parameters and defaults, shape rule, parameter formula and MAC formula; with KIND names,
+    every detail of those kinds.
     """
     from .kinds import REGISTRY
 
