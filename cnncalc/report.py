@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .problems import Location, Problem
 
@@ -13,9 +14,11 @@ class ReceptiveField:
     neighbouring units (jump, the effective stride) and the input coordinate where the first
     unit's region begins (start; negative when it reaches into the padding)."""
 
-    size: tuple[int, ...]
-    jump: tuple[int, ...]
-    start: tuple[int, ...]
+    size: tuple[Any, ...]  # ints; a Fraction only after upsampling (see `bound`)
+    jump: tuple[Any, ...]  # ints, or Fractions below 1 after upsampling
+    start: tuple[Any, ...]
+    bound: bool = False  # after a transposed conv or bilinear upsampling the size is an upper bound
+    note: str = ""  # where paths into a merge disagree on jump or alignment
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,23 @@ class Share:
 
 
 @dataclass(frozen=True)
+class GroupResult:
+    """A block, group, repeat iteration or named branches: its layers' subtotals and its output."""
+
+    name: str
+    level: int  # 1 for a top-level group
+    first_index: int
+    last_index: int
+    layer_count: int
+    params: int
+    non_trainable: int
+    activations: int  # values of the new tensors its layers make
+    macs: int
+    output_shape: tuple[int, ...]
+    receptive_field: ReceptiveField
+
+
+@dataclass(frozen=True)
 class Report:
     name: str
     source: str
@@ -98,4 +118,5 @@ class Report:
     layers: tuple[LayerResult, ...]
     totals: Totals
     shares: tuple[Share, ...]
+    groups: tuple[GroupResult, ...] = ()
     warnings: tuple[Problem, ...] = ()

@@ -16,6 +16,7 @@ from . import __version__
 from .kinds import REGISTRY
 from .kinds.base import (
     BOOL,
+    CHOICE,
     COUNT,
     NUMBER,
     PADDING,
@@ -53,6 +54,7 @@ PARAM_TYPES: dict[str, Schema] = {
     PROBABILITY: {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
     NUMBER: {"type": "number"},
     POSITIVE_NUMBER: {"type": "number", "exclusiveMinimum": 0},
+    CHOICE: {"type": "string"},  # narrowed to the parameter's own choices in param_schema
 }
 
 
@@ -61,8 +63,10 @@ def _json_value(value: Any) -> Any:
 
 
 def param_schema(param: Param) -> Schema:
-    """The parameter's type, its description and its default (a default of None is described, not given)."""
-    schema: Schema = {"description": param.description, **PARAM_TYPES[param.type]}
+    """The parameter's type (or, inside a block, a `$expression`), its description and its default (a default
+    of None is described, not given)."""
+    value = {"enum": list(param.choices)} if param.type == CHOICE else PARAM_TYPES[param.type]
+    schema: Schema = {"description": param.description, "anyOf": [value, _ref("expression")]}
     if not param.required and param.default is not None:
         schema["default"] = _json_value(param.default)
     return schema
@@ -79,7 +83,7 @@ def kind_value_schema(kind: LayerKind) -> Schema:
     required = [p.name for p in kind.params if p.required]
     mapping: Schema = {
         "type": "object",
-        "properties": {p.name: param_schema(p) for p in kind.params},
+        "properties": {**{p.name: param_schema(p) for p in kind.params}, **LAYER_KEYS},
         "additionalProperties": False,
     }
     if required:
@@ -100,22 +104,110 @@ def kinds_defs() -> Schema:
 
 # == Structure outside the layer kinds ======================================================================
 # The one place to extend when the spec format grows: root keys, the keys a layer may carry besides its kind,
-# and the shapes a `layers:` item may take. Kinds and their parameters come from REGISTRY (above) and need no
-# change here. tests/test_schema.py checks these keys against the parser's own lists.
+# the shapes a `layers:` item may take, blocks. Kinds and their parameters come from REGISTRY (above) and need
+# no change here. tests/test_schema.py checks these keys against the parser's own lists.
+#
+# JSON Schema cannot look up a name elsewhere in the document, so a spec with `blocks:` gets a looser layer
+# list (any other name may invoke a block: `- basic: {filters: 64}`) and a spec without keeps the strict one
+# (an unknown kind is an error). A `$expression` is accepted wherever a block may use one; the parser
+# refuses it outside a block definition.
 
 LAYER_NAME: Schema = {
-    "description": "The layer's name (default: its kind's prefix and a number, conv1, fc2, ...); unique. "
-                   "Inside a repeat the iteration is appended (block_1, block_2).",
+    "description": "The layer's name (default: its kind's prefix and a number: conv1, fc2, ...); unique within "
+                   "its scope. Other layers take its output with `from:`.",
+    "anyOf": [
+        {"type": "string", "minLength": 1, "pattern": r"^[^/:$\s]+$", "not": {"const": INPUT_NAME}},
+        {"type": "integer"},
+    ],
+}
+_SOURCE: Schema = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}
+SOURCES: Schema = {
+    "description": f"The layer's inputs: a layer or group name (or '{INPUT_NAME}'), or a list of them for a merge "
+                   "(add, concat). Default: the layer above.",
+    "anyOf": [_SOURCE, {"type": "array", "items": _SOURCE, "minItems": 1}],
+}
+EXPRESSION: Schema = {
+    "description": "Inside a block definition: an expression over the block's parameters, e.g. $filters * 4.",
     "type": "string",
-    "minLength": 1,
-    "pattern": r"^[^/:\s]+$",
-    "not": {"const": INPUT_NAME},
+    "pattern": r"^\$",
 }
+# Keys a kind layer may carry besides its kind (beside the kind key, or inside its parameter mapping).
+LAYER_KEYS: dict[str, Schema] = {"name": _ref("layer_name"), "from": _ref("sources")}
+MERGES = ("add", "concat")
+RESERVED = ("repeat", "branches", "merge", "layers", "blocks", "input")  # never a block name
+WITH_BLOCKS = "_with_blocks"  # the suffix of the layer-list $defs for a spec that has `blocks:`
 
-# Keys a layer mapping may have besides its one kind key.
-LAYER_KEYS: dict[str, Schema] = {
-    "name": _ref("layer_name"),
-}
+
+def layer_defs(family: str) -> Schema:
+    """The $defs that hold layers, for a spec without blocks (family '') or with them (WITH_BLOCKS)."""
+    kinds_and_words = sorted(REGISTRY) + list(LAYER_KEYS) + list(RESERVED)
+    items = [_ref("bare_layer"), _ref("kind_layer"), _ref(f"repeat_block{family}"), _ref(f"branches_block{family}")]
+    if family:
+        items += [_ref("bare_block"), _ref("block_layer")]
+    one_source = {"anyOf": [_SOURCE, {"type": "array", "items": _SOURCE, "minItems": 1, "maxItems": 1}]}
+    return {
+        f"layers{family}": {
+            "description": "The layers in order; each takes the output of the one above unless it says `from:`.",
+            "type": "array",
+            "minItems": 1,
+            "items": _ref(f"layer{family}"),
+        },
+        f"layer{family}": {
+            "description": "A kind name (relu), a mapping with one kind key (conv: {filters: 64, kernel: 3}), "
+                           "a repeat block or group (layers:), a branches block"
+                           + (", or a block from `blocks:`." if family else "."),
+            "anyOf": items,
+        },
+        f"repeat_block{family}": {
+            "description": "Its layers, unrolled `repeat` times; without `repeat`, a named group of layers.",
+            "type": "object",
+            "properties": {
+                "repeat": {"description": "How many times (default 1).",
+                           "anyOf": [{"type": "integer", "minimum": 1}, _ref("expression")]},
+                "layers": _ref(f"layers{family}"),
+                "name": {**LAYER_NAME, "description": "Names the group: its layers are named group.layer, and "
+                                                      "`from: group` takes its output."},
+            },
+            "required": ["layers"],
+            "additionalProperties": False,
+        },
+        f"branches_block{family}": {
+            "description": "Parallel branches from one input, merged: `merge: add` (residual) or `concat`.",
+            "type": "object",
+            "properties": {
+                "branches": {
+                    "description": "Two or more branches, each a list of layers ([] passes the input through).",
+                    "type": "array",
+                    "minItems": 2,
+                    "items": {"anyOf": [{"type": "array", "items": _ref(f"layer{family}")}, _ref(f"layer{family}")]},
+                },
+                "merge": {"description": "How the branch outputs are combined.",
+                          "anyOf": [{"enum": list(MERGES)}, _ref("expression")]},
+                "name": LAYER_NAME,
+                "from": {**one_source, "description": "The one input every branch starts from."},
+            },
+            "required": ["branches", "merge"],
+            "additionalProperties": False,
+        },
+        **({
+            "bare_block": {
+                "description": "A block from `blocks:` with its default arguments.",
+                "type": "string",
+                "not": {"enum": kinds_and_words},
+            },
+            "block_layer": {
+                "description": "A block from `blocks:` with its arguments: `basic: {filters: 64}`.",
+                "type": "object",
+                "properties": {"name": _ref("layer_name"), "from": _ref("sources")},
+                "additionalProperties": {
+                    "description": "The block's arguments.",
+                    "anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": _ref("block_value")}],
+                },
+                "propertyNames": {"not": {"enum": sorted(REGISTRY) + list(RESERVED)}},
+                "minProperties": 1,
+            },
+        } if family else {}),
+    }
 
 
 def structure_defs() -> Schema:
@@ -123,17 +215,8 @@ def structure_defs() -> Schema:
     bare = sorted(name for name, kind in REGISTRY.items() if not any(p.required for p in kind.params))
     return {
         "layer_name": LAYER_NAME,
-        "layers": {
-            "description": "The layers in order; each takes the previous one's output.",
-            "type": "array",
-            "minItems": 1,
-            "items": _ref("layer"),
-        },
-        "layer": {
-            "description": "A kind name (relu), a mapping with one kind key (conv: {filters: 64, kernel: 3}), "
-                           "or a repeat block.",
-            "anyOf": [_ref("bare_layer"), _ref("kind_layer"), _ref("repeat_block")],
-        },
+        "sources": SOURCES,
+        "expression": EXPRESSION,
         "bare_layer": {
             "description": "A kind written alone takes its default parameters.",
             "enum": bare,
@@ -144,17 +227,30 @@ def structure_defs() -> Schema:
             "additionalProperties": False,
             "oneOf": [{"required": [name]} for name in REGISTRY],  # exactly one kind per layer
         },
-        "repeat_block": {
-            "description": "Its layers, unrolled `repeat` times.",
+        "block_value": {"description": "A number, a boolean or a text ($expression inside a block).",
+                        "type": ["number", "boolean", "string"]},
+        "block_definitions": {
+            "description": "Reusable blocks: a name, its parameters and its layers. A layer invokes one by name.",
             "type": "object",
-            "properties": {
-                "repeat": {"description": "How many times.", "type": "integer", "minimum": 1},
-                "layers": _ref("layers"),
-                "name": {**LAYER_NAME, "description": "Names the block (in messages and the JSON 'block' path)."},
+            "propertyNames": {"not": {"enum": sorted(REGISTRY) + list(LAYER_KEYS) + list(RESERVED)}},
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "params": {
+                        "description": "The block's parameters and their defaults (null: required); the layers "
+                                       "use them as $name.",
+                        "type": "object",
+                        "additionalProperties": {"anyOf": [{"type": "null"}, _ref("block_value")]},
+                    },
+                    "layers": _ref(f"layers{WITH_BLOCKS}"),
+                    "description": {"description": "What the block is (free text)."},
+                },
+                "required": ["layers"],
+                "additionalProperties": False,
             },
-            "required": ["repeat", "layers"],
-            "additionalProperties": False,
         },
+        **layer_defs(""),
+        **layer_defs(WITH_BLOCKS),
     }
 
 
@@ -174,10 +270,14 @@ def root_schema() -> Schema:
             },
             "dtype": {"description": "Bytes per value for the memory totals.", "enum": list(DTYPE_BYTES),
                       "default": DEFAULT_DTYPE},
-            "layers": _ref("layers"),
+            "blocks": _ref("block_definitions"),
+            "layers": {"description": "The layers in order."},  # the if/then/else below gives their shape
         },
         "required": ["input", "layers"],
         "additionalProperties": False,
+        "if": {"required": ["blocks"]},
+        "then": {"properties": {"layers": _ref(f"layers{WITH_BLOCKS}")}},
+        "else": {"properties": {"layers": _ref("layers")}},
     }
 # == end of the structure ===================================================================================
 

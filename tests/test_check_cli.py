@@ -43,7 +43,7 @@ def test_invalid_spec_exits_1_with_file_line_col_error():
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         f"{BAD}:4:5: error: conv 'conv1': (7 − 3 + 2·0)/3 + 1 = 2.33 is not an integer; padding 1 gives 3; "
-        "stride 2 gives 3 (or pass --floor to floor it as frameworks do)"
+        "stride 2 gives 3 (or write 'round: floor' on the layer, or pass --floor, to floor it as frameworks do)"
     ]
     assert result.stderr == "checked 2 specs: 1 valid, 1 invalid (1 error)\n"
 

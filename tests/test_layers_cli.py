@@ -48,7 +48,7 @@ def test_conv_in_json():
     (conv,) = layers_json("conv")
     assert [(p["name"], p["required"], p["default"]) for p in conv["params"]] == [
         ("filters", True, None), ("kernel", True, None), ("stride", False, 1), ("padding", False, 0),
-        ("dilation", False, 1), ("groups", False, 1), ("bias", False, True)]
+        ("dilation", False, 1), ("groups", False, 1), ("bias", False, True), ("round", False, "exact")]
     assert conv["mac_rule"] == "filters·H_out·W_out·(C_in/groups)·F_h·F_w"
     assert conv["main_param"] == "filters"
 
@@ -63,12 +63,16 @@ def test_defaults_are_pytorchs_where_cnncalc_follows_pytorch():
     def ours(kind: str) -> dict:
         return {p["name"]: p["default"] for p in layers_json(kind)[0]["params"] if not p["required"]}
 
-    conv = defaults(torch.nn.Conv2d)
-    assert {k: conv[k] for k in ("stride", "padding", "dilation", "groups", "bias")} == ours("conv")
-    pool = defaults(torch.nn.MaxPool2d)
-    assert {k: pool[k] for k in ("stride", "padding", "ceil_mode")} == ours("maxpool")
-    norm = defaults(torch.nn.BatchNorm2d)
-    assert {k: norm[k] for k in ("eps", "momentum", "affine")} == ours("batchnorm")
+    def same(torch_class, kind: str, keys: tuple[str, ...]) -> None:
+        theirs, mine = defaults(torch_class), ours(kind)
+        assert {k: theirs[k] for k in keys} == {k: mine[k] for k in keys}
+
+    same(torch.nn.Conv2d, "conv", ("stride", "padding", "dilation", "groups", "bias"))
+    same(torch.nn.ConvTranspose2d, "deconv", ("stride", "padding", "output_padding", "dilation", "groups", "bias"))
+    same(torch.nn.MaxPool2d, "maxpool", ("stride", "padding", "ceil_mode"))
+    same(torch.nn.AvgPool2d, "avgpool", ("stride", "padding", "ceil_mode"))
+    same(torch.nn.BatchNorm2d, "batchnorm", ("eps", "momentum", "affine"))
+    assert defaults(torch.nn.Upsample)["mode"] == ours("upsample")["mode"]
     assert defaults(torch.nn.Dropout)["p"] == ours("dropout")["p"]
     assert defaults(torch.nn.LeakyReLU)["negative_slope"] == ours("leakyrelu")["negative_slope"]
     lrn = defaults(torch.nn.LocalResponseNorm)

@@ -73,7 +73,7 @@ def test_every_kind_and_parameter_with_description_and_default():
         assert kind.summary and value["description"].startswith(kind.summary)
         assert kind.shape_rule in value["description"] and kind.mac_rule in value["description"]
         mapping = value["anyOf"][0]
-        assert list(mapping["properties"]) == [p.name for p in kind.params]
+        assert list(mapping["properties"]) == [p.name for p in kind.params] + ["name", "from"]
         assert mapping.get("required", []) == [p.name for p in kind.params if p.required]
         for param in kind.params:
             schema = mapping["properties"][param.name]
@@ -82,14 +82,20 @@ def test_every_kind_and_parameter_with_description_and_default():
                 assert "default" not in schema
             else:
                 assert schema["default"] == param.default
-                assert jsonschema.Draft202012Validator(schema).is_valid(param.default)
+                assert VALIDATOR.evolve(schema={**schema, "$defs": SCHEMA["$defs"]}).is_valid(param.default)
 
 
 def test_the_structure_keys_are_the_parsers():
+    defs = SCHEMA["$defs"]
     assert set(SCHEMA["properties"]) == set(parser._ROOT_KEYS)
-    assert set(SCHEMA["$defs"]["repeat_block"]["properties"]) == set(parser._REPEAT_KEYS)
-    kind_layer_keys = set(SCHEMA["$defs"]["kind_layer"]["properties"])
-    assert kind_layer_keys == set(REGISTRY) | {"name"}
+    for family in ("", "_with_blocks"):
+        assert set(defs[f"repeat_block{family}"]["properties"]) == set(parser._REPEAT_KEYS)
+        assert set(defs[f"branches_block{family}"]["properties"]) == set(parser._BRANCHES_KEYS)
+        assert defs[f"branches_block{family}"]["properties"]["merge"]["anyOf"][0]["enum"] == list(parser._MERGES)
+    assert set(defs["kind_layer"]["properties"]) == set(REGISTRY) | set(parser._LAYER_KEYS)
+    assert set(defs["block_layer"]["properties"]) == set(parser._LAYER_KEYS)
+    not_block_names = set(defs["block_definitions"]["propertyNames"]["not"]["enum"])
+    assert not_block_names == set(REGISTRY) | set(parser._LAYER_KEYS) | set(parser._RESERVED)
 
 
 # -- mistakes: the parser and the schema both refuse them ----------------------------------------------------
@@ -128,7 +134,43 @@ MISTAKES = {
     "repeat of zero": HEAD + "  - repeat: 0\n    layers: [relu]\n",
     "repeat with an unknown key": HEAD + "  - repeat: 2\n    layers: [relu]\n    times: 3\n",
     "a list as a layer": HEAD + "  - [relu]\n",
+    "a merge that is not add or concat": HEAD + "  - branches: [[relu], []]\n    merge: sum\n",
+    "one branch": HEAD + "  - branches: [[relu]]\n    merge: add\n",
+    "branches without merge": HEAD + "  - branches: [[relu], []]\n",
+    "branches from two inputs": HEAD + "  - relu\n  - branches: [[relu], []]\n    merge: add\n"
+                                       "    from: [input, relu1]\n",
+    "a group that takes from": HEAD + "  - name: g\n    layers: [relu]\n    from: input\n",
+    "from as a mapping": HEAD + "  - relu:\n    from: {a: 1}\n",
+    "a block named as a kind": "input: [3, 8, 8]\nblocks:\n  conv:\n    layers: [relu]\nlayers: [relu]\n",
+    "a block without layers": "input: [3, 8, 8]\nblocks:\n  unit:\n    params: {f: null}\nlayers: [relu]\n",
+    "a block with an unknown key": "input: [3, 8, 8]\nblocks:\n  unit:\n    layers: [relu]\n    lyers: 1\n"
+                                   "layers: [unit]\n",
+    "an expression in the input": "input: [$c, 8, 8]\nlayers: [relu]\n",
 }
+
+# Every way the spec format writes layers, accepted by both.
+STRUCTURES = {
+    "a group without repeat": HEAD + "  - name: stage\n    layers: [relu, {conv: {filters: 4, kernel: 1}}]\n",
+    "nested repeats": HEAD + "  - repeat: 2\n    layers:\n      - repeat: 2\n        layers: [relu]\n",
+    "branches with a one-layer branch and a shortcut": HEAD + "  - branches:\n      - conv: {filters: 3, kernel: 1}\n"
+                                                             "      - []\n    merge: add\n    name: res\n",
+    "concat from a list": HEAD + "  - conv: {filters: 4, kernel: 1, name: a}\n"
+                                 "  - conv: {filters: 4, kernel: 1, from: input, name: b}\n"
+                                 "  - concat:\n    from: [a, b]\n",
+    "name and from beside the kind": HEAD + "  - relu:\n    name: r\n    from: input\n",
+    "integer names": HEAD + "  - relu: {name: 1}\n  - relu: {from: 1}\n",
+    "blocks with parameters and expressions": (
+        "input: [16, 8, 8]\nblocks:\n  unit:\n    description: a 1x1 conv\n    params: {f: null, t: 2, b: true}\n"
+        "    layers:\n      - conv: {filters: $f * $t, kernel: 1, bias: $b}\n      - repeat: $t\n        layers: [relu]\n"
+        "  pair:\n    params: {f: 8}\n    layers: [unit: {f: 4}, unit: {f: $f}]\n  plain:\n    layers: [relu]\n"
+        "layers:\n  - unit: {f: 8}\n  - pair\n  - plain\n  - unit: {f: 2}\n    name: last\n    from: input\n"),
+}
+
+
+@pytest.mark.parametrize("text", STRUCTURES.values(), ids=STRUCTURES.keys())
+def test_every_structure_is_accepted_by_both(text):
+    assert parser_accepts(text)
+    assert schema_accepts(text)
 
 
 @pytest.mark.parametrize("text", MISTAKES.values(), ids=MISTAKES.keys())

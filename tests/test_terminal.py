@@ -176,6 +176,12 @@ def test_ascii_table_is_pure_ascii(path, where):
     assert "\n---" in result.stdout and " x " not in result.stdout  # the rule under the header; x only in shapes
 
 
+def test_ascii_compare_table():
+    result = CliRunner().invoke(main, ["compare", "3x3x3", "vs", "7x7", "--ascii"])
+    assert result.exit_code == 0 and result.stdout.isascii() and "?" not in result.stdout
+    assert "27C^2" in result.stdout and "49C^2 (1.81x)" in result.stdout  # the lecture's 27C² against 49C²
+
+
 def test_ascii_problem_lines():
     result = CliRunner().invoke(main, ["--ascii", "check", str(TEST_SPECS / "bad_stride.yaml")])
     assert result.exit_code == 1

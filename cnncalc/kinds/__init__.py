@@ -6,11 +6,11 @@ receptive-field window) and its name in that module's KINDS.
 
 from __future__ import annotations
 
-from . import conv, dense, elementwise, norm, pool
+from . import conv, dense, elementwise, merge, norm, pool, resize
 from .base import Computed, LayerContext, LayerFailure, LayerKind, Param, Window
 
 REGISTRY: dict[str, LayerKind] = {
-    kind.name: kind for module in (conv, pool, dense, elementwise, norm) for kind in module.KINDS
+    kind.name: kind for module in (conv, pool, dense, elementwise, norm, merge, resize) for kind in module.KINDS
 }
 
 __all__ = ["REGISTRY", "Computed", "LayerContext", "LayerFailure", "LayerKind", "Param", "Window"]

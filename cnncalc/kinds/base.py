@@ -18,6 +18,7 @@ BOOL = "bool"
 PROBABILITY = "probability"  # a number in [0, 1)
 NUMBER = "number"  # any int or float
 POSITIVE_NUMBER = "positive_number"  # a number > 0
+CHOICE = "choice"  # one of Param.choices
 
 # How each type reads in `cnncalc layers` (the JSON Schema's version is cnncalc/schema.py's PARAM_TYPES).
 PARAM_TYPE_TEXT = {
@@ -29,6 +30,7 @@ PARAM_TYPE_TEXT = {
     PROBABILITY: "number in [0, 1)",
     NUMBER: "number",
     POSITIVE_NUMBER: "number > 0",
+    CHOICE: "one of its words",  # `cnncalc layers` lists them
 }
 
 
@@ -40,6 +42,7 @@ class Param:
     type: str
     default: Any = REQUIRED
     description: str = ""
+    choices: tuple[str, ...] = ()
 
     @property
     def required(self) -> bool:
@@ -53,6 +56,8 @@ class Window:
     kernel: int  # effective kernel size, dilation included: D·(F − 1) + 1
     stride: int
     pad_before: int
+    upsample: Any = 1  # int or Fraction; the input is first spread out by this factor (transposed conv, upsample)
+    bound: bool = False  # the recurrence gives an upper bound here, not the exact size
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class LayerContext:
 
     floor: bool = False
     problems: list[tuple[str, str | None, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def error(self, message: str, param: str | None = None) -> None:
         self.problems.append((message, param, "error"))
@@ -103,6 +109,7 @@ class LayerKind:
     params: tuple[Param, ...] = ()
     main_param: str | None = None
     in_place: bool = False  # output shares the input's memory (no new tensor)
+    max_inputs: int = 1  # merges (add, concat) take several
     summary: str = ""
     shape_rule: str = "output = input"
     param_rule: str = "0"
@@ -121,6 +128,11 @@ class LayerKind:
         return values
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        raise NotImplementedError
+
+    def compute_merge(self, params: Mapping[str, Any], inputs: tuple[tuple[str, tuple[int, ...]], ...],
+                      ctx: LayerContext) -> Computed:
+        """For kinds with max_inputs > 1: `inputs` pairs each input's name with its shape."""
         raise NotImplementedError
 
 
@@ -193,12 +205,14 @@ def slide(
     ctx: LayerContext,
     ceil_mode: bool = False,
     exact_required: bool = True,
+    rounding: str = "exact",
 ) -> int:
     """Output size of one spatial dim: (N + P_before + P_after − D·(F − 1) − 1)/S + 1.
 
     Non-integer results are errors unless `ceil_mode` (PyTorch's rule: round up, but the last
     window must start inside the input or the left padding), `exact_required` is False
-    (TensorFlow's 'same'), or the context floors (then the dropped pixels are a warning).
+    (TensorFlow's 'same'), the layer asks to floor (`round: floor`, noted in the table), or the context
+    floors (--floor: the dropped pixels are a warning).
     """
     where = f"{dim}: " if dim else ""
     eff = d * (k - 1) + 1
@@ -221,7 +235,9 @@ def slide(
     remainder = span % s
     if remainder and exact_required:
         value = _decimal(Fraction(span, s) + 1)
-        if ctx.floor:
+        if rounding == "floor":
+            ctx.notes.append(f"{where}{formula} = {value}, floored to {out} as the layer asks (round: floor)")
+        elif ctx.floor:
             ctx.warn(
                 f"{where}{formula} = {value} floored to {out}: the last {remainder} "
                 f"input pixel{'s' if remainder != 1 else ''} (padding included) never reach an output",
@@ -232,7 +248,7 @@ def slide(
             ctx.error(
                 f"{where}{formula} = {value} is not an integer"
                 + (f"; {hint}" if hint else "")
-                + " (or pass --floor to floor it as frameworks do)",
+                + " (or write 'round: floor' on the layer, or pass --floor, to floor it as frameworks do)",
                 None,
             )
     return out
@@ -247,6 +263,7 @@ def slide_all(
     ctx: LayerContext,
     ceil_mode: bool = False,
     exact_required: bool = True,
+    rounding: str = "exact",
 ) -> tuple[int, ...]:
     """`slide` over every spatial dim; dims with identical arithmetic are computed (and reported) once."""
     dims = [(spatial[i], k[i], s[i], pads[i], d[i]) for i in range(len(spatial))]
@@ -257,8 +274,12 @@ def slide_all(
             out.append(out[0])
             continue
         out.append(slide(dim=names[i], n=n, k=ki, s=si, pad_before=before, pad_after=after, d=di, ctx=ctx,
-                         ceil_mode=ceil_mode, exact_required=exact_required))
+                         ceil_mode=ceil_mode, exact_required=exact_required, rounding=rounding))
     return tuple(out)
+
+
+ROUND = Param("round", CHOICE, "exact", "exact: a size that does not divide is an error; floor: floor it as "
+              "frameworks do (noted in the table)", choices=("exact", "floor"))
 
 
 def prod_int(values: tuple[int, ...] | list[int]) -> int:

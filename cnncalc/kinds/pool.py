@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from .base import (
     BOOL,
     POOL_PADDING,
+    ROUND,
     SIZE,
     Computed,
     LayerContext,
@@ -31,6 +32,7 @@ class Pool(LayerKind):
         Param("stride", SIZE, None, "step S (default: the kernel size)"),
         Param("padding", POOL_PADDING, 0, "padding P on each side; at most half the kernel (PyTorch's rule)"),
         Param("ceil_mode", BOOL, False, "round the output size up, as PyTorch's ceil_mode"),
+        ROUND,
     )
     shape_rule = (
         "out = (N + 2P − F)/S + 1 per spatial dim, channels unchanged; ceil_mode: ceil(...) + 1, "
@@ -50,7 +52,8 @@ class Pool(LayerKind):
                     f"padding {pi} is more than half the kernel {ki}; PyTorch refuses it: use padding {ki // 2} or less",
                     "padding",
                 )
-        out = slide_all(spatial, k, s, tuple((pi, pi) for pi in p), (1,) * ndim, ctx, ceil_mode=params["ceil_mode"])
+        out = slide_all(spatial, k, s, tuple((pi, pi) for pi in p), (1,) * ndim, ctx, ceil_mode=params["ceil_mode"],
+                        rounding=params["round"])
         description = f"{self.name} {spatial_text(k)}/{compact(s)}"
         if any(p):
             description += f", p{compact(p)}"

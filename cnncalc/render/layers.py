@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any, Sequence, TextIO
 
-from ..kinds.base import PARAM_TYPE_TEXT, LayerKind, Param
+from ..kinds.base import CHOICE, PARAM_TYPE_TEXT, LayerKind, Param
 
 
 def default_text(param: Param) -> str:
@@ -27,6 +27,13 @@ def default_text(param: Param) -> str:
     if isinstance(value, float):
         return f"{value:g}".replace("e-0", "e-")
     return str(value)
+
+
+def type_text(param: Param) -> str:
+    """'positive int', ...; a choice lists its words: 'exact or floor'."""
+    if param.type == CHOICE:
+        return ", ".join(param.choices[:-1]) + " or " + param.choices[-1] if len(param.choices) > 1 else param.choices[0]
+    return PARAM_TYPE_TEXT[param.type]
 
 
 def params_text(kind: LayerKind) -> str:
@@ -101,7 +108,7 @@ def render_layers_markdown(kinds: Sequence[LayerKind], detail: bool = False) -> 
         lines = [f"### `{kind.name}`", "", _md(kind.summary), ""]
         if kind.params:
             lines += ["| parameter | type | default | meaning |", "|---|---|---|---|"]
-            lines += [f"| `{p.name}` | {_md(PARAM_TYPE_TEXT[p.type])} | {default_text(p)} | {_md(p.description)} |"
+            lines += [f"| `{p.name}` | {_md(type_text(p))} | {default_text(p)} | {_md(p.description)} |"
                       for p in kind.params]
             lines.append("")
         lines += [f"- {_md(line)}" for line in _detail_lines(kind)]
@@ -111,9 +118,10 @@ def render_layers_markdown(kinds: Sequence[LayerKind], detail: bool = False) -> 
 
 def render_layers_table(kinds: Sequence[LayerKind], out: TextIO, detail: bool = False, color: bool | None = None,
                         ascii: bool = False) -> None:
-    from .terminal import NUMBER, TEXT, FittedTable, new_console  # rich only for the table
+    from .console import make_console
+    from .terminal import NUMBER, TEXT, FittedTable  # rich only for the table
 
-    console = new_console(out, color=color, ascii=ascii)
+    console = make_console(out, color, ascii=ascii)
     if not detail:
         table = FittedTable(pad_edge=False, ascii=ascii)
         table.add_column("kind", role=NUMBER, style="bold")
@@ -135,7 +143,7 @@ def render_layers_table(kinds: Sequence[LayerKind], out: TextIO, detail: bool = 
             table.add_column("default", role=NUMBER)
             table.add_column("meaning", role=TEXT)
             for p in kind.params:
-                table.add_row(p.name, PARAM_TYPE_TEXT[p.type], default_text(p), p.description)
+                table.add_row(p.name, type_text(p), default_text(p), p.description)
             console.print(table, crop=False)
         for line in _detail_lines(kind):
             console.print(line, markup=False)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TextIO
 
 from ..report import Report
-from .numbers import activation_arithmetic, product_text, param_arithmetic, receptive_field_text, shape_text, short
+from .console import make_console
+from .numbers import activation_arithmetic, product_text, thousands, param_arithmetic, receptive_field_text, shape_text, short
+from .tree import tree_rows
 from .summary import note_lines, title, total_lines, warning_lines
 
 
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
-                 ascii: bool = False) -> None:
+                 depth: int | None = None, ascii: bool = False) -> None:
     # rich is imported here: `check` and the plain formats never load it
-    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable, new_console
+    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
 
-    out = out or sys.stdout
-    console = new_console(out, color=color, ascii=ascii)
+    console = make_console(out, color, ascii=ascii)
     table = FittedTable(title=title(report), title_justify="left", show_lines=False, pad_edge=False, ascii=ascii)
     table.add_column("#", justify="right", role=NUMBER)
     table.add_column("name", role=TEXT)
@@ -28,13 +28,30 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
     table.add_column("RF /jump", justify="right", role=NUMBER)
     table.add_row("0", "input", "input", shape_text(report.input_shape), activation_arithmetic_input(report), "0", "0",
                   "1" if len(report.input_shape) > 1 else "-")
-    for layer in report.layers:
+    for row in tree_rows(report, depth):
+        indent = "  " * row.indent
+        if row.group is not None:
+            g = row.group
+            span = f"{g.first_index}–{g.last_index}" if row.collapsed else ""
+            table.add_row(
+                span,
+                f"{indent}{'▸' if row.collapsed else '▾'} {row.label}",
+                f"[dim]{g.layer_count} layer{'s' if g.layer_count != 1 else ''}[/dim]",
+                shape_text(g.output_shape),
+                f"[dim]{short(g.activations)}[/dim]" if not row.collapsed else short(g.activations),
+                f"[dim]{thousands(g.params)}[/dim]" if not row.collapsed else thousands(g.params),
+                (f"[dim]{short(g.macs)}[/dim]" if not row.collapsed else short(g.macs)) if g.macs else "0",
+                receptive_field_text(g.receptive_field),
+                style="bold" if row.collapsed else None,
+            )
+            continue
+        layer = row.layer
         activations = activation_arithmetic(layer)
         if not layer.new_tensor:
             activations = f"[dim]({activations})[/dim]"
         table.add_row(
             str(layer.index),
-            layer.name,
+            indent + row.label,
             layer.description,
             shape_text(layer.output_shape),
             activations,

@@ -1,7 +1,7 @@
-"""The terminal side of the rich tables: the console, the box style, ASCII mode and how columns give way.
+"""The terminal side of the rich tables: the box style, ASCII mode and how columns give way.
 
-- Colour: none with `--no-color` or when NO_COLOR is set (https://no-color.org); none when not a terminal.
-- Width: a terminal's own width; when the output is piped or redirected, no limit at all, so that no line is
+- Colour (render/console.py): none with `--no-color` or when NO_COLOR is set (https://no-color.org); none when not a terminal.
+- Width (render/console.py): a terminal's own width; when the output is piped or redirected, no limit at all, so that no line is
   wrapped or cropped and every row stays one line for grep, diff and less -S.
 - A table wider than the terminal gives way: the text columns (names, kinds, rules: they wrap between words)
   and the arithmetic ones (`224·224·64 = 3.21M`: they wrap between terms, the result on the next line) shrink,
@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, TextIO
+from typing import Any, Iterable
 
 from rich import box
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -22,26 +22,13 @@ from rich.table import Table
 from rich.text import Text
 
 from .ascii import to_ascii
+from .console import UNLIMITED_WIDTH
 
 NUMBER = "number"  # one token (a count, a shape): never wraps, never shrinks
 ARITHMETIC = "arithmetic"  # terms separated by spaces: wraps between terms, never below its longest term
 TEXT = "text"  # words: wraps between words, down to TEXT_FLOOR cells, folding words longer than that
 TEXT_FLOOR = 8
-UNLIMITED_WIDTH = 1_000_000  # "no limit" for a pipe: rich needs a number
 ASCII_SIMPLE_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
-
-
-def new_console(out: TextIO, *, color: bool | None = None, ascii: bool = False) -> Console:
-    """A console on `out`. color: False never, None rich's choice (NO_COLOR, FORCE_COLOR, a terminal or not)."""
-    is_tty = out.isatty() if hasattr(out, "isatty") else False
-    return (AsciiConsole if ascii else Console)(
-        file=out,
-        width=None if is_tty else UNLIMITED_WIDTH,
-        no_color=True if color is False else None,
-        force_terminal=True if color else None,
-        highlight=False,
-        emoji=False,
-    )
 
 
 class AsciiConsole(Console):
@@ -108,7 +95,11 @@ class FittedTable(Table):
         super().__init__(*args, **kwargs)
 
     def _text(self, cell: Any) -> Any:
-        return to_ascii(cell) if self.ascii and isinstance(cell, str) else cell
+        if self.ascii and isinstance(cell, str):
+            return to_ascii(cell)
+        if self.ascii and isinstance(cell, Text):
+            return Text(to_ascii(cell.plain), style=cell.style, justify=cell.justify, no_wrap=cell.no_wrap)
+        return cell
 
     def add_column(self, header: Any = "", *args: Any, role: str = TEXT, **kwargs: Any) -> None:  # type: ignore[override]
         kwargs.setdefault("no_wrap", role == NUMBER)
