@@ -11,6 +11,7 @@ import click
 
 from . import __version__
 from .problems import Problem, SpecError
+from .render import CHECK_FORMATS
 from .spec import DTYPE_BYTES, Spec
 
 EXIT_OK = 0  # every spec valid
@@ -39,9 +40,37 @@ class _Group(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[f"cnncalc.{param.name}"] = True  # meta is shared by the group's and the command's contexts
+
+
+def terminal_options(command):
+    """--no-color and --ascii, accepted before the command (for every command) and after it."""
+    command = click.option("--ascii", is_flag=True, expose_value=False, callback=_remember,
+                           help="Plain ASCII: no box drawing, x for ×, * for ·, - for −.")(command)
+    return click.option("--no-color", is_flag=True, expose_value=False, callback=_remember,
+                        help="No colours (a set NO_COLOR does the same).")(command)
+
+
+def terminal_flag(name: str) -> bool:
+    """Whether --no-color ('no_color') or --ascii ('ascii') was given, before or after the command."""
+    return bool(click.get_current_context().meta.get(f"cnncalc.{name}"))
+
+
+def echo_text(text: str, err: bool = False) -> None:
+    """Human-readable text (problem lines), in ASCII under --ascii."""
+    if terminal_flag("ascii"):
+        from .render.ascii import to_ascii
+
+        text = to_ascii(text)
+    click.echo(text, err=err, nl=False)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="cnncalc")
 @click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+@terminal_options
 def main(debug: bool) -> None:
     """Layer-by-layer arithmetic of convolutional networks written as YAML specs.
 
@@ -61,7 +90,7 @@ def load(path: str) -> Spec:
 def _fail(problems: tuple[Problem, ...]) -> None:
     from .render.problems import render_problem_lines
 
-    click.echo(render_problem_lines(problems), err=True, nl=False)
+    echo_text(render_problem_lines(problems), err=True)
     raise SystemExit(EXIT_INVALID)
 
 
@@ -77,9 +106,8 @@ def _fail(problems: tuple[Problem, ...]) -> None:
 @click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
               help="Collapse groups nested deeper than N into one row with subtotals (default: show every layer).")
-@click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is respected too).")
-def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, depth: int | None,
-           no_color: bool) -> None:
+@terminal_options
+def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, depth: int | None) -> None:
     """Print every layer's output shape, params, activations, MACs and receptive field."""
     from .engine import analyze
 
@@ -94,7 +122,8 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
     if fmt == "table":
         from .render.table import render_table
 
-        render_table(report, si=si, color=False if no_color else None, depth=depth)
+        render_table(report, si=si, color=False if terminal_flag("no_color") else None, depth=depth,
+                     ascii=terminal_flag("ascii"))
     elif fmt == "json":
         from .render.json_ import render_json
 
@@ -111,12 +140,16 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=SPEC_PATH)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: file:line:col: severity: message per line; json: every file's problems.")
+@click.option("--format", "fmt", type=click.Choice(list(CHECK_FORMATS)), default="text", show_default=True,
+              help="text: file:line:col: severity: message per line; github: GitHub Actions annotations; "
+                   "json: every file's problems.")
 @click.option("--floor", is_flag=True, help="Accept non-integer sizes (floored), as warnings.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@terminal_options
 def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
     """Validate specs; report every problem in every file. Exit 1 if any is invalid."""
+    import importlib
+
     from .engine import analyze
 
     results: list[tuple[str, tuple[Problem, ...]]] = []
@@ -129,20 +162,69 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
         if strict:
             problems = tuple(dataclasses.replace(p, severity="error") for p in problems)
         results.append(("<stdin>" if path == "-" else path, problems))
-    invalid = sum(1 for _, problems in results if any(p.is_error for p in problems))
-    if fmt == "json":
-        from .render.problems import render_check_json
-
-        click.echo(render_check_json(results), nl=False)
+    renderer = importlib.import_module(f".render.{CHECK_FORMATS[fmt]}", __package__)
+    if fmt == "text":
+        echo_text(renderer.render_check(results))
     else:
-        from .render.problems import render_problem_lines
+        click.echo(renderer.render_check(results), nl=False)
+    if fmt != "json":
+        from .render.problems import check_summary
 
-        click.echo("".join(render_problem_lines(problems) for _, problems in results), nl=False)
-        errors = sum(1 for _, problems in results for p in problems if p.is_error)
-        click.echo(f"checked {len(results)} spec{'s' if len(results) != 1 else ''}: "
-                   f"{len(results) - invalid} valid, {invalid} invalid ({errors} error{'s' if errors != 1 else ''})",
-                   err=True)
+        click.echo(check_summary(results), err=True)
+    invalid = any(p.is_error for _, problems in results for p in problems)
     raise SystemExit(EXIT_INVALID if invalid else EXIT_OK)
+
+
+@main.command()
+def schema() -> None:
+    """Print the spec format's JSON Schema, for editors.
+
+    Completion, hover text and inline errors in editors that use the YAML language server; see the README.
+    """
+    from .schema import render_schema
+
+    click.echo(render_schema(), nl=False)
+
+
+def _complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from .kinds import REGISTRY
+
+    return [name for name in REGISTRY if name.startswith(incomplete)]
+
+
+@main.command()
+@click.argument("kinds", nargs=-1, metavar="[KIND]...", shell_complete=_complete_kind)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True, help="Output format.")
+@terminal_options
+def layers(kinds: tuple[str, ...], fmt: str) -> None:
+    """List the layer kinds with their parameters and formulas.
+
+    Every kind's parameters and defaults, shape rule, parameter formula and MAC formula; with KIND names,
+    every detail of those kinds.
+    """
+    from .kinds import REGISTRY
+
+    unknown = [k for k in kinds if k not in REGISTRY]
+    if unknown:
+        from .parser import did_you_mean
+
+        raise click.UsageError(f"unknown layer kind '{unknown[0]}'{did_you_mean(unknown[0], REGISTRY)}; "
+                               f"known kinds: {', '.join(REGISTRY)}")
+    chosen = [REGISTRY[k] for k in kinds] if kinds else list(REGISTRY.values())
+    if fmt == "json":
+        from .render.layers import render_layers_json
+
+        click.echo(render_layers_json(chosen), nl=False)
+    elif fmt == "markdown":
+        from .render.layers import render_layers_markdown
+
+        click.echo(render_layers_markdown(chosen, detail=bool(kinds)), nl=False)
+    else:
+        from .render.layers import render_layers_table
+
+        render_layers_table(chosen, sys.stdout, detail=bool(kinds), color=False if terminal_flag("no_color") else None,
+                            ascii=terminal_flag("ascii"))
 
 
 _STACK_OPTIONS = ("channels", "stride", "dilation", "bias", "input_size", "padding")
@@ -169,10 +251,10 @@ def _is_spec_argument(argument: str) -> bool:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True, help="Output format.")
 @click.option("--si", is_flag=True, help="Decimal byte units for specs (MB = 10⁶).")
-@click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is respected too).")
+@terminal_options
 @click.pass_context
 def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, stride: int, dilation: int, bias: bool,
-            input_size: int | None, padding: str, fmt: str, si: bool, no_color: bool) -> None:
+            input_size: int | None, padding: str, fmt: str, si: bool) -> None:
     """Compare layer stacks (3x3x3 vs 7x7) or specs side by side.
 
     \b
@@ -195,6 +277,7 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
       (an existing file, or a name ending in .yaml/.yml, is a spec; ratios are
       against the first). Mixing specs and stacks is a usage error.
     """
+    no_color = terminal_flag("no_color")
     arguments = [item for item in items if item.lower() != "vs"]
     specs = [item for item in arguments if _is_spec_argument(item)]
     if specs and len(specs) != len(arguments):
@@ -237,7 +320,7 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool) -> None
         click.echo(render.render_rows_markdown(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND), nl=False)
     else:
         render.render_rows_table(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND,
-                                 color=False if no_color else None)
+                                 color=False if no_color else None, ascii=terminal_flag("ascii"))
 
 
 def _compare_stacks(expression: str, channels: int | None, stride: int, dilation: int, bias: bool,
@@ -265,7 +348,8 @@ def _compare_stacks(expression: str, channels: int | None, stride: int, dilation
     if fmt == "markdown":
         click.echo(render.render_rows_markdown(title, headers, rows, footer, render.STACK_LEGEND), nl=False)
     else:
-        render.render_rows_table(title, headers, rows, footer, render.STACK_LEGEND, color=False if no_color else None)
+        render.render_rows_table(title, headers, rows, footer, render.STACK_LEGEND, color=False if no_color else None,
+                                 ascii=terminal_flag("ascii"))
 
 
 # --- sizing: memory, fit, solve -----------------------------------------------------------------
@@ -312,10 +396,9 @@ def _training_options(command):
                           "adam and adamw two."),
         click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do."),
         click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²)."),
-        click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is respected too)."),
     )):
         command = option(command)
-    return command
+    return terminal_options(command)
 
 
 @main.command()
@@ -326,7 +409,7 @@ def _training_options(command):
 @_training_options
 @click.option("--summary", is_flag=True, help="Only the breakdown, without the per-layer table of kept tensors.")
 def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, optimizer: str, floor: bool, si: bool,
-           no_color: bool, summary: bool) -> None:
+           summary: bool) -> None:
     """Training and inference memory: parameters, gradients, optimizer state, activations kept for
     backward, the inference peak and the totals, each with its arithmetic."""
     from .sizing import memory_report
@@ -336,7 +419,8 @@ def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, opti
     from .render import sizing as render
 
     if fmt == "table":
-        render.render_memory_table(result, si=si, color=False if no_color else None, layers=not summary)
+        render.render_memory_table(result, si=si, color=False if terminal_flag("no_color") else None,
+                                   layers=not summary, ascii=terminal_flag("ascii"))
     elif fmt == "json":
         click.echo(render.render_memory_json(result), nl=False)
     elif fmt == "csv":
@@ -377,7 +461,7 @@ class SizeType(click.ParamType):
               help="Output format.")
 @_training_options
 def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bool, fmt: str, dtype: str | None,
-        mixed: bool, optimizer: str, floor: bool, si: bool, no_color: bool) -> None:
+        mixed: bool, optimizer: str, floor: bool, si: bool) -> None:
     """The largest batch whose memory fits --memory minus --reserve, exact and as a power of two.
 
     Exit 4 when not even batch 1 fits (the output says how much is missing).
@@ -400,7 +484,8 @@ def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bo
     if fmt == "json":
         click.echo(render.render_fit_json(result), nl=False)
     else:
-        render.render_fit_table(result, si=si, color=False if no_color else None)
+        render.render_fit_table(result, si=si, color=False if terminal_flag("no_color") else None,
+                                ascii=terminal_flag("ascii"))
     raise SystemExit(EXIT_OK if result.batch else EXIT_NO_ANSWER)
 
 
@@ -421,10 +506,10 @@ def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bo
 @click.option("--max-dilation", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output format.")
-@click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is respected too).")
+@terminal_options
 def solve(input_size: int, output_size: int, layer: str | None, kernel: int | None, stride: int | None,
           padding: int | None, dilation: int | None, output_padding: int | None, max_kernel: int, max_stride: int,
-          max_padding: int, max_dilation: int, fmt: str, no_color: bool) -> None:
+          max_padding: int, max_dilation: int, fmt: str) -> None:
     """Every kernel, stride, padding and dilation that takes --input to --output exactly, most common first.
 
     Exit 4 when there is none within the bounds.
@@ -449,7 +534,8 @@ def solve(input_size: int, output_size: int, layer: str | None, kernel: int | No
     elif fmt == "csv":
         click.echo(render.render_solve_csv(solved), nl=False)
     else:
-        render.render_solve_table(solved, color=False if no_color else None)
+        render.render_solve_table(solved, color=False if terminal_flag("no_color") else None,
+                                  ascii=terminal_flag("ascii"))
     if not solved.solutions:
         hint = "raise the --max-* bounds or drop a pin"
         if output_size > input_size and layer != "deconv":

@@ -521,7 +521,7 @@ def compare_reports(reports: Sequence[tuple[str, Report]]) -> SpecComparison:
     summaries = []
     for (path, report), depth in zip(reports, depths):
         totals = dataclasses.asdict(report.totals)
-        ratios = {key: _ratio(value, first_totals[key]) for key, value in totals.items()}
+        ratios = {key: _ratio(value, first_totals[key]) for key, value in totals.items() if isinstance(value, int)}
         ratios["depth"] = _ratio(depth, depths[0])
         summaries.append(SpecSummary(path, report, last_spatial_layer(report), depth, ratios))
     return SpecComparison(tuple(summaries))

@@ -6,6 +6,7 @@ from fractions import Fraction
 from math import prod
 
 from .kinds import REGISTRY, LayerContext, LayerFailure, Window
+from .memory import inference_peak
 from .problems import ERROR, WARNING, Location, Problem, SpecError
 from .report import GroupResult, LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
@@ -167,6 +168,7 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
     activations = prod(spec.input_shape) + sum(r.activation_count for r in layers if r.new_tensor)
     macs = sum(r.macs for r in layers)
     size = spec.dtype_bytes
+    peak = inference_peak(prod(spec.input_shape), layers)
     totals = Totals(
         params=weights + biases,
         weights=weights,
@@ -180,6 +182,9 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
         batch_activation_bytes=activations * size * batch,
         batch_training_activation_bytes=2 * activations * size * batch,
         param_bytes=(weights + biases) * size,
+        inference_peak=peak.values,
+        inference_peak_bytes=peak.values * size,
+        inference_peak_layer=peak.layer,
         macs=macs,
         batch_macs=macs * batch,
     )

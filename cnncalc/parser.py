@@ -264,7 +264,13 @@ class _Parser:
                                 f"not {describe_node(node)}")
             if node.value in self.blocks:
                 return self.block_instance(node, node, None, location)
-            return LayerTemplate(location, kind=self.kind(node, node.value))
+            kind = self.kind(node, node.value)
+            required = [p for p in kind.params if p.required]
+            if required:
+                example = ", ".join(f"{p.name}: ..." for p in required)
+                self.fail(node, f"{kind.name} needs {' and '.join(repr(p.name) for p in required)}; "
+                                f"write '{kind.name}: {{{example}}}'")
+            return LayerTemplate(location, kind=kind)
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, "a layer must be a kind name or a mapping such as 'conv: {filters: 64, kernel: 3}', not a list")
         entries = self.entries(node, "a layer")

@@ -73,6 +73,9 @@ class Totals:
     batch_activation_bytes: int  # × batch, forward
     batch_training_activation_bytes: int  # × batch, forward and backward
     param_bytes: int
+    inference_peak: int  # values alive at once at most, per image, when tensors are freed after their last use
+    inference_peak_bytes: int
+    inference_peak_layer: str  # the layer running at that moment
     macs: int  # per image
     batch_macs: int
 

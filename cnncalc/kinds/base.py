@@ -20,6 +20,19 @@ NUMBER = "number"  # any int or float
 POSITIVE_NUMBER = "positive_number"  # a number > 0
 CHOICE = "choice"  # one of Param.choices
 
+# How each type reads in `cnncalc layers` (the JSON Schema's version is cnncalc/schema.py's PARAM_TYPES).
+PARAM_TYPE_TEXT = {
+    COUNT: "positive int",
+    SIZE: "positive int, or one per spatial dim",
+    PADDING: "int ≥ 0, one per spatial dim, same or valid",
+    POOL_PADDING: "int ≥ 0, or one per spatial dim",
+    BOOL: "true or false",
+    PROBABILITY: "number in [0, 1)",
+    NUMBER: "number",
+    POSITIVE_NUMBER: "number > 0",
+    CHOICE: "one of its words",  # `cnncalc layers` lists them
+}
+
 
 @dataclass(frozen=True)
 class Param:

@@ -323,19 +323,20 @@ def render_specs_json(comparison: SpecComparison) -> str:
 
 
 def render_rows_table(title: str, headers: Sequence[str], rows: Rows, footer: Sequence[str], legend: Sequence[str],
-                      out: TextIO | None = None, color: bool | None = None) -> None:
-    from rich.table import Table  # imported here: JSON and Markdown never load rich
-    from rich.text import Text
+                      out: TextIO | None = None, color: bool | None = None, ascii: bool = False) -> None:
+    from rich.text import Text  # imported here: JSON and Markdown never load rich
 
-    console = make_console(out, color)
-    table = Table(pad_edge=False)
-    table.add_column("", no_wrap=True)
+    from .terminal import NUMBER, TEXT, FittedTable
+
+    console = make_console(out, color, ascii=ascii)
+    table = FittedTable(pad_edge=False, ascii=ascii)
+    table.add_column("", role=TEXT)
     for header in headers:
-        table.add_column(header, justify="right", no_wrap=True)
+        table.add_column(header, justify="right", role=NUMBER)
     for label, cells in rows:
         table.add_row(*(Text(c) for c in [label] + cells))
     console.print(title, markup=False)
-    console.print(table)
+    console.print(table, crop=False)
     for line in legend:
         console.print(line, style="dim", markup=False)
     if footer:

@@ -55,6 +55,9 @@ def totals_dict(t: Totals) -> dict[str, Any]:
         "batch_activation_bytes": t.batch_activation_bytes,
         "batch_training_activation_bytes": t.batch_training_activation_bytes,
         "param_bytes": t.param_bytes,
+        "inference_peak": t.inference_peak,
+        "inference_peak_bytes": t.inference_peak_bytes,
+        "inference_peak_layer": t.inference_peak_layer,
         "macs": t.macs,
         "batch_macs": t.batch_macs,
     }

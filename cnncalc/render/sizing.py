@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from typing import Any, TextIO
 
 from ..kinds import REGISTRY
 from ..memory import SavedTensor
 from ..sizing import Breakdown, Component, FitReport, MemoryReport, Term
+from .console import make_console
 from .numbers import byte_size, shape_text, thousands
 
 BAR_WIDTH = 24
@@ -90,26 +90,20 @@ def _breakdown_rows(section: Breakdown, batch: int, si: bool) -> list[tuple[str,
     return rows
 
 
-def _console(out: TextIO, color: bool | None):
-    from rich.console import Console
-
-    is_tty = out.isatty() if hasattr(out, "isatty") else False
-    return Console(file=out, width=None if is_tty else 200, no_color=color is False,
-                   force_terminal=color if color else None, highlight=False)
 
 
 def render_memory_table(report: MemoryReport, out: TextIO | None = None, si: bool = False, color: bool | None = None,
-                        layers: bool = True) -> None:
-    from rich.table import Table
+                        layers: bool = True, ascii: bool = False) -> None:
+    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
 
-    out = out or sys.stdout
-    console = _console(out, color)
+    console = make_console(out, color, ascii=ascii)
     console.print(memory_title(report), markup=False, style="bold")
     if layers:
-        table = Table(title="Tensors kept for the backward pass", title_justify="left", pad_edge=False)
-        for header, justify in (("#", "right"), ("name", "left"), ("layer", "left"), ("keeps", "left"),
-                                ("bytes", "right")):
-            table.add_column(header, justify=justify, no_wrap=header != "keeps")  # type: ignore[arg-type]
+        table = FittedTable(title="Tensors kept for the backward pass", title_justify="left", pad_edge=False,
+                            ascii=ascii)
+        for header, justify, role in (("#", "right", NUMBER), ("name", "left", TEXT), ("layer", "left", TEXT),
+                                      ("keeps", "left", ARITHMETIC), ("bytes", "right", NUMBER)):
+            table.add_column(header, justify=justify, role=role)  # type: ignore[arg-type]
         for index, name, description, kept, counted in layer_rows(report):
             table.add_row(index, name, description, kept, byte_size(counted, si) if counted else "0")
         console.print(table)
@@ -118,13 +112,13 @@ def render_memory_table(report: MemoryReport, out: TextIO | None = None, si: boo
         console.print()
     for heading, section in (("Training (one step: forward, backward, update)", report.training),
                              ("Inference (forward only)", report.inference)):
-        table = Table(title=heading, title_justify="left", pad_edge=False)
-        table.add_column("component", no_wrap=True)
-        table.add_column("arithmetic")
-        table.add_column("bytes", justify="right", no_wrap=True)
-        table.add_column("", no_wrap=True, min_width=BAR_WIDTH)
-        table.add_column("share", justify="right", no_wrap=True)
-        table.add_column("note", style="dim")
+        table = FittedTable(title=heading, title_justify="left", pad_edge=False, ascii=ascii)
+        table.add_column("component", role=TEXT)
+        table.add_column("arithmetic", role=ARITHMETIC)
+        table.add_column("bytes", justify="right", role=NUMBER)
+        table.add_column("", role=NUMBER, min_width=BAR_WIDTH)
+        table.add_column("share", justify="right", role=NUMBER)
+        table.add_column("note", style="dim", role=TEXT)
         for row in _breakdown_rows(section, report.batch, si):
             table.add_row(*row)
         table.add_row("total", f"{byte_size(section.fixed_bytes, si)} + {report.batch} × "
@@ -279,8 +273,8 @@ def fit_lines(report: FitReport, si: bool = False) -> list[str]:
 
 
 def render_fit_table(report: FitReport, out: TextIO | None = None, si: bool = False,
-                     color: bool | None = None) -> None:
-    console = _console(out or sys.stdout, color)
+                     color: bool | None = None, ascii: bool = False) -> None:
+    console = make_console(out, color, ascii=ascii)
     for line in fit_lines(report, si):
         console.print(line, markup=False, style="bold" if line.startswith(("largest batch", "does not fit")) else None)
     console.print(f"[dim]{LOWER_BOUND_NOTE}[/dim]")

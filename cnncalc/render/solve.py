@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from typing import Any, TextIO
 
 from ..kinds.base import window_arithmetic
@@ -32,26 +31,24 @@ def question(solved: Solved) -> str:
             + (f" with {', '.join(pins)}" if pins else "") + f" ({bounds})")
 
 
-def render_solve_table(solved: Solved, out: TextIO | None = None, color: bool | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def render_solve_table(solved: Solved, out: TextIO | None = None, color: bool | None = None,
+                       ascii: bool = False) -> None:
+    from .console import make_console
+    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
 
-    out = out or sys.stdout
-    is_tty = out.isatty() if hasattr(out, "isatty") else False
-    console = Console(file=out, width=None if is_tty else 200, no_color=color is False,
-                      force_terminal=color if color else None, highlight=False)
+    console = make_console(out, color, ascii=ascii)
     if not solved.solutions:
         console.print(f"{question(solved)}: no solution", markup=False)
         return
     deconv = solved.layer == DECONV
     count = len(solved.solutions)
     console.print(f"{question(solved)}: {count} solution{'s' if count != 1 else ''}, most common first", markup=False)
-    table = Table(pad_edge=False)
+    table = FittedTable(pad_edge=False, ascii=ascii)
     for header in ("#", "kernel", "stride", "padding") + (("dilation",) if solved.layer != "pool" else ()) \
             + (("output padding",) if deconv else ()):
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("arithmetic", no_wrap=True)
-    table.add_column("", style="dim")
+        table.add_column(header, justify="right", role=NUMBER)
+    table.add_column("arithmetic", role=ARITHMETIC)
+    table.add_column("", style="dim", role=TEXT)
     for i, s in enumerate(solved.solutions, 1):
         values = [str(i), str(s.kernel), str(s.stride), str(s.padding)]
         if solved.layer != "pool":

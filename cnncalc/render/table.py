@@ -12,19 +12,20 @@ from .summary import note_lines, title, total_lines, warning_lines
 
 
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
-                 depth: int | None = None) -> None:
-    from rich.table import Table  # imported here: `check` and the plain formats never load rich
+                 depth: int | None = None, ascii: bool = False) -> None:
+    # rich is imported here: `check` and the plain formats never load it
+    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
 
-    console = make_console(out, color)
-    table = Table(title=title(report), title_justify="left", show_lines=False, pad_edge=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("name", no_wrap=True)
-    table.add_column("layer", no_wrap=True)
-    table.add_column("output", justify="right", no_wrap=True)
-    table.add_column("activations", justify="right", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
-    table.add_column("RF /jump", justify="right", no_wrap=True)
+    console = make_console(out, color, ascii=ascii)
+    table = FittedTable(title=title(report), title_justify="left", show_lines=False, pad_edge=False, ascii=ascii)
+    table.add_column("#", justify="right", role=NUMBER)
+    table.add_column("name", role=TEXT)
+    table.add_column("layer", role=TEXT)
+    table.add_column("output", justify="right", role=NUMBER)
+    table.add_column("activations", justify="right", role=ARITHMETIC)
+    table.add_column("params", justify="right", role=ARITHMETIC)
+    table.add_column("MACs", justify="right", role=NUMBER)
+    table.add_column("RF /jump", justify="right", role=NUMBER)
     table.add_row("0", "input", "input", shape_text(report.input_shape), activation_arithmetic_input(report), "0", "0",
                   "1" if len(report.input_shape) > 1 else "-")
     for row in tree_rows(report, depth):
@@ -58,7 +59,7 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
             short(layer.macs) if layer.macs else "0",
             receptive_field_text(layer.receptive_field),
         )
-    console.print(table)
+    console.print(table, crop=False)  # a table that cannot fit overflows the line: no number is cut off
     console.print("[dim](activations) in parentheses: in place or a view, no new tensor. "
                   "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.[/dim]")
     for line in note_lines(report):
