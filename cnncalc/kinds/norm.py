@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .base import BOOL, COUNT, NUMBER, POSITIVE_NUMBER, Computed, LayerContext, LayerKind, Param
+from .conv import require_volume
 
 
 class BatchNorm(LayerKind):
@@ -46,6 +47,7 @@ class LRN(LayerKind):
     )
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        require_volume("lrn", input_shape)  # as PyTorch's LocalResponseNorm, which refuses (N, C)
         return Computed(output_shape=input_shape, description=f"lrn {params['size']}")
 
 
