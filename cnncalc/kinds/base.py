@@ -121,7 +121,7 @@ def per_dim(value: Any, ndim: int, param: str) -> tuple[int, ...]:
         if len(value) != ndim:
             raise LayerFailure(
                 f"'{param}' has {len(value)} values but the input has {ndim} spatial "
-                f"dim{'s' if ndim != 1 else ''}; give one int or {ndim} ints",
+                f"dim{'s' if ndim != 1 else ''}; give " + ("one int" if ndim == 1 else f"one int or {ndim} ints"),
                 param,
             )
         return value
