@@ -218,7 +218,9 @@ class _Parser:
             if node.tag != _STR:
                 self.fail(node, f"a layer must be a kind name or a mapping such as 'conv: {{filters: 64, kernel: 3}}', "
                                 f"not {describe_node(node)}")
-            return _Template(location, kind=self.kind(node, node.value))
+            kind = self.kind(node, node.value)
+            self.require(kind, node, set())
+            return _Template(location, kind=kind)
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, "a layer must be a kind name or a mapping such as 'conv: {filters: 64, kernel: 3}', not a list")
         entries = self.entries(node, "a layer")
@@ -293,10 +295,16 @@ class _Parser:
         else:
             example = ", ".join(f"{p.name}: ..." for p in kind.params[:2])
             self.fail(node, f"{kind.name} takes its parameters as a mapping, e.g. '{kind.name}: {{{example}}}'")
+        self.require(kind, key_node, written)
+        if len(written) != len(template.params):
+            raise _Abort
+
+    def require(self, kind: LayerKind, key_node: yaml.Node, written: set[str]) -> None:
+        """Every required parameter of `kind` must be among those written."""
         missing = [p for p in kind.params if p.required and p.name not in written]
         for param in missing:
             self.error(key_node, f"{kind.name} needs '{param.name}' ({param.description})")
-        if missing or len(written) != len(template.params):
+        if missing:
             raise _Abort
 
     def repeat_block(self, node: yaml.MappingNode, entries: list[tuple[str, yaml.Node, yaml.Node]]) -> _Template:
