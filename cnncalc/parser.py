@@ -116,7 +116,29 @@ class _Parser:
 
     def check_tag(self, node: yaml.Node) -> None:
         if not node.tag.startswith(_TAG) or node.tag[len(_TAG):] not in ("int", "float", "bool", "null", "str", "seq", "map"):
-            self.fail(node, f"the YAML tag '{node.tag}' is not allowed in a spec; remove it")
+            self.fail(node, _tag_message(node))
+
+    def refuse_foreign_tags(self, root: yaml.Node) -> None:
+        """Every explicit application tag (`!!python/object`, `!custom`) is an error, wherever it stands:
+        even on a node whose value would otherwise be read as harmless text."""
+        seen: set[int] = set()
+        stack = [root]
+        found = []
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if not node.tag.startswith(_TAG) or node.tag[len(_TAG):].startswith("python/"):
+                found.append(node)
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(item for pair in node.value for item in pair)
+        for node in sorted(found, key=lambda n: (n.start_mark.line, n.start_mark.column)):
+            self.error(node, _tag_message(node))
+        if found:
+            raise SpecError(self.problems)
 
     # -- values ------------------------------------------------------------------------------
     def integer(self, node: yaml.Node, what: str, minimum: int) -> int:
@@ -332,6 +354,7 @@ class _Parser:
             self.problems.append(Problem(Location(self.source, 1, 1),
                                          "the spec is empty; it needs 'input:' and 'layers:'"))
             raise SpecError(self.problems)
+        self.refuse_foreign_tags(root)
         if not isinstance(root, yaml.MappingNode):
             self.fail(root, f"a spec is a mapping with 'input:' and 'layers:', not {describe_node(root)}")
         fields = {key: (key_node, value_node) for key, key_node, value_node in self.entries(root, "the spec")}
@@ -440,6 +463,12 @@ def _is_whole(node: yaml.ScalarNode) -> bool:
     except (ValueError, OverflowError):
         return False
     return value == value and value not in (float("inf"), float("-inf")) and value == int(value)
+
+
+def _tag_message(node: yaml.Node) -> str:
+    """Written as the spec writes it: '!!python/object', not 'tag:yaml.org,2002:python/object'."""
+    tag = "!!" + node.tag[len(_TAG):] if node.tag.startswith(_TAG) else node.tag
+    return f"the YAML tag '{tag}' is not allowed in a spec; remove it"
 
 
 def describe_node(node: yaml.Node) -> str:
