@@ -416,15 +416,16 @@ class _Parser:
                                               "cnncalc refuses specs that large")
             return ()
         flat: list[tuple[_Template, str | None, tuple[str, ...]]] = []
-        counters: dict[int, int] = {}
+        labels: dict[int, str] = {}  # one label per repeat block, however often an outer repeat visits it
 
         def walk(items: list[_Template], suffix: str, block: tuple[str, ...]) -> None:
             for item in items:
                 if item.kind is not None:
                     flat.append((item, item.name + suffix if item.name else None, block))
                     continue
-                counters[0] = counters.get(0, 0) + 1
-                label = item.name or f"repeat{counters[0]}"
+                if id(item) not in labels:
+                    labels[id(item)] = item.name or f"repeat{len(labels) + 1}"
+                label = labels[id(item)]
                 for i in range(1, item.repeat + 1):
                     walk(item.children, f"{suffix}_{i}", block + (f"{label}[{i}]",))
 
