@@ -262,9 +262,11 @@ class _Parser:
             names = " and ".join(f"'{k}'" for k, _, _ in kind_entries)
             self.fail(kind_entries[1][1], f"one layer has two kinds, {names}; give each its own '- ' list item")
         if not kind_entries:
-            if len(entries) == len(keys) and all(k == "name" for k in keys):
+            if not node.value:
+                self.fail(node, "this layer is empty; write a kind such as 'relu' or 'conv: {filters: 64, kernel: 3}'")
+            if keys and all(k == "name" for k in keys):
                 self.fail(node, "this layer has a name but no kind; add one such as 'conv: {filters: 64, kernel: 3}'")
-            raise _Abort
+            raise _Abort  # its unknown or malformed keys are reported already
         key, key_node, value_node = kind_entries[0]
         kind = REGISTRY[key]
         template.kind = kind
