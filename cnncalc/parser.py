@@ -8,6 +8,7 @@ with their position instead of being converted silently.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -523,6 +524,10 @@ def parse_text(text: str, source: str = "<spec>", default_name: str | None = Non
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        context = exc.context_mark
+        if exc.context and context and mark and (context.line, context.column) != (mark.line, mark.column):
+            what = re.sub(r"^while (parsing|scanning) (an? )?", "", exc.context)  # 'while parsing a flow mapping'
+            message += f" (the {what} starts at line {context.line + 1}, column {context.column + 1})"
         if mark and _char_at(text, mark.line, mark.column) == "\t":  # libyaml's message does not name the tab
             message += "; YAML indents with spaces, not tabs"
         raise SpecError([Problem(Location(source, line, column), f"invalid YAML: {message}")]) from None
