@@ -349,3 +349,25 @@ def test_lrn_needs_a_volume():
     """PyTorch's LocalResponseNorm normalises across channels of a volume and refuses a vector."""
     problem = error("input: [16]\nlayers:\n  - lrn\n")
     assert "needs a volume" in problem.message
+
+
+# -- the suggestions in the error ---------------------------------------------------------------------
+
+def test_suggestions_are_the_nearest_that_fit():
+    """Against brute force: the padding nearest the written one (the smaller on ties) making
+    n + 2P − F_eff divisible by S, and the divisor of the span nearest the written stride."""
+    from cnncalc.kinds.base import _nearest_padding, _nearest_stride
+
+    for n in range(1, 30):
+        for eff in range(1, 12):
+            for s in range(1, 7):
+                for p in range(0, 5):
+                    fits = [c for c in range(0, 100) if n + 2 * c - eff >= 0 and (n + 2 * c - eff) % s == 0 and c != p]
+                    expected = min(fits, key=lambda c: (abs(c - p), c)) if fits else None
+                    assert _nearest_padding(n, eff, s, p) == expected, (n, eff, s, p)
+    for span in range(1, 200):
+        for s in range(1, 30):
+            divisors = [c for c in range(1, span + 1) if span % c == 0 and c != s]
+            expected = min(divisors, key=lambda c: (abs(c - s), c)) if divisors else None
+            assert _nearest_stride(span, s) == expected, (span, s)
+
