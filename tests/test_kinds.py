@@ -371,3 +371,16 @@ def test_suggestions_are_the_nearest_that_fit():
             expected = min(divisors, key=lambda c: (abs(c - s), c)) if divisors else None
             assert _nearest_stride(span, s) == expected, (span, s)
 
+
+def test_suggestions_for_huge_sizes_are_instant():
+    """A size of 10¹⁸ or a stride of 10²⁰ is arithmetic, not a search (this once overflowed)."""
+    problem = error("input: [1, 1000000000000000002]\nlayers:\n  - conv: {filters: 1, kernel: 2, stride: 3}\n")
+    assert "= 333333333333333334.33 is not an integer; padding 1 gives 333333333333333335" in problem.message
+    problem = error("input: [1, 8]\nlayers:\n  - maxpool: {kernel: 3, stride: 100000000000000000000}\n")
+    assert "is not an integer" in problem.message
+
+
+def test_a_non_integer_never_reads_as_one():
+    """(4 − 3)/1000 + 1 = 1.001, not '1' (two decimals would round it to a whole number)."""
+    problem = error("input: [1, 4]\nlayers:\n  - maxpool: {kernel: 3, stride: 1000}\n")
+    assert "(4 − 3 + 2·0)/1000 + 1 = 1.001 is not an integer" in problem.message

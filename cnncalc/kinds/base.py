@@ -139,8 +139,21 @@ def compact(values: tuple[int, ...]) -> str:
 
 
 def _decimal(value: Fraction) -> str:
-    text = f"{float(value):.2f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """Exact, two decimals (half up), trailing zeros dropped: 7/3 → '2.33', 33/2 → '16.5', 3 → '3'.
+
+    A non-integer never reads as one: more decimals are shown until a non-zero one does (1001/1000 → '1.001').
+    """
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    digits = 2
+    while True:
+        scaled = int(value * 10**digits + Fraction(1, 2))
+        whole, fraction = divmod(scaled, 10**digits)
+        if fraction or value.denominator == 1 or digits >= 40:
+            break
+        digits += 1
+    text = f"{whole}.{fraction:0{digits}d}".rstrip("0").rstrip(".")
+    return sign + text
 
 
 def window_arithmetic(n: int, k: int, s: int, pad_before: int, pad_after: int, d: int) -> str:
