@@ -253,7 +253,8 @@ def slide(
         if ctx.floor:
             ctx.warn(
                 f"{where}{formula} = {value} floored to {out}: the last {remainder} "
-                f"input pixel{'s' if remainder != 1 else ''} (padding included) never reach an output",
+                f"input pixel{'s' if remainder != 1 else ''} (padding included) never "
+                f"reach{'es' if remainder == 1 else ''} an output",
                 None,
             )
         else:
