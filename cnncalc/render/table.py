@@ -13,12 +13,13 @@ from .summary import note_lines, title, total_lines, warning_lines
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None) -> None:
     from rich.console import Console  # imported here: `check` and the plain formats never load rich
     from rich.table import Table
+    from rich.text import Text  # cells as Text: names from the spec are never read as markup ('[/b]')
 
     out = out or sys.stdout
     is_tty = out.isatty() if hasattr(out, "isatty") else False
     console = Console(file=out, width=None if is_tty else 200, no_color=color is False,
                       force_terminal=color if color else None, highlight=False)
-    table = Table(title=title(report), title_justify="left", show_lines=False, pad_edge=False)
+    table = Table(title=Text(title(report)), title_justify="left", show_lines=False, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("name", no_wrap=True)
     table.add_column("layer", no_wrap=True)
@@ -30,13 +31,12 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
     table.add_row("0", "input", "input", shape_text(report.input_shape), activation_arithmetic_input(report), "0", "0",
                   "1" if len(report.input_shape) > 1 else "-")
     for layer in report.layers:
-        activations = activation_arithmetic(layer)
-        if not layer.new_tensor:
-            activations = f"[dim]({activations})[/dim]"
+        arithmetic = activation_arithmetic(layer)
+        activations = Text(arithmetic) if layer.new_tensor else Text(f"({arithmetic})", style="dim")
         table.add_row(
             str(layer.index),
-            layer.name,
-            layer.description,
+            Text(layer.name),
+            Text(layer.description),
             shape_text(layer.output_shape),
             activations,
             param_arithmetic(layer),
