@@ -204,6 +204,15 @@ def test_floor_warns_for_every_layer_that_drops_pixels():
     assert data["layers"][-1]["output"] == [4, 5, 5]
 
 
+def test_names_are_shown_as_written_not_as_markup():
+    """Rich reads '[/b]' as a closing tag; the table must print it, not crash on it (exit 3)."""
+    text = 'name: "[/b]"\ninput: [3, 8, 8]\nlayers:\n  - {name: "[bold]y", relu}\n'
+    for fmt in ("table", "markdown"):
+        result = invoke("shapes", "-", "--no-color", "--format", fmt, stdin=text)
+        assert result.exit_code == 0, result.output
+        assert "[/b]: input 8×8×3" in result.stdout and "[bold]y" in result.stdout
+
+
 def test_stdin():
     text = "input: [3, 32, 32]\nlayers:\n  - conv: {filters: 10, kernel: 5, padding: 2}\n"
     data = json.loads(invoke("shapes", "-", "--format", "json", stdin=text).stdout)
