@@ -118,3 +118,16 @@ def test_exporter_does_not_import_torch():
     code = ("import sys; from cnncalc.export.torch import torch_source; from cnncalc.parser import parse_file; "
             "torch_source(parse_file('specs/alexnet.yaml')); assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_helper_classes_are_emitted_once_before_the_network(monkeypatch):
+    """How a merge kind without an nn module (add, concat) keeps its attribute: a helper class."""
+    from cnncalc.export.torch import Translation
+
+    helper = "class Scale(nn.Module):\n    def forward(self, x):\n        return 2 * x\n"
+    monkeypatch.setitem(TRANSLATIONS, "gelu", lambda layer: Translation("Scale()", helpers=(helper,)))
+    source = export("name: net\ninput: [3, 8, 8]\nlayers:\n  - gelu\n  - gelu\n").source
+    assert source.count("class Scale(nn.Module):") == 1
+    assert source.index("class Scale(nn.Module):") < source.index("class Net(nn.Module):")
+    assert init_line(source, "gelu2") == "self.gelu2 = Scale()  # (N, 3, 8, 8)"
+    ast.parse(source)

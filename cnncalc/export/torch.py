@@ -3,7 +3,12 @@
 The module has one attribute per layer, named like the layer, and a forward that follows each layer's
 `inputs`. Each kind's translation is one entry in TRANSLATIONS: a function from the layer (its resolved
 parameters and its input and output shapes) to the attribute's constructor and the forward call, so a
-new kind, branching ones included, is one function and one entry.
+new kind, branching ones included, is one function and one entry. A kind with no module of its own in
+torch.nn (a merge such as add or concat) brings a small helper class in `helpers`, so that every layer
+stays an attribute that forward hooks can see:
+
+    Translation("Concat(dim=1)", "{module}({inputs})",
+                helpers=("class Concat(nn.Module):\n    def __init__(self, dim: int) -> None: ...",))
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ class Translation:
 
     module: str
     call: str = "{module}({0})"
+    helpers: tuple[str, ...] = ()  # class definitions the module needs, emitted once before the network
 
 
 @dataclass(frozen=True)
@@ -274,6 +280,7 @@ def torch_export(spec: Spec, *, floor: bool = False) -> TorchExport:
     variables = {INPUT_NAME: "x"}
     init_lines: list[str] = []
     forward_lines: list[str] = []
+    helpers: dict[str, None] = {}  # ordered, each once
     for index, layer in enumerate(spec.layers):
         result = results[layer.name]
         torch_layer = TorchLayer(
@@ -284,6 +291,7 @@ def torch_export(spec: Spec, *, floor: bool = False) -> TorchExport:
             exclusive_input=exclusive(layer.inputs[0]),
         )
         translation = TRANSLATIONS[layer.kind](torch_layer)
+        helpers.update(dict.fromkeys(translation.helpers))
         attribute = identifier(layer.name, taken_attributes)
         attributes[layer.name] = attribute
         init_lines.extend(f"self.{attribute} = {translation.module}  # {_shape(result.output_shape)}".split("\n"))
@@ -298,6 +306,7 @@ def torch_export(spec: Spec, *, floor: bool = False) -> TorchExport:
     output = spec.layers[-1].name
     body = "\n".join(f"        {line}" for line in init_lines)
     forward = "\n".join(f"        {line}" for line in forward_lines)
+    helper_classes = "".join(f"{helper.rstrip()}\n\n\n" for helper in helpers)
     source = f'''"""{title}
 
 Input {_shape(spec.input_shape)}, output {_shape(shapes[output])}; {report.totals.params:,} parameters.
@@ -307,7 +316,7 @@ import torch
 from torch import nn
 
 
-class {name}(nn.Module):
+{helper_classes}class {name}(nn.Module):
     """One attribute per layer of the spec, each commented with its output shape."""
 
     def __init__(self) -> None:
