@@ -131,3 +131,10 @@ def test_helper_classes_are_emitted_once_before_the_network(monkeypatch):
     assert source.index("class Scale(nn.Module):") < source.index("class Net(nn.Module):")
     assert init_line(source, "gelu2") == "self.gelu2 = Scale()  # (N, 3, 8, 8)"
     ast.parse(source)
+
+
+def test_a_long_chain_of_in_place_layers():
+    """5,000 relus after a conv: each may work in place, and the alias walk neither recurses nor repeats."""
+    exported = export("input: [3, 8, 8]\nlayers:\n  - conv: {filters: 4, kernel: 3}\n"
+                      "  - repeat: 5000\n    layers: [relu]\n")
+    assert exported.source.count("nn.ReLU(inplace=True)") == 5000

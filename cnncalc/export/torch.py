@@ -267,12 +267,25 @@ def torch_export(spec: Spec, *, floor: bool = False) -> TorchExport:
             last_use[name] = index
             uses[name] = uses.get(name, 0) + 1
 
+    known: dict[str, bool] = {}
+
     def exclusive(name: str) -> bool:
-        """Nobody else reads this tensor, nor (through views and in-place layers) the one it aliases."""
-        if name == INPUT_NAME or uses.get(name, 0) != 1:
-            return False
-        producer = producers[name]
-        return not REGISTRY[producer.kind].in_place or exclusive(producer.inputs[0])
+        """Nobody else reads this tensor, nor (through views and in-place layers) the one it aliases.
+
+        Walked back iteratively and remembered: a chain of thousands of in-place layers is linear.
+        """
+        path = []
+        while name not in known:
+            if name == INPUT_NAME or uses.get(name, 0) != 1:
+                known[name] = False
+            elif not REGISTRY[producers[name].kind].in_place:
+                known[name] = True
+            else:
+                path.append(name)
+                name = producers[name].inputs[0]
+        for alias in path:
+            known[alias] = known[name]
+        return known[name]
 
     taken_attributes: set[str] = set()
     taken_variables = {"x"}
