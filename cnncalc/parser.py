@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_LAYERS = 1_000_000
 MAX_SPATIAL_DIMS = 3
+MAX_REPEAT_NESTING = 32  # repeat blocks inside repeat blocks; far beyond any real network, well within the stack
 
 _TAG = "tag:yaml.org,2002:"
 _INT, _FLOAT, _BOOL, _NULL, _STR = (_TAG + t for t in ("int", "float", "bool", "null", "str"))
@@ -84,6 +85,7 @@ class _Parser:
         self.source = source
         self.problems: list[Problem] = []
         self._templates: dict[int, _Template | None] = {}
+        self._nesting = 0  # repeat blocks open around the node being read
 
     # -- helpers -----------------------------------------------------------------------------
     def loc(self, node: yaml.Node) -> Location:
@@ -348,7 +350,13 @@ class _Parser:
                            + did_you_mean(key, _REPEAT_KEYS))
         if layers_node is None:
             self.fail(node, "a repeat block needs 'layers:', the list of layers to repeat")
-        template.children = self.layer_list(layers_node, "'layers' of a repeat block")
+        if self._nesting >= MAX_REPEAT_NESTING:
+            self.fail(node, f"repeat blocks nest more than {MAX_REPEAT_NESTING} deep here; cnncalc refuses deeper nesting")
+        self._nesting += 1
+        try:
+            template.children = self.layer_list(layers_node, "'layers' of a repeat block")
+        finally:
+            self._nesting -= 1
         return template
 
     # -- the whole spec ----------------------------------------------------------------------
@@ -533,6 +541,8 @@ def parse_text(text: str, source: str = "<spec>", default_name: str | None = Non
         raise SpecError([Problem(Location(source, line, column), f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(Location(source, 1, 1), f"invalid YAML: {exc}")]) from None
+    except RecursionError:  # PyYAML's Python composer (without libyaml) recurses once per nesting level
+        raise SpecError([Problem(Location(source, 1, 1), "invalid YAML: nested too deeply")]) from None
     try:
         return parser.spec(root, default_name or Path(source).stem or "spec")
     except _Abort:
