@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnncalc.engine import analyze
-from cnncalc.parser import MAX_LAYERS, parse_bytes, parse_file, parse_text
+from cnncalc.parser import MAX_LAYERS, MAX_REPEAT_NESTING, parse_bytes, parse_file, parse_text
 from cnncalc.problems import SpecError
 
 from .conftest import SPECS, TEST_SPECS
@@ -228,6 +228,21 @@ def test_a_spec_too_large_to_expand_is_refused():
                                                 "        layers: [relu]\n")
     assert (line, column) == (3, 5)
     assert message == f"the spec expands to more than {MAX_LAYERS:,} layers; cnncalc refuses specs that large"
+
+
+def nested_repeats(depth: int) -> str:
+    text, indent = HEAD, "  "
+    for _ in range(depth):
+        text += f"{indent}- repeat: 1\n{indent}  layers:\n"
+        indent += "    "
+    return text + f"{indent}- relu\n"
+
+
+def test_repeat_nesting_is_limited():
+    """32 levels are read; the 33rd block (line 3 + 2·32, after 2 + 4·32 spaces and '- ') is refused."""
+    assert names(nested_repeats(MAX_REPEAT_NESTING)) == ["relu1"]
+    assert only_problem(nested_repeats(400)) == (
+        67, 133, f"repeat blocks nest more than {MAX_REPEAT_NESTING} deep here; cnncalc refuses deeper nesting")
 
 
 def test_missing_file():
