@@ -2,23 +2,60 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import prod
 
 from .kinds import REGISTRY, LayerContext, LayerFailure, Window
+from .memory import inference_peak
 from .problems import ERROR, WARNING, Location, Problem, SpecError
-from .report import LayerResult, ReceptiveField, Report, Share, Totals
+from .report import GroupResult, LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
 
 
+def _exact(value: Fraction) -> int | Fraction:
+    return int(value) if value.denominator == 1 else value
+
+
 def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | None) -> ReceptiveField:
-    """One layer of the recurrence, per dim: size += (F_eff − 1)·jump; jump ·= S; start −= P_before·jump."""
+    """One layer of the recurrence, per dim: size += (F_eff − 1)·jump; start −= P_before·jump; jump ·= S.
+
+    A window that upsamples by U first divides the jump by U (a transposed conv is zeros inserted
+    between the inputs, then a stride-1 conv); the size is then an upper bound, as the window may
+    cover inserted zeros.
+    """
     if windows is None:
         return field
-    return ReceptiveField(
-        size=tuple(r + (w.kernel - 1) * j for r, j, w in zip(field.size, field.jump, windows)),
-        jump=tuple(j * w.stride for j, w in zip(field.jump, windows)),
-        start=tuple(s - w.pad_before * j for s, j, w in zip(field.start, field.jump, windows)),
-    )
+    size, jump, start = [], [], []
+    for r, j, s, w in zip(field.size, field.jump, field.start, windows):
+        j = Fraction(j) / w.upsample
+        size.append(_exact(r + (w.kernel - 1) * j))
+        start.append(_exact(s - w.pad_before * j))
+        jump.append(_exact(j * w.stride))
+    bound = field.bound or any(w.bound for w in windows)
+    return ReceptiveField(tuple(size), tuple(jump), tuple(start), bound, field.note)
+
+
+def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
+    """The receptive field of a merge: per dim, the union of the first unit's regions over all paths
+    (the largest path's region when they are centred alike). Paths that step differently (jump) or
+    whose regions are not centred alike are said so in `note` rather than guessed away."""
+    if len(fields) == 1:
+        return fields[0]
+    size, jump, start, notes = [], [], [], []
+    for d in range(len(fields[0].size)):
+        starts = [f.start[d] for f in fields]
+        ends = [f.start[d] + f.size[d] for f in fields]
+        jumps = sorted({f.jump[d] for f in fields})
+        centres = sorted({Fraction(f.start[d] * 2 + f.size[d] - 1, 2) for f in fields})
+        if len(jumps) > 1:
+            notes.append("paths disagree on jump (" + " vs ".join(str(j) for j in jumps) + ")")
+        elif len(centres) > 1:
+            notes.append("paths are not centred alike (centres " + " vs ".join(str(c) for c in centres) + ")")
+        start.append(min(starts))
+        size.append(max(ends) - min(starts))
+        jump.append(jumps[-1])
+    note = "; ".join(sorted(set(notes + [f.note for f in fields if f.note])))
+    return ReceptiveField(tuple(size), tuple(jump), tuple(start), any(f.bound for f in fields), note)
 
 
 def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, severity: str) -> Problem:
@@ -38,17 +75,25 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     ndim = len(spec.input_shape) - 1
     shapes: dict[str, tuple[int, ...]] = {INPUT_NAME: spec.input_shape}
     fields = {INPUT_NAME: ReceptiveField((1,) * ndim, (1,) * ndim, (0,) * ndim)}
-    problems: list[Problem] = []
+    problems: list[Problem] = list(spec.warnings)
     results: list[LayerResult] = []
     for layer in spec.layers:
-        source = layer.inputs[0]
-        if source not in shapes:  # an earlier layer failed: nothing downstream can be computed
+        if any(source not in shapes for source in layer.inputs):  # an earlier layer failed: nothing downstream
             continue
         kind = REGISTRY[layer.kind]
-        input_shape = shapes[source]
         ctx = LayerContext(floor=floor)
+        input_shape = shapes[layer.inputs[0]]
+        params = kind.resolve(layer.params)
         try:
-            computed = kind.compute(kind.resolve(layer.params), input_shape, ctx)
+            if kind.max_inputs > 1:
+                if len(layer.inputs) < 2:
+                    raise LayerFailure(f"{kind.name} merges two or more inputs; give them with 'from: [a, b]'")
+                computed = kind.compute_merge(params, tuple((name, shapes[name]) for name in layer.inputs), ctx)
+            elif len(layer.inputs) > 1:
+                raise LayerFailure(f"{kind.name} takes one input, but 'from' names {len(layer.inputs)}; "
+                                   "merge them first with add or concat")
+            else:
+                computed = kind.compute(params, input_shape, ctx)
         except LayerFailure as failure:
             problems.append(_problem(layer, kind.name, failure.message, failure.param, ERROR))
             continue
@@ -57,7 +102,10 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             problems.append(_problem(layer, kind.name, f"output size {computed.output_shape} is not positive", None, ERROR))
             continue
         shapes[layer.name] = computed.output_shape
-        fields[layer.name] = receptive_field_step(fields[source], computed.windows)
+        merged = merge_fields([fields[name] for name in layer.inputs])
+        fields[layer.name] = receptive_field_step(merged, computed.windows)
+        if len(layer.inputs) > 1 and merged.note:
+            ctx.notes.append(f"receptive field: {merged.note}")
         results.append(
             LayerResult(
                 index=len(results) + 1,
@@ -79,12 +127,39 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
                 activation_count=prod(computed.output_shape),
                 new_tensor=not kind.in_place,
                 receptive_field=fields[layer.name],
-                notes=computed.notes,
+                notes=computed.notes + tuple(ctx.notes),
+                params=params,
             )
         )
     if any(p.severity == ERROR for p in problems):
         raise SpecError(problems)
     return _report(spec, results, tuple(p for p in problems if p.severity == WARNING), floor, batch)
+
+
+def _groups(layers: list[LayerResult]) -> tuple[GroupResult, ...]:
+    """Subtotals per group path prefix, in order of first appearance."""
+    members: dict[str, list[LayerResult]] = {}
+    levels: dict[str, int] = {}
+    for layer in layers:
+        for level, name in enumerate(layer.block, start=1):
+            members.setdefault(name, []).append(layer)
+            levels[name] = level
+    return tuple(
+        GroupResult(
+            name=name,
+            level=levels[name],
+            first_index=group[0].index,
+            last_index=group[-1].index,
+            layer_count=len(group),
+            params=sum(r.param_count for r in group),
+            non_trainable=sum(r.non_trainable_count for r in group),
+            activations=sum(r.activation_count for r in group if r.new_tensor),
+            macs=sum(r.macs for r in group),
+            output_shape=group[-1].output_shape,
+            receptive_field=group[-1].receptive_field,
+        )
+        for name, group in members.items()
+    )
 
 
 def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...], floor: bool, batch: int) -> Report:
@@ -93,6 +168,7 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
     activations = prod(spec.input_shape) + sum(r.activation_count for r in layers if r.new_tensor)
     macs = sum(r.macs for r in layers)
     size = spec.dtype_bytes
+    peak = inference_peak(prod(spec.input_shape), layers)
     totals = Totals(
         params=weights + biases,
         weights=weights,
@@ -106,6 +182,9 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
         batch_activation_bytes=activations * size * batch,
         batch_training_activation_bytes=2 * activations * size * batch,
         param_bytes=(weights + biases) * size,
+        inference_peak=peak.values,
+        inference_peak_bytes=peak.values * size,
+        inference_peak_layer=peak.layer,
         macs=macs,
         batch_macs=macs * batch,
     )
@@ -119,6 +198,7 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
         m = sum(r.macs for r in members)
         shares.append(Share(category, p, a, m, _percent(p, totals.params), _percent(a, activations), _percent(m, macs)))
     return Report(
+        groups=_groups(layers),
         name=spec.name,
         source=spec.source,
         input_shape=spec.input_shape,

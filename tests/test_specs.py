@@ -1,6 +1,6 @@
 """Every shipped spec against its published totals, and against the same totals worked out by hand.
 
-Published: parameter counts and GFLOPS of torchvision's model table (VGG), the widely quoted totals
+Published: parameter counts and GFLOPS of torchvision's model table (VGG, ResNet-18), the widely quoted totals
 of LeNet-5 (61,706) and AlexNet without the GPU split (62,378,344), and receptive fields from
 Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural Networks" (Distill, 2019).
 The hand formulas below are per layer: conv params (F·F·C_in)·C_out + C_out and MACs
@@ -33,6 +33,33 @@ def total(*layers: tuple[int, int]) -> tuple[int, int]:
     return sum(p for p, _ in layers), sum(m for _, m in layers)
 
 
+def conv_no_bias(size_out: int, kernel: int, c_in: int, c_out: int) -> tuple[int, int]:
+    params, macs = conv(size_out, kernel, c_in, c_out)
+    return params - c_out, macs
+
+
+def batchnorm(channels: int) -> tuple[int, int]:
+    """A scale and a shift per channel; no MACs (its running mean and variance are counted apart)."""
+    return 2 * channels, 0
+
+
+def resnet18() -> tuple[int, int]:
+    """torchvision's resnet18: 7×7/2 conv and a 3×3/2 pool to 56, then four stages of two basic blocks (two 3×3
+    convs without bias, each with a batchnorm); stages 2-4 halve the size in their first conv and project the
+    shortcut with a 1×1/2 conv and a batchnorm; then a 1000-way fc on the 512 pooled values."""
+    layers = [conv_no_bias(112, 7, 3, 64), batchnorm(64)]
+    size, channels = 56, 64
+    for stage, width in enumerate((64, 128, 256, 512)):
+        if stage:
+            size //= 2
+            layers += [conv_no_bias(size, 1, channels, width), batchnorm(width)]
+        for block in range(2):
+            layers += [conv_no_bias(size, 3, channels if block == 0 else width, width), batchnorm(width),
+                       conv_no_bias(size, 3, width, width), batchnorm(width)]
+        channels = width
+    return total(*layers, fc(512, 1000))
+
+
 def vgg(config: list) -> tuple[int, int]:
     """torchvision's VGG configurations: 3×3 convs with padding 1, 'M' a 2×2/2 max pool, then the classifier."""
     layers, size, channels = [], 224, 3
@@ -53,10 +80,13 @@ ZFNET = total(conv(110, 7, 3, 96), conv(26, 5, 96, 256), conv(13, 3, 256, 512), 
               conv(13, 3, 1024, 512), fc(6 * 6 * 512, 4096), fc(4096, 4096), fc(4096, 1000))
 VGG11 = vgg([64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"])
 VGG16 = vgg([64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"])
+RESNET18 = resnet18()
+RESNET18_RUNNING_STATISTICS = 2 * (64 + 4 * 64 + 5 * 128 + 5 * 256 + 5 * 512)  # mean and variance per batchnorm channel
 VGG19 = vgg([64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"])
 
 # file: (params published, hand (params, MACs), torchvision's published GFLOPS or None)
 SHIPPED = {
+    "resnet18.yaml": (11_689_512, RESNET18, 1.81),
     "lenet5.yaml": (61_706, LENET5, None),
     "alexnet.yaml": (62_378_344, ALEXNET, None),
     "zfnet.yaml": (None, ZFNET, None),
@@ -76,7 +106,7 @@ def test_shipped_spec_totals(name):
     totals = analyze(parse_file(SPECS / name)).totals
     assert totals.params == hand_params
     assert totals.weights + totals.biases == totals.params == totals.trainable
-    assert totals.non_trainable == 0
+    assert totals.non_trainable == (RESNET18_RUNNING_STATISTICS if name == "resnet18.yaml" else 0)
     assert totals.macs == hand_macs
     if published is not None:
         assert totals.params == published
@@ -95,6 +125,8 @@ def test_hand_totals_spelled_out():
     assert ZFNET == (107_627_624, 2_476_704_896)
     assert VGG11 == (132_863_336, 7_609_090_048)
     assert VGG19 == (143_667_240, 19_632_062_464)
+    assert RESNET18 == (11_689_512, 1_814_073_344)
+    assert RESNET18_RUNNING_STATISTICS == 9_600
 
 
 @pytest.mark.parametrize(("name", "layer", "size", "jump"), [

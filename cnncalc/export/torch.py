@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from ..engine import analyze
@@ -138,6 +138,27 @@ def conv(layer: TorchLayer) -> Translation:
     return Translation(module)
 
 
+def dwconv(layer: TorchLayer) -> Translation:
+    """A conv with groups = C_in and filters = C_in·multiplier, as PyTorch writes depthwise convolutions."""
+    channels = layer.input_shape[0]
+    params = dict(layer.params, filters=channels * layer.params["multiplier"], groups=channels)
+    return conv(replace(layer, params=params))
+
+
+def deconv(layer: TorchLayer) -> Translation:
+    """nn.ConvTranspose{n}d."""
+    return Translation(_call(
+        f"nn.ConvTranspose{layer.ndim}d", str(layer.input_shape[0]), str(layer.params["filters"]),
+        kernel_size=_arg(layer.sizes("kernel")),
+        stride=_unless(_arg(layer.sizes("stride")), "1"),
+        padding=_unless(_arg(layer.sizes("padding")), "0"),
+        output_padding=_unless(_arg(layer.sizes("output_padding")), "0"),
+        groups=_unless(str(layer.params["groups"]), "1"),
+        bias=None if layer.params["bias"] else "False",
+        dilation=_unless(_arg(layer.sizes("dilation")), "1"),
+    ))
+
+
 def pool(layer: TorchLayer) -> Translation:
     """nn.MaxPool{n}d / nn.AvgPool{n}d with PyTorch's own ceil_mode."""
     kind = "MaxPool" if layer.spec.kind == "maxpool" else "AvgPool"
@@ -167,6 +188,52 @@ def fc(layer: TorchLayer) -> Translation:
     if layer.ndim:
         return Translation(module, "{module}(torch.flatten({0}, 1))")
     return Translation(module)
+
+
+_INTERPOLATION = {"nearest": ("nearest",) * 3, "bilinear": ("linear", "bilinear", "trilinear")}
+
+
+def upsample(layer: TorchLayer) -> Translation:
+    """nn.Upsample by a scale factor or to a size; 'bilinear' is linear/bilinear/trilinear by the input's dims."""
+    p = layer.params
+    mode = _INTERPOLATION[p["mode"]][layer.ndim - 1]
+    if p["scale"] is not None:
+        scale = layer.sizes("scale")
+        factor = _float(scale[0]) if len(set(scale)) == 1 else "(" + ", ".join(_float(f) for f in scale) + ")"
+        return Translation(_call("nn.Upsample", scale_factor=factor, mode=repr(mode)))
+    return Translation(_call("nn.Upsample", size=_arg(layer.sizes("size")), mode=repr(mode)))
+
+
+def pad(layer: TorchLayer) -> Translation:
+    """nn.ConstantPad{n}d, its amounts listed last dim first: (left, right, top, bottom, front, back)."""
+    p = layer.params
+    if p["padding"] is not None:
+        before = after = layer.sizes("padding")
+    else:
+        before = per_dim(p["before"] if p["before"] is not None else 0, layer.ndim, "before")
+        after = per_dim(p["after"] if p["after"] is not None else 0, layer.ndim, "after")
+    amounts = ", ".join(f"{b}, {a}" for b, a in reversed(list(zip(before, after))))
+    return Translation(f"nn.ConstantPad{layer.ndim}d(({amounts}), {_float(p['value'])})")
+
+
+ADD_HELPER = '''\
+class Add(nn.Module):
+    """The element-wise sum of its inputs (a residual connection)."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        total = inputs[0]
+        for tensor in inputs[1:]:
+            total = total + tensor
+        return total
+'''
+
+CONCAT_HELPER = '''\
+class Concat(nn.Module):
+    """Its inputs concatenated along the channels."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(inputs, dim=1)
+'''
 
 
 def _in_place(layer: TorchLayer) -> str | None:
@@ -204,6 +271,8 @@ def _fixed(module: str) -> Callable[[TorchLayer], Translation]:
 
 TRANSLATIONS: dict[str, Callable[[TorchLayer], Translation]] = {
     "conv": conv,
+    "dwconv": dwconv,
+    "deconv": deconv,
     "maxpool": pool,
     "avgpool": pool,
     "globalavgpool": global_pool,
@@ -219,6 +288,11 @@ TRANSLATIONS: dict[str, Callable[[TorchLayer], Translation]] = {
     "batchnorm": batchnorm,
     "lrn": lrn,
     "dropout": lambda layer: Translation(f"nn.Dropout(p={_float(layer.params['p'])})"),
+    "upsample": upsample,
+    "pad": pad,
+    "identity": _fixed("nn.Identity()"),
+    "add": lambda layer: Translation("Add()", "{module}({inputs})", helpers=(ADD_HELPER,)),
+    "concat": lambda layer: Translation("Concat()", "{module}({inputs})", helpers=(CONCAT_HELPER,)),
 }
 
 
@@ -310,8 +384,11 @@ def torch_export(spec: Spec, *, floor: bool = False) -> TorchExport:
         init_lines.extend(f"self.{attribute} = {translation.module}  # {_shape(result.output_shape)}".split("\n"))
         arguments = [variables[name] for name in layer.inputs]
         call = translation.call.format(*arguments, module=f"self.{attribute}", inputs=", ".join(arguments))
-        freed = [name for name in layer.inputs if last_use[name] == index]
-        variable = variables[freed[0]] if freed else identifier(layer.name, taken_variables)
+        freed = [variables[name] for name in layer.inputs if last_use[name] == index]
+        if freed:  # reuse a variable no later layer reads; 'x' first, so the main path stays 'x' after a merge
+            variable = "x" if "x" in freed else freed[0]
+        else:  # a branch point: the input is still needed, the branch gets a variable named after its first layer
+            variable = identifier(layer.name, taken_variables)
         variables[layer.name] = variable
         forward_lines.append(f"{variable} = {call}")
     name = class_name(spec.name)

@@ -2,48 +2,66 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TextIO
 
 from ..report import Report
-from .numbers import activation_arithmetic, product_text, param_arithmetic, receptive_field_text, shape_text, short
+from .console import make_console
+from .numbers import activation_arithmetic, product_text, thousands, param_arithmetic, receptive_field_text, shape_text, short
+from .tree import tree_rows
 from .summary import note_lines, title, total_lines, warning_lines
 
 
-def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None) -> None:
-    from rich.console import Console  # imported here: `check` and the plain formats never load rich
-    from rich.table import Table
-    from rich.text import Text  # cells as Text: names from the spec are never read as markup ('[/b]')
+def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
+                 depth: int | None = None, ascii: bool = False) -> None:
+    # rich is imported here: `check` and the plain formats never load it
+    from rich.markup import escape  # names from the spec are text, never markup ('[/b]' would be a tag)
 
-    out = out or sys.stdout
-    is_tty = out.isatty() if hasattr(out, "isatty") else False
-    console = Console(file=out, width=None if is_tty else 200, no_color=color is False,
-                      force_terminal=color if color else None, highlight=False)
-    table = Table(title=Text(title(report)), title_justify="left", show_lines=False, pad_edge=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("name", no_wrap=True)
-    table.add_column("layer", no_wrap=True)
-    table.add_column("output", justify="right", no_wrap=True)
-    table.add_column("activations", justify="right", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
-    table.add_column("RF /jump", justify="right", no_wrap=True)
+    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
+
+    console = make_console(out, color, ascii=ascii)
+    table = FittedTable(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False, ascii=ascii)
+    table.add_column("#", justify="right", role=NUMBER)
+    table.add_column("name", role=TEXT)
+    table.add_column("layer", role=TEXT)
+    table.add_column("output", justify="right", role=NUMBER)
+    table.add_column("activations", justify="right", role=ARITHMETIC)
+    table.add_column("params", justify="right", role=ARITHMETIC)
+    table.add_column("MACs", justify="right", role=NUMBER)
+    table.add_column("RF /jump", justify="right", role=NUMBER)
     table.add_row("0", "input", "input", shape_text(report.input_shape), activation_arithmetic_input(report), "0", "0",
                   "1" if len(report.input_shape) > 1 else "-")
-    for layer in report.layers:
-        arithmetic = activation_arithmetic(layer)
-        activations = Text(arithmetic) if layer.new_tensor else Text(f"({arithmetic})", style="dim")
+    for row in tree_rows(report, depth):
+        indent = "  " * row.indent
+        if row.group is not None:
+            g = row.group
+            span = f"{g.first_index}–{g.last_index}" if row.collapsed else ""
+            table.add_row(
+                span,
+                f"{indent}{'▸' if row.collapsed else '▾'} {escape(row.label)}",
+                f"[dim]{g.layer_count} layer{'s' if g.layer_count != 1 else ''}[/dim]",
+                shape_text(g.output_shape),
+                f"[dim]{short(g.activations)}[/dim]" if not row.collapsed else short(g.activations),
+                f"[dim]{thousands(g.params)}[/dim]" if not row.collapsed else thousands(g.params),
+                (f"[dim]{short(g.macs)}[/dim]" if not row.collapsed else short(g.macs)) if g.macs else "0",
+                receptive_field_text(g.receptive_field),
+                style="bold" if row.collapsed else None,
+            )
+            continue
+        layer = row.layer
+        activations = activation_arithmetic(layer)
+        if not layer.new_tensor:
+            activations = f"[dim]({activations})[/dim]"
         table.add_row(
             str(layer.index),
-            Text(layer.name),
-            Text(layer.description),
+            indent + escape(row.label),
+            escape(layer.description),
             shape_text(layer.output_shape),
             activations,
             param_arithmetic(layer),
             short(layer.macs) if layer.macs else "0",
             receptive_field_text(layer.receptive_field),
         )
-    console.print(table)
+    console.print(table, crop=False)  # a table that cannot fit overflows the line: no number is cut off
     console.print("[dim](activations) in parentheses: in place or a view, no new tensor. "
                   "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.[/dim]")
     for line in note_lines(report):
