@@ -1,4 +1,6 @@
-"""The command line through click's CliRunner: outputs, the JSON contract, options and exit codes."""
+"""The command line through click's CliRunner: shapes' outputs, the JSON contract, options and exit codes,
+export torch, and check over the shipped specs and several files (check's formats and options are in
+test_check_cli.py)."""
 
 from __future__ import annotations
 
@@ -216,13 +218,10 @@ def test_names_are_shown_as_written_not_as_markup():
         assert "[/b]: input 8×8×3" in result.stdout and "[bold]y" in result.stdout
 
 
-def test_stdin():
+def test_shapes_reads_standard_input():
     text = "input: [3, 32, 32]\nlayers:\n  - conv: {filters: 10, kernel: 5, padding: 2}\n"
     data = json.loads(invoke("shapes", "-", "--format", "json", stdin=text).stdout)
     assert data["layers"][0]["output"] == [10, 32, 32] and data["layers"][0]["params"] == 760
-    result = invoke("check", "-", stdin="input: [1, 7, 7]\nlayers:\n  - conv: {filters: 1, kernel: 3, stride: 3}\n")
-    assert result.exit_code == 1
-    assert result.stdout.startswith("<stdin>:3:5: error: conv 'conv1': (7 − 3 + 2·0)/3 + 1 = 2.33")
 
 
 # -- check --------------------------------------------------------------------------------------------
@@ -246,33 +245,14 @@ def test_check_reports_every_error_in_every_file(tmp_path):
     assert "checked 3 specs: 1 valid, 2 invalid (3 errors)" in result.stderr
 
 
-def test_check_json():
-    data = json.loads(invoke("check", BAD_STRIDE, VGG16, "--format", "json").stdout)
-    assert data["valid"] is False
-    assert [(f["file"], f["valid"]) for f in data["files"]] == [(BAD_STRIDE, False), (VGG16, True)]
-    (problem,) = data["files"][0]["problems"]
-    assert (problem["line"], problem["column"], problem["severity"], problem["layer"]) == (4, 5, "error", "conv1")
-
-
-def test_check_floor_and_strict():
-    result = invoke("check", FLOORED, "--floor")
-    assert result.exit_code == 0
-    assert [line.split(": ")[1] for line in result.stdout.splitlines()] == ["warning", "warning"]
-    result = invoke("check", FLOORED, "--floor", "--strict")
-    assert result.exit_code == 1
-    assert [line.split(": ")[1] for line in result.stdout.splitlines()] == ["error", "error"]
-
-
-@pytest.mark.parametrize("args", [
-    ("check", "no/such/spec.yaml"),
+@pytest.mark.parametrize("args", [  # check's own are in test_check_cli.py
     ("shapes", "no/such/spec.yaml"),
-    ("check",),
     ("shapes", VGG16, "--format", "xml"),
     ("shapes", VGG16, "--batch", "0"),
     ("shapes", VGG16, "--dtype", "float8"),
     ("shapes", VGG16, "--no-such-option"),
-    ("no-such-command",),
     ("export", "onnx", VGG16),
+    ("export", "torch", "no/such/spec.yaml"),
 ])
 def test_usage_errors_exit_2(args):
     result = invoke(*args)
