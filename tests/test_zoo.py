@@ -18,6 +18,8 @@ Sources of the oracle numbers:
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -288,3 +290,14 @@ def test_check_prints_dag_errors_as_file_line_column():
     result = CliRunner().invoke(main, ["check", path])
     assert result.exit_code == 1
     assert f"{path}:7:19: error: no layer or group named 'stme'" in result.output
+
+
+def test_spec_headers_and_readme_quote_these_totals():
+    readme = (SPECS.parent / "README.md").read_text(encoding="utf-8")
+    for spec, params, macs in PUBLISHED + [("unet.yaml", 481_762, 143_851_520)]:
+        header = (SPECS / spec).read_text(encoding="utf-8").split("\nname:")[0]
+        assert f"{params:,} parameters" in header, spec
+        assert f"{macs:,} multiply-accumulates" in header, spec
+        row = re.search(rf"^\| `specs/{re.escape(spec)}` \|.*$", readme, re.MULTILINE)
+        assert row is not None, spec
+        assert [cell.strip() for cell in row.group(0).strip("|").split("|")][2:4] == [f"{params:,}", f"{macs:,}"]
