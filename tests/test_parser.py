@@ -268,8 +268,6 @@ def test_each_layer_reads_the_one_before():
     assert [layer.inputs for layer in spec.layers] == [("input",), ("conv1",), ("relu1",)]
 
 
-@pytest.mark.xfail(strict=True, reason="the one-pass expander gives 'conv1' to the first conv, then refuses the "
-                   "explicit 'conv1' below as 'already used at line 3', a line that never wrote it")
 def test_automatic_names_skip_names_given_explicitly():
     assert names(HEAD + "  - conv: {filters: 4, kernel: 1}\n  - {name: conv1, relu}\n") == ["conv2", "conv1"]
 
