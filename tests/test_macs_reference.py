@@ -1,4 +1,5 @@
-"""MACs against an independent count: a naive convolution and fc in plain Python loops that count their
+"""MACs against an independent count: a naive convolution, transposed convolution and fc in plain Python
+loops that count their
 own multiplications, on small inputs.
 
 The convention (torchvision's): one multiply-accumulate per weight tap applied, padding taps included
@@ -194,3 +195,77 @@ def test_reference_fc_is_a_real_linear_layer():
                                           torch.tensor(w.values, dtype=torch.float64).reshape(5, 12),
                                           torch.tensor(bias, dtype=torch.float64))
     assert expected.tolist() == out.values
+
+
+def deconv_reference(x: Tensor, w: Tensor, stride, padding, output_padding, dilation, groups):
+    """Transposed convolution by scattering: every input value times the whole kernel of each of its
+    group's filters, added at position·S + tap·D − P (taps that land in the cropped padding are still
+    multiplied, as the scatter does them). Returns (output, multiplications performed)."""
+    c_in, c_out_per_group, *kernel = w.shape
+    c_out = c_out_per_group * groups
+    spatial = x.shape[1:]
+    out_sizes = [(n - 1) * s - 2 * p + d * (k - 1) + op + 1
+                 for n, k, s, p, op, d in zip(spatial, kernel, stride, padding, output_padding, dilation)]
+    out = Tensor((c_out, *out_sizes), [0.0] * (c_out * prod(out_sizes)))
+    multiplications = 0
+    for c in range(c_in):
+        group = c // (c_in // groups)
+        for position in product(*map(range, spatial)):
+            for o_local in range(c_out_per_group):
+                for tap in product(*map(range, kernel)):
+                    value = w[(c, o_local, *tap)] * x[(c, *position)]
+                    multiplications += 1
+                    where = tuple(q * s + t * d - p for q, s, t, d, p in zip(position, stride, tap, dilation, padding))
+                    if all(0 <= i < n for i, n in zip(where, out_sizes)):
+                        o = group * c_out_per_group + o_local
+                        out.values[out.index((o, *where))] += value
+    return out, multiplications
+
+
+DECONV_CASES = [
+    # name, input, spec line, filters, kernel, stride, padding, output_padding, dilation, groups
+    ("2×2 stride 2", (3, 4, 4), "deconv: {filters: 2, kernel: 2, stride: 2}", 2, (2, 2), (2, 2), (0, 0), (0, 0), (1, 1), 1),
+    ("3×3 stride 2, pad 1, output_padding 1", (2, 3, 3),
+     "deconv: {filters: 3, kernel: 3, stride: 2, padding: 1, output_padding: 1}",
+     3, (3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 1),
+    ("groups 2, dilation 2", (4, 3, 3), "deconv: {filters: 2, kernel: 3, groups: 2, dilation: 2}",
+     2, (3, 3), (1, 1), (0, 0), (0, 0), (2, 2), 2),
+    ("1-D", (2, 5), "deconv: {filters: 2, kernel: 4, stride: 3, padding: 1}", 2, (4,), (3,), (1,), (0,), (1,), 1),
+]
+
+
+def deconv_case_run(case):
+    name, input_shape, _, filters, kernel, stride, padding, output_padding, dilation, groups = case
+    rng = random.Random(name)
+    x = random_tensor(input_shape, rng)
+    w = random_tensor((input_shape[0], filters // groups, *kernel), rng)
+    out, multiplications = deconv_reference(x, w, stride, padding, output_padding, dilation, groups)
+    return x, w, out, multiplications
+
+
+@pytest.mark.parametrize("case", DECONV_CASES, ids=lambda c: c[0])
+def test_deconv_macs_equal_the_reference_count(case):
+    _, input_shape, layer_line, filters, kernel, *_, groups = case
+    _, _, out, multiplications = deconv_case_run(case)
+    layer = cnncalc_layer(input_shape, layer_line)
+    assert layer.output_shape == out.shape
+    assert layer.macs == multiplications == prod(input_shape) * (filters // groups) * prod(kernel)
+    assert layer.weight_count == input_shape[0] * (filters // groups) * prod(kernel)
+
+
+@pytest.mark.parametrize("case", DECONV_CASES, ids=lambda c: c[0])
+def test_reference_deconv_is_a_real_transposed_convolution(case):
+    torch = torch_or_skip()
+    import torch.nn.functional as F
+
+    _, _, _, _, kernel, stride, padding, output_padding, dilation, groups = case
+    x, w, out, _ = deconv_case_run(case)
+
+    def tensor(t: Tensor):
+        return torch.tensor(t.values, dtype=torch.float64).reshape(t.shape)
+
+    transposed = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[len(kernel)]
+    expected = transposed(tensor(x).unsqueeze(0), tensor(w), stride=stride, padding=padding,
+                          output_padding=output_padding, groups=groups, dilation=dilation)[0]
+    assert tuple(expected.shape) == out.shape
+    assert expected.flatten().tolist() == out.values
