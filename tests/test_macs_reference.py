@@ -1,6 +1,5 @@
 """MACs against an independent count: a naive convolution, transposed convolution and fc in plain Python
-loops that count their
-own multiplications, on small inputs.
+loops that count their own multiplications, on small inputs.
 
 The convention (torchvision's): one multiply-accumulate per weight tap applied, padding taps included
 (the input is padded with zeros first, as every framework does), biases, pooling, activations and
