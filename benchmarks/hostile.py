@@ -23,10 +23,10 @@ def cases() -> dict[str, tuple[str, bytes]]:
     """name → (command, spec bytes)."""
     conv = "  - conv: {filters: 8, kernel: 3, padding: 1}\n  - relu\n"
     laughs = "input: [3, 8, 8]\nlayers:\n  - &l0 {layers: [relu, relu]}\n" + "".join(
-        f"  - &l{i} {{layers: [*l{i - 1}, *l{i - 1}]}}\n" for i in range(1, 40))
+        f"  - &l{i} {{layers: [*l{i - 1}, *l{i - 1}]}}\n" for i in range(1, 25))
     distinct = "input: [3, 8, 8]\nblocks:\n  c0: {params: {x: 0}, layers: [{conv: {filters: 1, kernel: 1}}]}\n" + "".join(
         f"  c{i}: {{params: {{x: 0}}, layers: [c{i - 1}: {{x: $x * 2}}, c{i - 1}: {{x: $x * 2 + 1}}]}}\n"
-        for i in range(1, 40)) + "layers: [c39]\n"
+        for i in range(1, 25)) + "layers: [c24]\n"
     flat = "input: [3, 32, 32]\nlayers:\n" + conv * 50_000
     repeated = "input: [3, 32, 32]\nlayers:\n  - repeat: 50000\n    layers:\n" + conv.replace("  - ", "      - ")
     return {
@@ -37,8 +37,8 @@ def cases() -> dict[str, tuple[str, bytes]]:
         "100,000 layers by repeat, shapes (table)": ("shapes", repeated.encode()),
         "1,000,000 relu by repeat, check": ("check", b"input: [3, 8, 8]\nlayers:\n  - repeat: 1000000\n    layers: [relu]\n"),
         "repeat: 10^9, check": ("check", b"input: [3, 8, 8]\nlayers:\n  - repeat: 1000000000\n    layers: [relu]\n"),
-        "billion laughs (2^41 layers in 40 lines), check": ("check", laughs.encode()),
-        "blocks with new arguments at each use (2^40), check": ("check", distinct.encode()),
+        "billion laughs (2^26 layers in 25 lines), check": ("check", laughs.encode()),
+        "blocks with new arguments at each use (2^25), check": ("check", distinct.encode()),
         "YAML nested 100,000 deep, check": ("check", b"x: " + b"[" * 100_000 + b"]" * 100_000 + b"\n"),
         "groups nested 1,000 deep, check": ("check", b"input: [3, 8, 8]\nlayers: " + b"[{layers: " * 1000 + b"[relu]"
                                             + b"}]" * 1000 + b"\n"),

@@ -10,6 +10,8 @@ document stays as small in memory as its text, and cnncalc's own walk reads each
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from .problems import Location, Problem, SpecError
@@ -20,7 +22,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024  # larger files are refused before they are parsed
-MAX_YAML_DEPTH = 256  # lists and mappings inside one another
+MAX_YAML_DEPTH = 1_000  # lists and mappings inside one another
 
 TAG = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, SEQ, MAP = (TAG + t for t in ("str", "int", "float", "bool", "null", "seq", "map"))
@@ -74,8 +76,11 @@ def compose(text: str, source: str) -> yaml.Node | None:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        lines = text.splitlines()
-        if "\t" in (lines[line - 1][:column] if line <= len(lines) else ""):
+        context = exc.context_mark
+        if exc.context and context and mark and (context.line, context.column) != (mark.line, mark.column):
+            what = re.sub(r"^while (parsing|scanning) (an? )?", "", exc.context)  # 'while parsing a flow mapping'
+            message += f" (the {what} starts at line {context.line + 1}, column {context.column + 1})"
+        if mark and _char_at(text, mark.line, mark.column) == "\t":  # libyaml's message does not name the tab
             message += "; YAML indents with spaces, not tabs"
         raise SpecError([Problem(Location(source, line, column), f"invalid YAML: {message}")]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
@@ -91,6 +96,12 @@ def compose(text: str, source: str) -> yaml.Node | None:
         loader.dispose()
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 0-based YAML mark, or '' past the end."""
+    lines = text.split("\n")
+    return lines[line][column:column + 1] if line < len(lines) else ""
+
+
 def _offset_location(text: str, offset: int, source: str) -> Location:
     before = text[:offset]
     return Location(source, before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
@@ -102,6 +113,7 @@ class _Composer:
         self.source = source
         self.anchors: dict[str, yaml.Node] = {}
         self.resolved: dict[tuple, str] = {}  # (plain value, implicit) → tag
+        self.tag_problems: list[Problem] = []
 
     def refuse(self, mark: yaml.Mark, message: str) -> None:
         raise SpecError([Problem(Location(self.source, mark.line + 1, mark.column + 1), message)])
@@ -116,6 +128,8 @@ class _Composer:
         if not self.loader.check_event(yaml.StreamEndEvent):
             self.refuse(self.loader.peek_event().start_mark,
                         "a second YAML document starts here; a spec is one document (remove the '---')")
+        if self.tag_problems:
+            raise SpecError(self.tag_problems)
         return root
 
     def node(self) -> yaml.Node:
@@ -144,7 +158,7 @@ class _Composer:
                                                   f"&{event.anchor}: that is a cycle")
             else:
                 if len(stack) >= MAX_YAML_DEPTH:
-                    self.refuse(event.start_mark, f"the YAML is nested more than {MAX_YAML_DEPTH} levels deep here "
+                    self.refuse(event.start_mark, f"the YAML is nested more than {MAX_YAML_DEPTH:,} levels deep here "
                                                   "(lists and mappings inside one another); cnncalc stops there")
                 node = self.collection(event, yaml.SequenceNode if kind is yaml.SequenceStartEvent else yaml.MappingNode)
                 if stack:
@@ -182,14 +196,18 @@ class _Composer:
         return node
 
     def check_tag(self, event: yaml.Event, tag: str, cls: type) -> None:
-        """An explicit tag: only YAML's core ones, on a value that fits them."""
+        """An explicit tag: only YAML's core ones, on a value that fits them. Every misfit is reported
+        (when the document is complete), wherever it stands, even where cnncalc would ignore the value."""
+        mark = event.start_mark
         if tag not in _CORE_TAGS[cls]:
             known = any(tag in tags for tags in _CORE_TAGS.values())
-            self.refuse(event.start_mark, f"the YAML tag '{short_tag(tag)}' "
-                        + (f"does not fit {_KIND_NAMES[cls]}" if known else "is not allowed in a spec")
-                        + "; cnncalc reads plain data only: remove the tag")
-        if cls is yaml.ScalarNode and tag != STR and self.loader.resolve(cls, event.value, (True, False)) != tag:
-            self.refuse(event.start_mark, f"'{event.value}' is not a valid {short_tag(tag)}; remove the tag or fix the value")
+            self.tag_problems.append(Problem(Location(self.source, mark.line + 1, mark.column + 1),
+                                             f"the YAML tag '{short_tag(tag)}' "
+                                             + (f"does not fit {_KIND_NAMES[cls]}" if known else "is not allowed in a spec")
+                                             + "; remove it"))
+        elif cls is yaml.ScalarNode and tag != STR and self.loader.resolve(cls, event.value, (True, False)) != tag:
+            self.tag_problems.append(Problem(Location(self.source, mark.line + 1, mark.column + 1),
+                                             f"'{event.value}' is not a valid {short_tag(tag)}; remove the tag or fix the value"))
 
     def anchor(self, event: yaml.Event, node: yaml.Node) -> None:
         if event.anchor in self.anchors:

@@ -6,6 +6,7 @@ from fractions import Fraction
 from math import prod
 
 from .kinds import REGISTRY, LayerContext, LayerFailure, Window
+from .memory import inference_peak
 from .problems import ERROR, WARNING, Location, Problem, SpecError
 from .report import GroupResult, LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
@@ -94,17 +95,17 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         kind = REGISTRY[layer.kind]
         ctx = LayerContext(floor=floor)
         input_shape = shapes[layer.inputs[0]]
+        params = kind.resolve(layer.params)
         try:
             if kind.max_inputs > 1:
                 if len(layer.inputs) < 2:
                     raise LayerFailure(f"{kind.name} merges two or more inputs; give them with 'from: [a, b]'")
-                computed = kind.compute_merge(kind.resolve(layer.params),
-                                              tuple((name, shapes[name]) for name in layer.inputs), ctx)
+                computed = kind.compute_merge(params, tuple((name, shapes[name]) for name in layer.inputs), ctx)
             elif len(layer.inputs) > 1:
                 raise LayerFailure(f"{kind.name} takes one input, but 'from' names {len(layer.inputs)}; "
                                    "merge them first with add or concat")
             else:
-                computed = kind.compute(kind.resolve(layer.params), input_shape, ctx)
+                computed = kind.compute(params, input_shape, ctx)
         except LayerFailure as failure:
             problems.append(_problem(layer, kind.name, failure.message, failure.param, ERROR))
             continue
@@ -143,6 +144,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
                 new_tensor=not kind.in_place,
                 receptive_field=fields[layer.name],
                 notes=computed.notes + tuple(ctx.notes),
+                params=params,
             )
         )
     if any(p.severity == ERROR for p in problems):
@@ -182,6 +184,7 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
     activations = prod(spec.input_shape) + sum(r.activation_count for r in layers if r.new_tensor)
     macs = sum(r.macs for r in layers)
     size = spec.dtype_bytes
+    peak = inference_peak(prod(spec.input_shape), layers)
     totals = Totals(
         params=weights + biases,
         weights=weights,
@@ -195,6 +198,9 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
         batch_activation_bytes=activations * size * batch,
         batch_training_activation_bytes=2 * activations * size * batch,
         param_bytes=(weights + biases) * size,
+        inference_peak=peak.values,
+        inference_peak_bytes=peak.values * size,
+        inference_peak_layer=peak.layer,
         macs=macs,
         batch_macs=macs * batch,
     )

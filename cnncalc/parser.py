@@ -8,15 +8,15 @@ with their position instead of being converted silently.
 from __future__ import annotations
 
 import difflib
-import re
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
 
-from .compose import MAX_SPEC_BYTES, compose, decode, too_large_message
+from .compose import MAX_SPEC_BYTES, compose, decode, short_tag, too_large_message
 from .expand import MAX_LAYERS, BlockTemplate, BranchesTemplate, Expander, LayerTemplate, RepeatTemplate, Template
 from .expr import ExpressionError, evaluate
 from .kinds import REGISTRY
@@ -36,10 +36,10 @@ from .problems import WARNING, Location, Problem, SpecError, SpecReadError
 from .spec import DEFAULT_DTYPE, DTYPE_BYTES, INPUT_NAME, LayerSpec, Spec
 
 MAX_SPATIAL_DIMS = 3
-MAX_NESTING = 64  # repeats, groups, branches and block uses inside one another
+MAX_NESTING = 32  # repeat blocks, groups and branches inside one another; far beyond any real network, within the stack
 MAX_BLOCK_READS = MAX_LAYERS  # YAML nodes read for block uses (each use with new arguments reads its block)
 MAX_PROBLEMS = 1_000  # errors reported per spec before reading stops
-MAX_VALUE = 10**18  # the largest whole number a spec may write (block expressions stop there too)
+MAX_VALUE = 10**36  # the largest whole number a spec may write (and the most values a tensor may hold)
 _DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
 _EXPONENT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
 
@@ -53,6 +53,8 @@ _LAYER_KEYS = ("name", "from")
 _RESERVED = ("repeat", "branches", "merge", "layers", "blocks", "input")
 _MERGES = ("add", "concat")
 _REQUIRED = object()
+_NESTING_MESSAGE = (f"layer lists (repeat blocks, groups, branches, blocks) nest more than {MAX_NESTING} deep here; "
+                    "cnncalc refuses deeper nesting")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ class _Parser:
         self._reported: set[tuple[Location, str]] = set()
         self._error_count = 0
         self._templates: dict[int, tuple[Template | None, int]] = {}  # node id → (template, nesting height)
-        self._open_heights: list[int] = []  # per layer item being read: the tallest child read so far
+        self._nesting = 0  # layer lists open around the node being read
+        self._deepest = 0  # the most layer lists open at once while the current item was read
         self._instances: dict[tuple, tuple[list[Template], int]] = {}  # (block, arguments) → (layers, height)
         self._block_reads = 0
         self._layers_read = 0
@@ -153,7 +156,7 @@ class _Parser:
 
     def check_tag(self, node: yaml.Node) -> None:
         if not node.tag.startswith(_TAG) or node.tag[len(_TAG):] not in ("int", "float", "bool", "null", "str", "seq", "map"):
-            self.fail(node, f"the YAML tag '{node.tag}' is not allowed in a spec; remove it")
+            self.fail(node, _tag_message(node))
 
     # -- values ------------------------------------------------------------------------------
     def int_value(self, node: yaml.ScalarNode, what: str) -> int:
@@ -165,7 +168,7 @@ class _Parser:
             self.fail(node, f"{what} must be written in decimal digits, not '{node.value}'"
                       + (f" (YAML 1.1 reads it as {read_as})" if read_as is not None else ""))
         if len(text.lstrip("+-")) > len(str(MAX_VALUE)) or abs(int(text)) > MAX_VALUE:
-            self.fail(node, f"{what} is larger than cnncalc's limit of 10^18 ({MAX_VALUE:,})")
+            self.fail(node, f"{what} is larger than cnncalc's limit of 10^36")
         return int(text)
 
     def float_value(self, node: yaml.ScalarNode, what: str) -> float:
@@ -301,41 +304,48 @@ class _Parser:
             self.fail(node, f"{what} must be a list of layers (each line starting with '- '), not {describe_node(node)}")
         if not node.value and not allow_empty:
             self.fail(node, f"{what} is empty; add at least one layer")
+        if self._nesting > MAX_NESTING:
+            self.fail(node, _NESTING_MESSAGE)
         self.read(node, len(node.value))
-        templates = []
-        for item in node.value:
-            template = self.layer_item(item)
-            if template is not None:
-                templates.append(template)
-        return templates
+        self._nesting += 1
+        self._deepest = max(self._deepest, self._nesting)
+        try:
+            templates = []
+            for item in node.value:
+                template = self.layer_item(item)
+                if template is not None:
+                    templates.append(template)
+            return templates
+        finally:
+            self._nesting -= 1
 
     def layer_item(self, node: yaml.Node) -> Template | None:
         """One item of a layer list. Outside block definitions an alias reuses its node: it is read once,
-        however often it is used (inside one, the same node means different things per use). Items nest
-        at most MAX_NESTING deep, counting what an alias brings with it."""
+        however often it is used (inside one, the same node means different things per use); reused
+        deeper than it was read, the lists it holds still count towards MAX_NESTING."""
         cached = self._templates.get(id(node)) if self.env is None else None
         if cached is not None:
             template, height = cached
-        else:
-            if len(self._open_heights) >= MAX_NESTING:
-                height = 1
-            else:
-                self._open_heights.append(0)
-                try:
-                    template = self._layer_item(node)
-                except _Abort:
-                    template = None
-                finally:
-                    height = self._open_heights.pop() + 1
-                if self.env is None:
-                    self._templates[id(node)] = (template, height)
-        if len(self._open_heights) + height > MAX_NESTING:
-            self.error(node, f"layers nest more than {MAX_NESTING} deep here (repeats, groups, branches and block "
-                             "uses inside one another); cnncalc stops there")
-            return None
-        if self._open_heights:
-            self._open_heights[-1] = max(self._open_heights[-1], height)
+            return template if self.reuse(node, height) else None
+        outer, self._deepest = self._deepest, self._nesting
+        try:
+            template = self._layer_item(node)
+        except _Abort:
+            template = None
+        finally:
+            height = self._deepest - self._nesting  # the lists this item holds, one inside another
+            self._deepest = max(outer, self._deepest)
+        if self.env is None:
+            self._templates[id(node)] = (template, height)
         return template
+
+    def reuse(self, node: yaml.Node, height: int) -> bool:
+        """Whether what was read once (an alias, a block use) fits here, `height` lists deep; an error if not."""
+        if self._nesting + height > MAX_NESTING + 1:
+            self.error(node, _NESTING_MESSAGE)
+            return False
+        self._deepest = max(self._deepest, self._nesting + height)
+        return True
 
     def _layer_item(self, node: yaml.Node) -> Template:
         self.read(node, 1)
@@ -347,11 +357,14 @@ class _Parser:
                                 f"not {describe_node(node)}")
             if node.value in self.blocks:
                 return self.block_instance(node, node, None, location)
-            template = LayerTemplate(location, kind=self.kind(node, node.value))
+            kind = self.kind(node, node.value)
+            required = [p for p in kind.params if p.required]
+            if required:
+                example = ", ".join(f"{p.name}: ..." for p in required)
+                self.fail(node, f"{kind.name} needs {' and '.join(repr(p.name) for p in required)}; "
+                                f"write '{kind.name}: {{{example}}}'")
             self.count_layer(node)
-            nothing = yaml.ScalarNode(_NULL, "", node.start_mark, node.end_mark)
-            self.layer_params(template.kind, node, nothing, template)  # a bare `- conv` still needs its filters
-            return template
+            return LayerTemplate(location, kind=kind)
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, "a layer must be a kind name or a mapping such as 'conv: {filters: 64, kernel: 3}', not a list")
         entries = self.entries(node, "a layer")
@@ -559,22 +572,19 @@ class _Parser:
         arguments = (block, tuple((name, type(value).__name__, value) for name, value in sorted(env.items())))
         if arguments in self._instances:  # the same block with the same arguments reads the same: read it once
             children, height = self._instances[arguments]
-            if len(self._open_heights) + height > MAX_NESTING:
-                self.fail(key_node, f"layers nest more than {MAX_NESTING} deep inside this use of block '{block}'; "
-                                    "cnncalc stops there")
-            self._open_heights[-1] = max(self._open_heights[-1], height)
+            if not self.reuse(key_node, height):
+                raise _Abort
             return BlockTemplate(location, block, children)
-        saved, outer_height = self.env, self._open_heights[-1]
-        self.env = env
+        saved, outer = self.env, self._deepest
+        self.env, self._deepest = env, self._nesting
         self.block_stack.append(block)
-        self._open_heights[-1] = 0
         try:
             children = self.layer_list(definition.layers, f"the layers of block '{block}'")
         finally:
             self.env = saved
             self.block_stack.pop()
-            height = self._open_heights[-1]
-            self._open_heights[-1] = max(outer_height, height)
+            height = self._deepest - self._nesting
+            self._deepest = max(outer, self._deepest)
         self._instances[arguments] = (children, height)
         return BlockTemplate(location, block, children)
 
@@ -725,6 +735,11 @@ def _is_whole(node: yaml.ScalarNode) -> bool:
     except (ValueError, OverflowError):
         return False
     return value == value and value not in (float("inf"), float("-inf")) and value == int(value)
+
+
+def _tag_message(node: yaml.Node) -> str:
+    """Written as the spec writes it: '!!python/object', not 'tag:yaml.org,2002:python/object'."""
+    return f"the YAML tag '{short_tag(node.tag)}' is not allowed in a spec; remove it"
 
 
 def describe_node(node: yaml.Node) -> str:

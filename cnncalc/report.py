@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from .problems import Location, Problem
 
@@ -45,6 +45,7 @@ class LayerResult:
     new_tensor: bool  # False for in-place and view layers: they add no memory
     receptive_field: ReceptiveField
     notes: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)  # the kind's parameters, defaults filled in
 
     @property
     def param_count(self) -> int:
@@ -72,6 +73,9 @@ class Totals:
     batch_activation_bytes: int  # × batch, forward
     batch_training_activation_bytes: int  # × batch, forward and backward
     param_bytes: int
+    inference_peak: int  # values alive at once at most, per image, when tensors are freed after their last use
+    inference_peak_bytes: int
+    inference_peak_layer: str  # the layer running at that moment
     macs: int  # per image
     batch_macs: int
 

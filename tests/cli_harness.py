@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 from click.testing import CliRunner, Result
 
-from cnncalc.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from cnncalc.cli import EXIT_INVALID, EXIT_NO_ANSWER, EXIT_OK, EXIT_USAGE, main
 
-SAFE_EXIT_CODES = {EXIT_OK, EXIT_INVALID, EXIT_USAGE}  # 3 is a bug in cnncalc
+SAFE_EXIT_CODES = {EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NO_ANSWER}  # 3 is a bug in cnncalc
 
 
 def commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
@@ -77,7 +77,7 @@ def run(args: list[str], stdin: bytes | None = None) -> Result:
 
 
 def assert_no_crash(result: Result, args: list[str]) -> None:
-    """An answer or a located error: exit 0, 1 or 2, never a traceback or the internal-error line."""
+    """An answer or a located error: exit 0, 1, 2 or 4, never a traceback or the internal-error line."""
     where = f"cnncalc {' '.join(args)[:200]}"
     assert result.exception is None or isinstance(result.exception, SystemExit), \
         f"{where} raised {result.exception!r}"

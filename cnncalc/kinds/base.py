@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import gcd, prod
-from typing import Any, Mapping
+from math import prod
+from typing import Any, Mapping, NamedTuple
 
 REQUIRED = object()
 
@@ -19,6 +19,19 @@ PROBABILITY = "probability"  # a number in [0, 1)
 NUMBER = "number"  # any int or float
 POSITIVE_NUMBER = "positive_number"  # a number > 0
 CHOICE = "choice"  # one of Param.choices
+
+# How each type reads in `cnncalc layers` (the JSON Schema's version is cnncalc/schema.py's PARAM_TYPES).
+PARAM_TYPE_TEXT = {
+    COUNT: "positive int",
+    SIZE: "positive int, or one per spatial dim",
+    PADDING: "int ≥ 0, one per spatial dim, same or valid",
+    POOL_PADDING: "int ≥ 0, or one per spatial dim",
+    BOOL: "true or false",
+    PROBABILITY: "number in [0, 1)",
+    NUMBER: "number",
+    POSITIVE_NUMBER: "number > 0",
+    CHOICE: "one of its words",  # `cnncalc layers` lists them
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,24 @@ class Computed:
     notes: tuple[str, ...] = ()
 
 
+INPUT = "input"  # Saved.what for the layer's input tensor (shared with the layer that made it)
+OUTPUT = "output"  # Saved.what for the layer's output tensor (shared with the layers that read it)
+
+
+class Saved(NamedTuple):
+    """One tensor a layer keeps for its backward pass.
+
+    `what` is INPUT or OUTPUT for the layer's own input or output (whose memory other layers may
+    keep too: counted once), or a name for a tensor of its own ("indices", "mask", ...).
+    `values` is per sample when `per_sample`, else per batch (batchnorm's per-channel statistics).
+    """
+
+    what: str
+    values: int
+    bytes_per_value: int
+    per_sample: bool = True
+
+
 class LayerFailure(Exception):
     """The layer cannot be computed; `param` names the parameter at fault, if one is."""
 
@@ -101,6 +132,8 @@ class LayerKind:
     shape_rule: str = "output = input"
     param_rule: str = "0"
     mac_rule: str = "0"
+    saved_rule: str = ""  # one line for the docs: what `saved_for_backward` keeps; every kind states its own
+    keeps_input: bool = True  # the default `saved_for_backward`: the input, or nothing (shapes suffice)
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -122,6 +155,14 @@ class LayerKind:
         """For kinds with max_inputs > 1: `inputs` pairs each input's name with its shape."""
         raise NotImplementedError
 
+    def saved_for_backward(
+        self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...], value_bytes: int
+    ) -> tuple[Saved, ...]:
+        """The tensors PyTorch's autograd keeps for this layer's backward pass (parameters excluded:
+        they are counted once, as parameters). Default: the input, as conv, fc and most ops keep,
+        or nothing when `keeps_input` is False (views, padding, merges: their backward needs shapes only)."""
+        return (Saved(INPUT, prod_int(input_shape), value_bytes),) if self.keeps_input else ()
+
 
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
@@ -132,7 +173,7 @@ def per_dim(value: Any, ndim: int, param: str) -> tuple[int, ...]:
         if len(value) != ndim:
             raise LayerFailure(
                 f"'{param}' has {len(value)} values but the input has {ndim} spatial "
-                f"dim{'s' if ndim != 1 else ''}; give one int or {ndim} ints",
+                f"dim{'s' if ndim != 1 else ''}; give " + ("one int" if ndim == 1 else f"one int or {ndim} ints"),
                 param,
             )
         return value
@@ -150,12 +191,21 @@ def compact(values: tuple[int, ...]) -> str:
 
 
 def _decimal(value: Fraction) -> str:
-    """Two decimals, exactly (half to even, as Python formats floats), trailing zeros dropped: 7/3 → '2.33'.
-    No float: sizes may be far beyond a float's range."""
-    hundredths = round(value * 100)
-    sign = "-" if hundredths < 0 else ""
-    whole, cents = divmod(abs(hundredths), 100)
-    return f"{sign}{whole}" + (f".{cents:02d}".rstrip("0") if cents else "")
+    """Exact, two decimals (half up), trailing zeros dropped: 7/3 → '2.33', 33/2 → '16.5', 3 → '3'.
+
+    A non-integer never reads as one: more decimals are shown until a non-zero one does (1001/1000 → '1.001').
+    """
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    digits = 2
+    while True:
+        scaled = int(value * 10**digits + Fraction(1, 2))
+        whole, fraction = divmod(scaled, 10**digits)
+        if fraction or value.denominator == 1 or digits >= 40:
+            break
+        digits += 1
+    text = f"{whole}.{fraction:0{digits}d}".rstrip("0").rstrip(".")
+    return sign + text
 
 
 def window_arithmetic(n: int, k: int, s: int, pad_before: int, pad_after: int, d: int) -> str:
@@ -166,17 +216,43 @@ def window_arithmetic(n: int, k: int, s: int, pad_before: int, pad_after: int, d
     return f"({n} + {pad} − {d}·({k} − 1) − 1)/{s} + 1"
 
 
-STRIDE_HINT_SEARCH = 10_000  # strides tried on each side of the given one (all of them when S ≤ this)
+_STRIDE_SEARCH = 1_000  # how far from the written stride to look for a divisor (each error costs up to twice
+# this in divisions, and a spec may hold many errors); stride 1 always divides
+
+
+def _nearest_padding(n: int, eff: int, s: int, p: int) -> int | None:
+    """The padding c ≠ p nearest to p (the smaller on ties) with n + 2c − eff ≥ 0 and divisible by s.
+
+    Solved as a congruence, 2c ≡ eff − n (mod s), so any size and stride take constant time.
+    """
+    residue = (eff - n) % s
+    if s % 2:
+        base, period = residue * ((s + 1) // 2) % s, s  # (s + 1)/2 is the inverse of 2 modulo an odd s
+    elif residue % 2:
+        return None  # n + 2c − eff keeps the parity of n − eff: an even stride can never divide it
+    else:
+        base, period = residue // 2, s // 2
+    lowest = max(0, -(-(eff - n) // 2))
+    below = base + (p - base) // period * period  # the largest candidate ≤ p
+    first = base + -(-(lowest - base) // period) * period  # the smallest candidate ≥ lowest
+    candidates = [c for c in (below - period, below, below + period, first) if c >= lowest and c != p]
+    return min(candidates, key=lambda c: (abs(c - p), c)) if candidates else None
+
+
+def _nearest_stride(span: int, s: int) -> int | None:
+    """The divisor of span nearest to s (the smaller on ties), other than s: exact for s ≤ _STRIDE_SEARCH + 1
+    (1 is then within reach) and for s > span (the span itself); otherwise the nearest within reach, or 1."""
+    if s > span:
+        return span  # every divisor is at most the span, and the span divides itself
+    for delta in range(1, _STRIDE_SEARCH + 1):
+        for candidate in (s - delta, s + delta):
+            if 1 <= candidate <= span and span % candidate == 0:
+                return candidate
+    return 1 if s != 1 else None
 
 
 def _suggest(n: int, k: int, s: int, p: int, d: int) -> str:
-    """Nearest symmetric padding and nearest stride that make the division exact.
-
-    Found by arithmetic, not by trying every value: kernels and sizes may be 10¹² or more.
-    Padding: the P in [0, F_eff + S) other than the given one, nearest to it (ties: the smaller), with
-    N + 2P − F_eff ≥ 0 and divisible by S, i.e. 2P ≡ F_eff − N (mod S). Stride: the divisor of
-    N + 2P − F_eff nearest to S (ties: the smaller), searched outwards from S.
-    """
+    """Nearest symmetric padding and nearest stride that make the division exact."""
     eff = d * (k - 1) + 1
     hints = []
     padding = _nearest_padding(n, eff, s, p)
@@ -184,41 +260,21 @@ def _suggest(n: int, k: int, s: int, p: int, d: int) -> str:
         hints.append(f"padding {padding} gives {(n + 2 * padding - eff) // s + 1}")
     span = n + 2 * p - eff
     if span > 0:
-        stride = _nearest_divisor(span, s)
+        stride = _nearest_stride(span, s)
         if stride is not None:
             hints.append(f"stride {stride} gives {span // stride + 1}")
     return "; ".join(hints)
 
 
-def _nearest_padding(n: int, eff: int, s: int, p: int) -> int | None:
-    residue = (eff - n) % s
-    common = gcd(2, s)
-    if residue % common:
-        return None  # 2P is even, the residue odd and S even: no padding fits
-    modulus = s // common
-    first_class = (residue // common) * pow(2 // common, -1, modulus) % modulus if modulus > 1 else 0
-    low = max(0, -((n - eff) // 2))  # N + 2P − F_eff ≥ 0
-    high = eff + s - 1
-    first = low + (first_class - low) % modulus  # the smallest fitting padding ≥ low
-    if first > high:
-        return None
-    last = first + (high - first) // modulus * modulus  # the largest one ≤ high
-    below = first + max(p - first, 0) // modulus * modulus  # the fitting ones nearest to p, when p is inside
-    candidates = (first, first + modulus, last - modulus, last, below - modulus, below, below + modulus)
-    fitting = [c for c in candidates if first <= c <= last and c != p]
-    return min(fitting, key=lambda c: (abs(c - p), c)) if fitting else None
+def window_span(n: int, k: int, pad_before: int, pad_after: int, d: int) -> int:
+    """N + P_before + P_after − D·(F − 1) − 1: the room the window slides over. The output size is
+    span/S + 1, exact when S divides the span; a negative span means the window does not fit."""
+    return n + pad_before + pad_after - (d * (k - 1) + 1)
 
 
-def _nearest_divisor(span: int, s: int) -> int | None:
-    if s > span:
-        return span  # every divisor is at most the span, which divides itself
-    for step in range(1, STRIDE_HINT_SEARCH + 1):
-        for candidate in (s - step, s + step):
-            if 1 <= candidate <= span and span % candidate == 0:
-                return candidate
-        if s - step < 1 and s + step > span:
-            break
-    return None
+def transposed_size(n: int, k: int, s: int, p: int, d: int, output_padding: int) -> int:
+    """Transposed convolution (PyTorch's ConvTranspose): (N − 1)·S − 2P + D·(F − 1) + output_padding + 1."""
+    return (n - 1) * s - 2 * p + d * (k - 1) + output_padding + 1
 
 
 def slide(
@@ -244,7 +300,7 @@ def slide(
     """
     where = f"{dim}: " if dim else ""
     eff = d * (k - 1) + 1
-    span = n + pad_before + pad_after - eff
+    span = window_span(n, k, pad_before, pad_after, d)
     formula = window_arithmetic(n, k, s, pad_before, pad_after, d)
     if span < 0:
         padded = n + pad_before + pad_after
@@ -268,7 +324,8 @@ def slide(
         elif ctx.floor:
             ctx.warn(
                 f"{where}{formula} = {value} floored to {out}: the last {remainder} "
-                f"input pixel{'s' if remainder != 1 else ''} (padding included) never reach an output",
+                f"input pixel{'s' if remainder != 1 else ''} (padding included) never "
+                f"reach{'es' if remainder == 1 else ''} an output",
                 None,
             )
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from math import gcd
 from typing import Any, Mapping
 
@@ -23,6 +24,7 @@ from .base import (
     prod_int,
     slide_all,
     spatial_text,
+    transposed_size,
 )
 
 
@@ -69,6 +71,7 @@ class Conv(LayerKind):
     shape_rule = "out = (N + 2P − D·(F − 1) − 1)/S + 1 per spatial dim, channels = filters; 'same': out = ceil(N/S)"
     param_rule = "weights = (F_h·F_w·C_in/groups)·filters; biases = filters"
     mac_rule = "filters·H_out·W_out·(C_in/groups)·F_h·F_w"
+    saved_rule = "its input (for the weight gradient; the weights themselves are parameters)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("conv", input_shape)
@@ -143,7 +146,11 @@ class DepthwiseConv(Conv):
         require_volume("dwconv", input_shape)
         channels = input_shape[0]
         as_conv = dict(params, filters=channels * params["multiplier"], groups=channels)
-        return Conv.compute(self, as_conv, input_shape, ctx)
+        computed = Conv.compute(self, as_conv, input_shape, ctx)
+        description = "dw" + computed.description.replace(", depthwise", "").replace(f", g{channels}", "")
+        if params["multiplier"] != 1:
+            description += f", ×{params['multiplier']}"
+        return replace(computed, description=description)
 
 
 class Deconv(LayerKind):
@@ -165,6 +172,7 @@ class Deconv(LayerKind):
     shape_rule = "out = (N − 1)·S − 2P + D·(F − 1) + output_padding + 1 per spatial dim, channels = filters"
     param_rule = "weights = (F_h·F_w·filters/groups)·C_in; biases = filters"
     mac_rule = "C_in·H_in·W_in·(filters/groups)·F_h·F_w (every input value times the whole kernel)"
+    saved_rule = "its input (for the weight gradient)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("deconv", input_shape)
@@ -183,7 +191,7 @@ class Deconv(LayerKind):
             if opi >= max(si, di):
                 raise LayerFailure(f"output_padding {opi} must be smaller than the stride {si} or the dilation {di}",
                                    "output_padding")
-        out = tuple((n - 1) * si - 2 * pi + di * (ki - 1) + opi + 1 for n, ki, si, pi, opi, di in zip(spatial, k, s, p, op, d))
+        out = tuple(transposed_size(n, ki, si, pi, di, opi) for n, ki, si, pi, opi, di in zip(spatial, k, s, p, op, d))
         for n, ki, si, pi, opi, di, o in zip(spatial, k, s, p, op, d, out):
             if o <= 0:
                 raise LayerFailure(f"({n} − 1)·{si} − 2·{pi} + {di}·({ki} − 1) + {opi} + 1 = {o}: the output is empty; "

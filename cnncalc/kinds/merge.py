@@ -15,6 +15,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 class Merge(LayerKind):
     category = "merge"
     max_inputs = 1_000_000
+    keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         raise LayerFailure(f"{self.name} merges two or more inputs; give them with 'from: [a, b]'")
@@ -26,6 +27,7 @@ class Add(Merge):
     summary = "Element-wise sum of two or more inputs of exactly the same shape (residual connections)."
     shape_rule = "output = the common input shape; every input must have it"
     mac_rule = "0 (the additions are not multiply-accumulates)"
+    saved_rule = "nothing (the gradient passes to every input unchanged)"
 
     def compute_merge(self, params, inputs, ctx):
         first_name, first = inputs[0]
@@ -43,6 +45,7 @@ class Concat(Merge):
     auto_prefix = "concat"
     summary = "Concatenation of two or more inputs along the channels; spatial sizes must match."
     shape_rule = "channels = sum of the inputs' channels; spatial sizes must all be equal"
+    saved_rule = "nothing (the gradient is split by the inputs' channel counts)"
 
     def compute_merge(self, params, inputs, ctx):
         first_name, first = inputs[0]

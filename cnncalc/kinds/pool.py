@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from .base import (
     BOOL,
+    INPUT,
     POOL_PADDING,
     ROUND,
     SIZE,
@@ -14,9 +15,11 @@ from .base import (
     LayerFailure,
     LayerKind,
     Param,
+    Saved,
     Window,
     compact,
     per_dim,
+    prod_int,
     slide_all,
     spatial_text,
 )
@@ -66,14 +69,31 @@ class Pool(LayerKind):
         )
 
 
+INDEX_BYTES = 8  # PyTorch's max-pool indices are int64
+
+
+def input_and_indices(input_shape: tuple[int, ...], output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+    """Max pooling keeps its input and where each maximum came from (one int64 per output value)."""
+    return (Saved(INPUT, prod_int(input_shape), value_bytes), Saved("indices", prod_int(output_shape), INDEX_BYTES))
+
+
+MAX_POOL_RULE = "its input and the argmax indices (int64: 8 bytes per output value)"
+
+
 class MaxPool(Pool):
     name = "maxpool"
     summary = "Max pooling over each channel independently."
+    saved_rule = MAX_POOL_RULE
+
+    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
+                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+        return input_and_indices(input_shape, output_shape, value_bytes)
 
 
 class AvgPool(Pool):
     name = "avgpool"
     summary = "Average pooling over each channel independently."
+    saved_rule = "its input"
 
 
 class GlobalPool(LayerKind):
@@ -94,11 +114,18 @@ class GlobalPool(LayerKind):
 class GlobalAvgPool(GlobalPool):
     name = "globalavgpool"
     summary = "Average of each whole channel (PyTorch's AdaptiveAvgPool to 1)."
+    saved_rule = "nothing (the gradient is spread evenly; only the shape is needed)"
+    keeps_input = False
 
 
 class GlobalMaxPool(GlobalPool):
     name = "globalmaxpool"
     summary = "Maximum of each whole channel (PyTorch's AdaptiveMaxPool to 1)."
+    saved_rule = MAX_POOL_RULE
+
+    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
+                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+        return input_and_indices(input_shape, output_shape, value_bytes)
 
 
 KINDS = (MaxPool(), AvgPool(), GlobalAvgPool(), GlobalMaxPool())

@@ -21,6 +21,8 @@ class Upsample(LayerKind):
         Param("mode", CHOICE, "nearest", "interpolation", choices=("nearest", "bilinear")),
     )
     shape_rule = "out = N·scale, or the given size"
+    saved_rule = "nothing (nearest and bilinear backward need only the sizes)"
+    keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("upsample", input_shape)
@@ -59,6 +61,8 @@ class Pad(LayerKind):
         Param("value", NUMBER, 0, "the constant padded in"),
     )
     shape_rule = "out = N + before + after"
+    saved_rule = "nothing (the backward crops the padding off)"
+    keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("pad", input_shape)
@@ -86,6 +90,8 @@ class Identity(LayerKind):
     auto_prefix = "identity"
     in_place = True
     summary = "Passes its input through unchanged (a named tap or an explicit shortcut)."
+    saved_rule = "nothing (the same tensor)"
+    keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         return Computed(output_shape=input_shape, description="identity")

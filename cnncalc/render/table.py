@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TextIO
 
 from ..report import Report
+from .console import make_console
 from .numbers import activation_arithmetic, product_text, thousands, param_arithmetic, receptive_field_text, shape_text, short
 from .tree import tree_rows
 from .summary import note_lines, title, total_lines, warning_lines
 
 
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
-                 depth: int | None = None) -> None:
-    from rich.console import Console  # imported here: `check` and the plain formats never load rich
-    from rich.markup import escape  # names and titles are the spec's text, never markup
-    from rich.table import Table
+                 depth: int | None = None, ascii: bool = False) -> None:
+    # rich is imported here: `check` and the plain formats never load it
+    from rich.markup import escape  # names from the spec are text, never markup ('[/b]' would be a tag)
 
-    out = out or sys.stdout
-    is_tty = out.isatty() if hasattr(out, "isatty") else False
-    console = Console(file=out, width=None if is_tty else 200, no_color=color is False,
-                      force_terminal=color if color else None, highlight=False)
-    console.on_broken_pipe = _closed_pipe  # type: ignore[method-assign]  # rich would exit 1, an invalid spec's code
-    table = Table(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("name", no_wrap=True)
-    table.add_column("layer", no_wrap=True)
-    table.add_column("output", justify="right", no_wrap=True)
-    table.add_column("activations", justify="right", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
-    table.add_column("RF /jump", justify="right", no_wrap=True)
+    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
+
+    console = make_console(out, color, ascii=ascii)
+    table = FittedTable(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False, ascii=ascii)
+    table.add_column("#", justify="right", role=NUMBER)
+    table.add_column("name", role=TEXT)
+    table.add_column("layer", role=TEXT)
+    table.add_column("output", justify="right", role=NUMBER)
+    table.add_column("activations", justify="right", role=ARITHMETIC)
+    table.add_column("params", justify="right", role=ARITHMETIC)
+    table.add_column("MACs", justify="right", role=NUMBER)
+    table.add_column("RF /jump", justify="right", role=NUMBER)
     table.add_row("0", "input", "input", shape_text(report.input_shape), activation_arithmetic_input(report), "0", "0",
                   "1" if len(report.input_shape) > 1 else "-")
     for row in tree_rows(report, depth):
@@ -64,7 +61,7 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
             short(layer.macs) if layer.macs else "0",
             receptive_field_text(layer.receptive_field),
         )
-    console.print(table)
+    console.print(table, crop=False)  # a table that cannot fit overflows the line: no number is cut off
     console.print("[dim](activations) in parentheses: in place or a view, no new tensor. "
                   "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.[/dim]")
     for line in note_lines(report):
@@ -74,11 +71,6 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
         console.print(line, markup=False)
     for line in warning_lines(report):
         console.print(line, markup=False, style="yellow")
-
-
-def _closed_pipe() -> None:
-    """The reader went away (`| head`): the CLI decides the exit code."""
-    raise BrokenPipeError
 
 
 def activation_arithmetic_input(report: Report) -> str:
