@@ -55,28 +55,28 @@ def layers_of(text: str) -> dict:
 
 # -- internal errors ------------------------------------------------------------------------------
 
-def test_internal_error_is_one_line_with_exit_3_and_no_traceback(monkeypatch, tmp_path):
+@pytest.fixture
+def bug(monkeypatch, tmp_path) -> str:
+    """A valid spec's path, with the engine replaced by one that raises: a bug, as the CLI sees it."""
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("cnncalc.engine.analyze", broken)
     spec = tmp_path / "s.yaml"
     spec.write_text(VALID)
-    result = run(["shapes", str(spec)])
+    return str(spec)
+
+
+def test_internal_error_is_one_line_with_exit_3_and_no_traceback(bug):
+    result = run(["shapes", bug])
     assert result.exit_code == cli.EXIT_INTERNAL == 3
     assert "Traceback" not in result.output
     (line,) = result.output.strip().splitlines()
     assert "internal error (RuntimeError: boom)" in line and "please report it" in line and "--debug" in line
 
 
-def test_internal_error_traceback_only_with_debug(monkeypatch, tmp_path):
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr("cnncalc.engine.analyze", broken)
-    spec = tmp_path / "s.yaml"
-    spec.write_text(VALID)
-    result = run(["--debug", "shapes", str(spec)])
+def test_internal_error_traceback_only_with_debug(bug):
+    result = run(["--debug", "shapes", bug])
     assert result.exit_code == 3
     assert "Traceback (most recent call last)" in result.output and "RuntimeError: boom" in result.output
 
