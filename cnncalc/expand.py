@@ -97,7 +97,11 @@ def _size(items: list[Template], memo: dict[int, int]) -> int:
 
 
 class _NameTooLong(Exception):
-    """Stop expanding: names would only grow longer (the problem is recorded)."""
+    """Stop expanding: names would only grow longer; `problem` says where."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 @dataclass
@@ -133,13 +137,14 @@ class Expander:
             self.problems.append(Problem(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers; "
                                                                 "cnncalc refuses specs that large"))
             return ()
-        rehearsal = Expander(self.source)  # a first pass learns every explicit name, so that automatic
-        rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)  # names can avoid them
-        self.reserved = frozenset(rehearsal.explicit)
-        root = _Scope("", INPUT_NAME, (), {})
         try:
-            self.items(templates, root, INPUT_NAME)
-        except _NameTooLong:
+            rehearsal = Expander(self.source)  # a first pass learns every explicit name, so that automatic
+            rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)  # names can avoid them
+            self.reserved = frozenset(rehearsal.explicit)
+            del rehearsal  # its layers are not needed: free them before the real pass
+            self.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
+        except _NameTooLong as stop:
+            self.problems.append(stop.problem)
             return ()
         self.explain_pending()
         self.warn_unused()
@@ -149,13 +154,11 @@ class Expander:
     def define(self, name: str, target: str, where: Location) -> bool:
         self.name_characters += len(name)
         if len(name) > MAX_NAME_LENGTH:  # nested groups repeat their prefixes in every name below them
-            self.problems.append(Problem(where, f"the full name '{name[:40]}...' is longer than {MAX_NAME_LENGTH:,} "
-                                                "characters; use shorter names or fewer nested named groups"))
-            raise _NameTooLong
+            raise _NameTooLong(Problem(where, f"the full name '{name[:40]}...' is longer than {MAX_NAME_LENGTH:,} "
+                                              "characters; use shorter names or fewer nested named groups"))
         if self.name_characters > MAX_NAME_CHARACTERS:
-            self.problems.append(Problem(where, f"the layers' full names add up to more than {MAX_NAME_CHARACTERS:,} "
-                                                "characters; use shorter names or fewer nested named groups"))
-            raise _NameTooLong
+            raise _NameTooLong(Problem(where, f"the layers' full names add up to more than {MAX_NAME_CHARACTERS:,} "
+                                              "characters; use shorter names or fewer nested named groups"))
         if name in self.names or name == INPUT_NAME:
             first = self.defined_at.get(name)
             at = f" at line {first.line}" if first else ""

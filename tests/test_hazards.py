@@ -513,6 +513,18 @@ def test_markup_in_names_is_printed_as_text(tmp_path):
     assert "[/x] [bold]: input" in result.output and "[red]b1" in result.output
 
 
+def test_long_names_are_a_located_error():
+    # found by benchmarks/fuzz.py: a 2,000-character name stopped the expansion's first pass with no message
+    name = "b" + "x" * 2000
+    assert only_problem(f"input: [3, 8, 8]\nlayers:\n  - {{relu: null, name: {name}}}\n") == (
+        3, 24, f"the full name '{name[:40]}...' is longer than 1,000 characters; use shorter names or fewer nested "
+               "named groups")
+    # 30 nested groups of 60-character names: every layer inside is named with all 30 prefixes
+    group = "g" * 60
+    text = "input: [3, 8, 8]\nlayers: " + f"[{{name: {group}, layers: " * 30 + "[relu]" + "}]" * 30 + "\n"
+    assert "is longer than 1,000 characters" in only_problem(text)[2]
+
+
 def test_batch_beyond_its_limit_is_a_usage_error(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text(VALID)
