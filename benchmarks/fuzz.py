@@ -1,5 +1,7 @@
 """Fuzz cnncalc in-process: generated specs, mutations of them and random bytes, each parsed, computed and
-rendered in every format. Every input must end in an answer or in located errors; anything else is a crash.
+rendered in every format, and one in ten also through every command of the CLI that reads a spec (as
+tests/cli_harness.py finds them, so commands added later are fuzzed too). Every input must end in an
+answer or in located errors; anything else is a crash.
 
     python benchmarks/fuzz.py [--cases 100000] [--seed 1]
 
@@ -10,9 +12,11 @@ crashed (the first crash's input and traceback are printed; the exit code is the
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import random
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -29,8 +33,14 @@ from cnncalc.problems import SpecError  # noqa: E402
 from cnncalc.render.csv_ import render_csv  # noqa: E402
 from cnncalc.render.json_ import render_json  # noqa: E402
 from cnncalc.render.markdown import render_markdown  # noqa: E402
-from cnncalc.render.problems import render_check_json, render_problem_lines  # noqa: E402
+from cnncalc.render import CHECK_FORMATS  # noqa: E402
+from cnncalc.render.problems import render_problem_lines  # noqa: E402
 from cnncalc.render.table import render_table  # noqa: E402
+from tests.cli_harness import SAFE_EXIT_CODES, commands, invocations, takes_a_spec  # noqa: E402
+from tests.cli_harness import run as run_cli  # noqa: E402
+
+CHECK_RENDERERS = [importlib.import_module(f"cnncalc.render.{module}") for module in CHECK_FORMATS.values()]
+CLI_SHARE = 0.1  # of the cases also run through every spec-reading command
 
 HOSTILE_TOKENS = ["yes", "on", "3.0", "1e3", "-1", "0", "[1, 2]", "[1, 2, 3, 4]", "{a: 1}", "null", "~", "'7'",
                   "!!python/object/apply:os.system [ls]", "!!int abc", "!!binary aGk=", "*nope", "&a x", "$x", "$x // 0",
@@ -185,8 +195,21 @@ def random_input(rng: random.Random) -> tuple[str, bytes]:
     return "random bytes", bytes(rng.randrange(256) for _ in range(rng.randint(0, 200)))
 
 
-def run_case(rng: random.Random, data: bytes) -> str:
+def run_commands(data: bytes, out_dir: str) -> None:
+    """Every spec-reading command on `data` as standard input; raises on an exit code that is not an answer."""
+    for words, command in commands():
+        if not takes_a_spec(command):
+            continue
+        args = ["--debug", *words, *invocations(command, "-", Path(out_dir), variants=False)[0]]
+        result = run_cli(args, stdin=data)
+        if result.exit_code not in SAFE_EXIT_CODES or "Traceback" in result.output:
+            raise AssertionError(f"cnncalc {' '.join(args)} exited {result.exit_code}:\n{result.output[-3000:]}")
+
+
+def run_case(rng: random.Random, data: bytes, out_dir: str) -> str:
     """'valid' or 'error'; raises on a crash (anything but located problems)."""
+    if rng.random() < CLI_SHARE:
+        run_commands(data, out_dir)
     try:
         spec = parse_bytes(data, "fuzz.yaml")
         report = analyze(spec, floor=rng.random() < 0.5, batch=rng.choice([1, 32]))
@@ -194,7 +217,8 @@ def run_case(rng: random.Random, data: bytes) -> str:
         if not error.problems or any(p.location.line < 1 or p.location.column < 1 for p in error.problems):
             raise AssertionError(f"an error without a location: {error.problems!r}") from None
         render_problem_lines(error.problems)
-        render_check_json([("fuzz.yaml", error.problems)])
+        for renderer in CHECK_RENDERERS:
+            renderer.render_check([("fuzz.yaml", error.problems)])
         return "error"
     render_json(report)
     render_csv(report)
@@ -214,11 +238,12 @@ def main() -> int:
     slowest = (0.0, -1, "", b"")
     first_crash = None
     start = time.perf_counter()
+    out_dir = tempfile.mkdtemp(prefix="cnncalc-fuzz-")
     for case in range(options.cases):
         origin, data = random_input(rng)
         began = time.perf_counter()
         try:
-            counts[run_case(rng, data)] += 1
+            counts[run_case(rng, data, out_dir)] += 1
         except Exception:  # noqa: BLE001 - a crash is what we are looking for
             counts["crash"] += 1
             if first_crash is None:
