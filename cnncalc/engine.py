@@ -72,6 +72,13 @@ def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, sever
     return Problem(location, f"{kind} '{layer.name}': {message}", severity, layer.path)
 
 
+def _beyond_limit(field: ReceptiveField) -> bool:
+    """A size, jump or start past 10^36, or a fraction with a denominator past it: a stride of 10^36 on a
+    1-pixel input is legal layer by layer, but the jumps multiply into numbers of millions of digits."""
+    return any(abs(v) > MAX_TENSOR_VALUES or (isinstance(v, Fraction) and v.denominator > MAX_TENSOR_VALUES)
+               for v in field.size + field.jump + field.start)
+
+
 def _percent(part: int, whole: int) -> float:
     return 100 * part / whole if whole else 0.0  # int / int: exact, however large (100.0 * part overflows a float)
 
@@ -117,9 +124,14 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             problems.append(_problem(layer, kind.name, f"the output holds {prod(computed.output_shape):,} values, more "
                                                        "than cnncalc's limit of 10^36", None, ERROR))
             continue
-        shapes[layer.name] = computed.output_shape
         merged = merge_fields([fields[name] for name in layer.inputs])
-        fields[layer.name] = receptive_field_step(merged, computed.windows)
+        field = receptive_field_step(merged, computed.windows)
+        if _beyond_limit(field):
+            problems.append(_problem(layer, kind.name, "its receptive field passes cnncalc's limit of 10^36 (strides "
+                                                       "and upsampling multiply layer after layer)", None, ERROR))
+            continue
+        shapes[layer.name] = computed.output_shape
+        fields[layer.name] = field
         if len(layer.inputs) > 1 and merged.note:
             ctx.notes.append(f"receptive field: {merged.note}")
         results.append(

@@ -494,6 +494,14 @@ def test_tensor_limit_10_36_stops_runaway_growth():
     assert message == (f"upsample 'up1': the output holds {3 * 10**48:,} values, more than cnncalc's limit of 10^36")
 
 
+def test_receptive_field_growth_is_bounded():
+    # legal layer by layer (a 1-pixel input takes any stride), but each stride multiplies the jump:
+    # 10^36 after the first pool, 10^72 after the second; 200 of them would be 7,200 digits
+    text = f"input: [1, 1]\nlayers:\n  - repeat: 200\n    layers: [{{maxpool: {{kernel: 1, stride: {10**36}}}}}]\n"
+    assert only_problem(text) == (4, 15, "maxpool 'pool2': its receptive field passes cnncalc's limit of 10^36 "
+                                         "(strides and upsampling multiply layer after layer)")
+
+
 def test_expression_hazards_are_errors():
     def block_expression(expression: str) -> str:
         return only_problem("input: [3, 8, 8]\nblocks:\n  b:\n    params: {x: 2}\n"
@@ -594,6 +602,8 @@ def _hostile_corpus() -> dict[str, bytes]:
         "million channels": b"input: [1000000, 4, 4]\nlayers:\n  - conv: {filters: 1000000, kernel: 3, groups: 7}\n",
         "growth": f"input: [3, {10**12}, {10**12}]\nlayers:\n  - upsample: {10**12}\n".encode(),
         "stride > input": b"input: [1, 7, 7]\nlayers:\n  - conv: {filters: 1, kernel: 1, stride: 100}\n",
+        "jump growth": b"input: [1, 1]\nlayers:\n  - repeat: 200\n    layers: [{maxpool: {kernel: 1, stride: "
+                       + str(10**36).encode() + b"}}]\n",
         "alias cycle": b"input: [3, 8, 8]\nlayers: &a [{layers: *a}]\n", "undefined alias": b"input: [3]\nlayers: [*x]\n",
         "laughs": laughs.encode(), "block laughs": block_laughs.encode(),
         "repeat 10^9": b"input: [3, 8, 8]\nlayers:\n  - repeat: 1000000000\n    layers: [relu]\n",
