@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Sequence
 
 from ..problems import Problem
@@ -24,6 +23,8 @@ def render_problem_lines(problems: Sequence[Problem]) -> str:
 
 
 def render_check_json(results: Sequence[tuple[str, Sequence[Problem]]]) -> str:
+    import json  # here, not at the top: the text lines of `check` do without it
+
     files = [
         {
             "file": path,
