@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
+from functools import cached_property
 from math import prod
 from typing import Any, Mapping
 
@@ -96,15 +96,21 @@ class LayerKind:
     param_rule: str = "0"
     mac_rule: str = "0"
 
+    @cached_property
+    def _params_by_name(self) -> dict[str, Param]:
+        return {p.name: p for p in self.params}
+
+    @cached_property
+    def defaults(self) -> dict[str, Any]:
+        """The optional parameters and their default values."""
+        return {p.name: p.default for p in self.params if not p.required}
+
     def param(self, name: str) -> Param | None:
-        for p in self.params:
-            if p.name == name:
-                return p
-        return None
+        return self._params_by_name.get(name)
 
     def resolve(self, written: Mapping[str, Any]) -> dict[str, Any]:
         """The written parameters with the kind's defaults filled in."""
-        values = {p.name: p.default for p in self.params if not p.required}
+        values = dict(self.defaults)
         values.update(written)
         return values
 
@@ -138,8 +144,11 @@ def compact(values: tuple[int, ...]) -> str:
     return str(values[0]) if len(set(values)) == 1 else spatial_text(values)
 
 
-def _decimal(value: Fraction) -> str:
-    text = f"{float(value):.2f}"
+def _decimal(span: int, s: int) -> str:
+    """span/S + 1 to two decimals, without trailing zeros: 2.33, 112.5, 3."""
+    from fractions import Fraction  # only error and warning messages need it
+
+    text = f"{float(Fraction(span, s) + 1):.2f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
@@ -191,13 +200,13 @@ def slide(
     where = f"{dim}: " if dim else ""
     eff = d * (k - 1) + 1
     span = n + pad_before + pad_after - eff
-    formula = window_arithmetic(n, k, s, pad_before, pad_after, d)
     if span < 0:
         padded = n + pad_before + pad_after
         kernel = f"kernel {k}" if d == 1 else f"dilated kernel {eff} ({d}·({k} − 1) + 1)"
         raise LayerFailure(
             f"{where}{kernel} is larger than the padded input {padded} ({n} + {pad_before + pad_after}): "
-            f"{formula} = {_decimal(Fraction(span, s) + 1)}; use a smaller kernel or more padding",
+            f"{window_arithmetic(n, k, s, pad_before, pad_after, d)} = {_decimal(span, s)}; "
+            "use a smaller kernel or more padding",
             "kernel",
         )
     if ceil_mode:
@@ -208,7 +217,7 @@ def slide(
     out = span // s + 1
     remainder = span % s
     if remainder and exact_required:
-        value = _decimal(Fraction(span, s) + 1)
+        formula, value = window_arithmetic(n, k, s, pad_before, pad_after, d), _decimal(span, s)
         if ctx.floor:
             ctx.warn(
                 f"{where}{formula} = {value} floored to {out}: the last {remainder} "
