@@ -137,12 +137,17 @@ _PEAK = (
 @dataclass(frozen=True)
 class Timing:
     label: str
-    seconds: tuple[float, ...]
+    seconds: tuple[float, ...]  # wall time of each run
+    cpu_seconds: tuple[float, ...]  # user + system time of each run: steadier than wall time on a busy machine
     peak_mb: float | None  # peak resident memory, None where /proc is not available
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_seconds)
 
 
 def _env() -> dict[str, str]:
@@ -160,16 +165,18 @@ def _fail(argv: list[str], code: int) -> SystemExit:
     return SystemExit(f"{' '.join(argv[3:])} exited with {code}:\n{again.stdout}{again.stderr}")
 
 
-def run_once(code: str, args: list[str]) -> float:
-    """Wall time in seconds of one run of `python -c code args` (output discarded)."""
+def run_once(code: str, args: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, the child's own) in seconds of one run of `python -c code args`."""
     argv = [sys.executable, "-c", code, *args]
     start = time.perf_counter()
-    returncode = subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, env=_env(), cwd=ROOT)
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=_env(), cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
-    if returncode != 0:
-        raise _fail(argv, returncode)
-    return elapsed
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise _fail(argv, process.returncode)
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def measure_peak_mb(code: str, args: list[str]) -> float | None:
@@ -197,13 +204,14 @@ def measure(commands: list[Command], runs: int, warmup: int) -> list[Timing]:
     for _ in range(warmup):  # fills the OS file cache and writes the .pyc files
         for command in commands:
             run_once(command.code, list(command.args))
-    samples: dict[str, list[float]] = {command.label: [] for command in commands}
+    samples: dict[str, list[tuple[float, float]]] = {command.label: [] for command in commands}
     for _ in range(runs):
         for command in commands:
             samples[command.label].append(run_once(command.code, list(command.args)))
     timings = []
     for command in commands:
-        timing = Timing(command.label, tuple(samples[command.label]), measure_peak_mb(command.code, list(command.args)))
+        wall, cpu = zip(*samples[command.label])
+        timing = Timing(command.label, wall, cpu, measure_peak_mb(command.code, list(command.args)))
         print(f"  {command.label}: {timing.median * 1000:,.0f} ms", file=sys.stderr)
         timings.append(timing)
     return timings
@@ -292,10 +300,11 @@ def main(argv: list[str] | None = None) -> int:
 
     width = max(len(t.label) for t in timings)
     print(f"{'command':<{width}}  {'runs':>4}  {'median ms':>9}  {'min ms':>7}  {'max ms':>7}  "
-          f"{'× baseline':>10}  {'peak MB':>7}")
+          f"{'× baseline':>10}  {'CPU ms':>7}  {'CPU ×':>6}  {'peak MB':>7}")
     for t in timings:
         print(f"{t.label:<{width}}  {len(t.seconds):>4}  {_ms(t.median):>9}  {_ms(min(t.seconds)):>7}  "
-              f"{_ms(max(t.seconds)):>7}  {t.median / baseline.median:>9.2f}×  {_mb(t.peak_mb):>7}")
+              f"{_ms(max(t.seconds)):>7}  {t.median / baseline.median:>9.2f}×  "
+              f"{_ms(t.cpu_median):>7}  {t.cpu_median / baseline.cpu_median:>5.2f}×  {_mb(t.peak_mb):>7}")
 
     vgg16 = ROOT / "specs" / "vgg16.yaml"
     median, low, high = engine_ms(vgg16, 10 if options.quick else options.engine_repeats)
