@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from math import prod
+from typing import Any, Mapping
 
-from .kinds import REGISTRY, LayerContext, LayerFailure, Window
+from .kinds import REGISTRY, Computed, LayerContext, LayerFailure, LayerKind, Window
 from .problems import ERROR, WARNING, Location, Problem, SpecError
 from .report import LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
@@ -30,6 +31,19 @@ def _percent(part: int, whole: int) -> float:
     return 100.0 * part / whole if whole else 0.0
 
 
+def _compute(kind: LayerKind, params: Mapping[str, Any], input_shape: tuple[int, ...],
+             floor: bool) -> tuple[Computed | None, tuple[tuple[str, str | None, str], ...]]:
+    """One layer's computation and the (message, param, severity) problems it raised; None when it fails."""
+    ctx = LayerContext(floor=floor)
+    try:
+        computed = kind.compute(kind.resolve(params), input_shape, ctx)
+    except LayerFailure as failure:
+        return None, ((failure.message, failure.param, ERROR),)
+    if any(size <= 0 for size in computed.output_shape):  # pragma: no cover - slide() refuses these first
+        return None, (*ctx.problems, (f"output size {computed.output_shape} is not positive", None, ERROR))
+    return computed, tuple(ctx.problems)
+
+
 def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     """Compute every layer of `spec`. Raises SpecError listing every error (and warning) found.
 
@@ -40,21 +54,25 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     fields = {INPUT_NAME: ReceptiveField((1,) * ndim, (1,) * ndim, (0,) * ndim)}
     problems: list[Problem] = []
     results: list[LayerResult] = []
+    outcomes: dict[tuple, tuple[Computed | None, tuple[tuple[str, str | None, str], ...]]] = {}
     for layer in spec.layers:
         source = layer.inputs[0]
         if source not in shapes:  # an earlier layer failed: nothing downstream can be computed
             continue
         kind = REGISTRY[layer.kind]
         input_shape = shapes[source]
-        ctx = LayerContext(floor=floor)
+        # Layers alike in kind, parameters (value and type: 0 is not 0.0) and input shape compute alike:
+        # once per spec, however many times a deep network repeats them.
+        key = (kind.name, input_shape, tuple(layer.params.items()), tuple(map(type, layer.params.values())))
         try:
-            computed = kind.compute(kind.resolve(layer.params), input_shape, ctx)
-        except LayerFailure as failure:
-            problems.append(_problem(layer, kind.name, failure.message, failure.param, ERROR))
-            continue
-        problems.extend(_problem(layer, kind.name, m, p, s) for m, p, s in ctx.problems)
-        if any(size <= 0 for size in computed.output_shape):  # pragma: no cover - slide() refuses these first
-            problems.append(_problem(layer, kind.name, f"output size {computed.output_shape} is not positive", None, ERROR))
+            computed, raised = outcomes[key]
+        except KeyError:
+            computed, raised = outcomes[key] = _compute(kind, layer.params, input_shape, floor)
+        except TypeError:  # an unhashable parameter value: computed without reuse
+            computed, raised = _compute(kind, layer.params, input_shape, floor)
+        if raised:
+            problems.extend(_problem(layer, kind.name, m, p, s) for m, p, s in raised)
+        if computed is None:
             continue
         shapes[layer.name] = computed.output_shape
         fields[layer.name] = receptive_field_step(fields[source], computed.windows)
