@@ -15,11 +15,12 @@ def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | No
     """One layer of the recurrence, per dim: size += (F_eff − 1)·jump; jump ·= S; start −= P_before·jump."""
     if windows is None:
         return field
-    return ReceptiveField(
-        size=tuple(r + (w.kernel - 1) * j for r, j, w in zip(field.size, field.jump, windows)),
-        jump=tuple(j * w.stride for j, w in zip(field.jump, windows)),
-        start=tuple(s - w.pad_before * j for s, j, w in zip(field.start, field.jump, windows)),
-    )
+    size, jump, start = [], [], []
+    for r, j, s, window in zip(field.size, field.jump, field.start, windows):
+        size.append(r + (window.kernel - 1) * j)
+        jump.append(j * window.stride)
+        start.append(s - window.pad_before * j)
+    return ReceptiveField(tuple(size), tuple(jump), tuple(start))
 
 
 def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, severity: str) -> Problem:
@@ -106,17 +107,29 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
 
 
 def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...], floor: bool, batch: int) -> Report:
-    weights = sum(r.weight_count for r in layers)
-    biases = sum(r.bias_count for r in layers)
-    activations = prod(spec.input_shape) + sum(r.activation_count for r in layers if r.new_tensor)
-    macs = sum(r.macs for r in layers)
+    weights = biases = non_trainable = macs = 0
+    activations = prod(spec.input_shape)
+    by_category: dict[str, list[int]] = {}  # category → [params, activations, MACs], in order of appearance
+    for r in layers:  # one pass: a spec may have 100,000 layers
+        new = r.activation_count if r.new_tensor else 0
+        weights += r.weight_count
+        biases += r.bias_count
+        non_trainable += r.non_trainable_count
+        activations += new
+        macs += r.macs
+        sums = by_category.get(r.category)
+        if sums is None:
+            sums = by_category[r.category] = [0, 0, 0]
+        sums[0] += r.weight_count + r.bias_count
+        sums[1] += new
+        sums[2] += r.macs
     size = spec.dtype_bytes
     totals = Totals(
         params=weights + biases,
         weights=weights,
         biases=biases,
         trainable=weights + biases,
-        non_trainable=sum(r.non_trainable_count for r in layers),
+        non_trainable=non_trainable,
         input_activations=prod(spec.input_shape),
         activations=activations,
         activation_bytes=activations * size,
@@ -127,15 +140,8 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
         macs=macs,
         batch_macs=macs * batch,
     )
-    categories: dict[str, list[LayerResult]] = {}
-    for r in layers:
-        categories.setdefault(r.category, []).append(r)
-    shares = []
-    for category, members in categories.items():
-        p = sum(r.param_count for r in members)
-        a = sum(r.activation_count for r in members if r.new_tensor)
-        m = sum(r.macs for r in members)
-        shares.append(Share(category, p, a, m, _percent(p, totals.params), _percent(a, activations), _percent(m, macs)))
+    shares = [Share(category, p, a, m, _percent(p, totals.params), _percent(a, activations), _percent(m, macs))
+              for category, (p, a, m) in by_category.items()]
     return Report(
         name=spec.name,
         source=spec.source,
