@@ -468,11 +468,22 @@ def _decode(data: bytes, source: str) -> str:
                                  f"byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8")]) from None
 
 
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML node tree, composed by libyaml when PyYAML has it. Text libyaml refuses is composed again
+    by PyYAML's own loader, whose messages name the character, alias or anchor at fault."""
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        if _Loader is yaml.SafeLoader:
+            raise
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def parse_text(text: str, source: str = "<spec>", default_name: str | None = None) -> Spec:
     """Parse spec text; raise SpecError with every problem found."""
     parser = _Parser(source)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
