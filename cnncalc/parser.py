@@ -55,6 +55,7 @@ MAX_SPATIAL_DIMS = 3
 
 _TAG = "tag:yaml.org,2002:"
 _INT, _FLOAT, _BOOL, _NULL, _STR = (_TAG + t for t in ("int", "float", "bool", "null", "str"))
+_PLAIN_TAGS = frozenset(_TAG + t for t in ("int", "float", "bool", "null", "str", "seq", "map"))
 _constructor = yaml.constructor.SafeConstructor()
 _ROOT_KEYS = ("name", "input", "dtype", "layers")
 _REPEAT_KEYS = ("repeat", "layers", "name")
@@ -131,14 +132,14 @@ class _Parser:
         return result
 
     def check_tag(self, node: yaml.Node) -> None:
-        if not node.tag.startswith(_TAG) or node.tag[len(_TAG):] not in ("int", "float", "bool", "null", "str", "seq", "map"):
+        if node.tag not in _PLAIN_TAGS:
             self.fail(node, f"the YAML tag '{node.tag}' is not allowed in a spec; remove it")
 
     # -- values ------------------------------------------------------------------------------
     def integer(self, node: yaml.Node, what: str, minimum: int) -> int:
         self.check_tag(node)
         if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
-            value = _constructor.construct_yaml_int(node)
+            value = _yaml_int(node)
             if value < minimum:
                 bound = "positive" if minimum == 1 else "zero or more"
                 self.fail(node, f"{what} must be {bound}, got {value}")
@@ -156,7 +157,7 @@ class _Parser:
     def number(self, node: yaml.Node, what: str) -> float:
         self.check_tag(node)
         if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
-            return _constructor.construct_yaml_int(node)
+            return _yaml_int(node)
         if isinstance(node, yaml.ScalarNode) and node.tag == _FLOAT:
             value = _constructor.construct_yaml_float(node)
             if value != value or value in (float("inf"), float("-inf")):
@@ -309,7 +310,7 @@ class _Parser:
         else:
             example = ", ".join(f"{p.name}: ..." for p in kind.params[:2])
             self.fail(node, f"{kind.name} takes its parameters as a mapping, e.g. '{kind.name}: {{{example}}}'")
-        missing = [p for p in kind.params if p.required and p.name not in written]
+        missing = [p for p in kind.required_params if p.name not in written]
         for param in missing:
             self.error(key_node, f"{kind.name} needs '{param.name}' ({param.description})")
         if missing or len(written) != len(template.params):
@@ -440,6 +441,15 @@ class _Parser:
                                     inputs=(previous,), block=block))
             previous = name
         return tuple(layers)
+
+
+def _yaml_int(node: yaml.ScalarNode) -> int:
+    """An int-tagged scalar's value: plain decimals directly, YAML 1.1's other forms (0x1f, 0o17, 017 octal,
+    1_000, 1:30 sexagesimal, a sign) by PyYAML."""
+    text = node.value
+    if text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1):
+        return int(text)
+    return _constructor.construct_yaml_int(node)
 
 
 def _is_whole(node: yaml.ScalarNode) -> bool:

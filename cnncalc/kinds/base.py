@@ -105,6 +105,10 @@ class LayerKind:
         """The optional parameters and their default values."""
         return {p.name: p.default for p in self.params if not p.required}
 
+    @cached_property
+    def required_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.required)
+
     def param(self, name: str) -> Param | None:
         return self._params_by_name.get(name)
 
