@@ -7,7 +7,6 @@ with their position instead of being converted silently.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -63,6 +62,8 @@ _REPEAT_KEYS = ("repeat", "layers", "name")
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'conv'?)' when a close match exists, else ''."""
+    import difflib  # only a spec with a mistake needs it
+
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{match[0]}'?)" if match else ""
 
