@@ -437,8 +437,9 @@ class _Parser:
                     name = f"{kind.auto_prefix}{counts[kind.auto_prefix]}"
                     if name not in taken:
                         break
-            layers.append(LayerSpec(kind=kind.name, name=name, params=dict(template.params),
-                                    location=template.location, param_locations=dict(template.param_locations),
+            # The layers a repeat unrolls share its template's parameter mappings (never modified).
+            layers.append(LayerSpec(kind=kind.name, name=name, params=template.params,
+                                    location=template.location, param_locations=template.param_locations,
                                     inputs=(previous,), block=block))
             previous = name
         return tuple(layers)
