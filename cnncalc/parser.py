@@ -13,9 +13,12 @@ from typing import Any, Iterable
 
 import yaml
 
+from .expand import BlockTemplate, BranchesTemplate, Expander, LayerTemplate, RepeatTemplate, Template
+from .expr import ExpressionError, evaluate
 from .kinds import REGISTRY
 from .kinds.base import (
     BOOL,
+    CHOICE,
     COUNT,
     NUMBER,
     PADDING,
@@ -49,15 +52,26 @@ class _Loader(_FastestLoader):  # type: ignore[misc, valid-type]
             tag = self._tags[key] = super().resolve(kind, value, implicit)
         return tag
 
-MAX_LAYERS = 1_000_000
 MAX_SPATIAL_DIMS = 3
 
 _TAG = "tag:yaml.org,2002:"
 _INT, _FLOAT, _BOOL, _NULL, _STR = (_TAG + t for t in ("int", "float", "bool", "null", "str"))
 _PLAIN_TAGS = frozenset(_TAG + t for t in ("int", "float", "bool", "null", "str", "seq", "map"))
 _constructor = yaml.constructor.SafeConstructor()
-_ROOT_KEYS = ("name", "input", "dtype", "layers")
+_ROOT_KEYS = ("name", "input", "dtype", "blocks", "layers")
 _REPEAT_KEYS = ("repeat", "layers", "name")
+_BRANCHES_KEYS = ("branches", "merge", "name", "from")
+_LAYER_KEYS = ("name", "from")
+_RESERVED = ("repeat", "branches", "merge", "layers", "blocks", "input")
+_MERGES = ("add", "concat")
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class _BlockDefinition:
+    params: dict[str, tuple[Any, Location]]  # name → (default or _REQUIRED, where declared)
+    layers: yaml.Node
+    location: Location
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -72,35 +86,14 @@ class _Abort(Exception):
     """Stop walking the current node; its problem is already recorded."""
 
 
-@dataclass
-class _Template:
-    """A layer or a repeat block as written, before repeats are expanded and names assigned."""
-
-    location: Location
-    kind: LayerKind | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    param_locations: dict[str, Location] = field(default_factory=dict)
-    name: str | None = None
-    name_location: Location | None = None
-    repeat: int = 0
-    children: list["_Template"] = field(default_factory=list)
-
-    def size(self) -> int:
-        if self.kind is not None:
-            return 1
-        total = 0
-        for child in self.children:
-            total += child.size()
-            if total * self.repeat > MAX_LAYERS:
-                return MAX_LAYERS + 1
-        return total * self.repeat
-
-
 class _Parser:
     def __init__(self, source: str):
         self.source = source
         self.problems: list[Problem] = []
-        self._templates: dict[int, _Template | None] = {}
+        self._templates: dict[int, Template | None] = {}
+        self.blocks: dict[str, _BlockDefinition] = {}
+        self.block_stack: list[str] = []
+        self.env: dict[str, Any] | None = None  # the current block's parameters while its layers are read
 
     # -- helpers -----------------------------------------------------------------------------
     def loc(self, node: yaml.Node) -> Location:
@@ -138,6 +131,7 @@ class _Parser:
 
     # -- values ------------------------------------------------------------------------------
     def integer(self, node: yaml.Node, what: str, minimum: int) -> int:
+        node = self.subst(node)
         self.check_tag(node)
         if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
             value = _yaml_int(node)
@@ -156,6 +150,7 @@ class _Parser:
         raise AssertionError  # unreachable
 
     def number(self, node: yaml.Node, what: str) -> float:
+        node = self.subst(node)
         self.check_tag(node)
         if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
             return _yaml_int(node)
@@ -169,6 +164,7 @@ class _Parser:
 
     def sizes(self, node: yaml.Node, what: str, minimum: int) -> int | tuple[int, ...]:
         """An int, or a list of 1 to 3 ints (one per spatial dim)."""
+        node = self.subst(node)
         if isinstance(node, yaml.SequenceNode):
             self.check_tag(node)
             if not 1 <= len(node.value) <= MAX_SPATIAL_DIMS:
@@ -180,6 +176,7 @@ class _Parser:
         param = kind.param(name)
         assert param is not None
         what = f"{kind.name} '{name}'"
+        node = self.subst(node)
         if param.type == COUNT:
             return self.integer(node, what, 1)
         if param.type == SIZE:
@@ -205,13 +202,55 @@ class _Parser:
             if param.type == PROBABILITY and not 0 <= value < 1:
                 self.fail(node, f"{what} is a probability: at least 0 and less than 1, got {node.value}")
             return value
+        if param.type == CHOICE:
+            if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in param.choices:
+                return node.value
+            text = node.value if isinstance(node, yaml.ScalarNode) else ""
+            self.fail(node, f"{what} must be one of {', '.join(param.choices)}, not {describe_node(node)}"
+                      + did_you_mean(str(text), param.choices))
         raise AssertionError(f"unknown parameter type {param.type}")  # pragma: no cover
 
+    # -- block parameters --------------------------------------------------------------------
+    def subst(self, node: yaml.Node) -> yaml.Node:
+        """A `$expression` inside a block definition, replaced by its value as a node at the same place."""
+        if not (isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value.startswith("$")):
+            return node
+        if self.env is None:
+            self.fail(node, f"'{node.value}' refers to a block parameter, but this is not inside a block definition")
+        try:
+            value = evaluate(node.value[1:], self.env)
+        except ExpressionError as exc:
+            self.fail(node, str(exc))
+        if isinstance(value, bool):
+            tag, text = _BOOL, "true" if value else "false"
+        elif isinstance(value, int):
+            tag, text = _INT, str(value)
+        elif isinstance(value, float):
+            tag, text = _FLOAT, repr(value)
+        else:
+            tag, text = _STR, str(value)
+        return yaml.ScalarNode(tag, text, node.start_mark, node.end_mark)
+
+    def scalar_value(self, node: yaml.Node, what: str) -> Any:
+        """A block argument or default: an int, number, boolean or text."""
+        node = self.subst(node)
+        self.check_tag(node)
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _INT:
+                return _constructor.construct_yaml_int(node)
+            if node.tag == _FLOAT:
+                return self.number(node, what)
+            if node.tag == _BOOL:
+                return _constructor.construct_yaml_bool(node)
+            if node.tag == _STR:
+                return node.value
+        self.fail(node, f"{what} must be a number, a boolean or a text, not {describe_node(node)}")
+
     # -- layers ------------------------------------------------------------------------------
-    def layer_list(self, node: yaml.Node, what: str) -> list[_Template]:
+    def layer_list(self, node: yaml.Node, what: str, allow_empty: bool = False) -> list[Template]:
         if not isinstance(node, yaml.SequenceNode):
             self.fail(node, f"{what} must be a list of layers (each line starting with '- '), not {describe_node(node)}")
-        if not node.value:
+        if not node.value and not allow_empty:
             self.fail(node, f"{what} is empty; add at least one layer")
         templates = []
         for item in node.value:
@@ -220,7 +259,12 @@ class _Parser:
                 templates.append(template)
         return templates
 
-    def layer_item(self, node: yaml.Node) -> _Template | None:
+    def layer_item(self, node: yaml.Node) -> Template | None:
+        if self.env is not None:  # inside a block definition the same node means different things per use
+            try:
+                return self._layer_item(node)
+            except _Abort:
+                return None
         key = id(node)
         if key not in self._templates:  # an alias reuses its node: parse it once, however often it is used
             try:
@@ -229,68 +273,98 @@ class _Parser:
                 self._templates[key] = None
         return self._templates[key]
 
-    def _layer_item(self, node: yaml.Node) -> _Template:
+    def _layer_item(self, node: yaml.Node) -> Template:
         self.check_tag(node)
         location = self.loc(node)
         if isinstance(node, yaml.ScalarNode):
             if node.tag != _STR:
                 self.fail(node, f"a layer must be a kind name or a mapping such as 'conv: {{filters: 64, kernel: 3}}', "
                                 f"not {describe_node(node)}")
-            return _Template(location, kind=self.kind(node, node.value))
+            if node.value in self.blocks:
+                return self.block_instance(node, node, None, location)
+            kind = self.kind(node, node.value)
+            required = [p for p in kind.params if p.required]
+            if required:
+                example = ", ".join(f"{p.name}: ..." for p in required)
+                self.fail(node, f"{kind.name} needs {' and '.join(repr(p.name) for p in required)}; "
+                                f"write '{kind.name}: {{{example}}}'")
+            return LayerTemplate(location, kind=kind)
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, "a layer must be a kind name or a mapping such as 'conv: {filters: 64, kernel: 3}', not a list")
         entries = self.entries(node, "a layer")
         keys = [k for k, _, _ in entries]
-        if "repeat" in keys:
+        if "repeat" in keys or ("layers" in keys and not any(k in REGISTRY or k in self.blocks for k in keys)):
             return self.repeat_block(node, entries)
-        template = _Template(location)
-        kind_entries = [(k, kn, vn) for k, kn, vn in entries if k in REGISTRY]
+        if "branches" in keys:
+            return self.branches_block(node, entries)
+        kind_entries = [(k, kn, vn) for k, kn, vn in entries if k in REGISTRY or k in self.blocks]
+        name = name_location = sources = None
         for key, key_node, value_node in entries:
             if key == "name":
-                template.name = self.layer_name(value_node)
-                template.name_location = self.loc(value_node)
-            elif key not in REGISTRY:
+                name, name_location = self.layer_name(value_node), self.loc(value_node)
+            elif key == "from":
+                sources = self.sources(value_node)
+            elif key not in REGISTRY and key not in self.blocks:
                 self.error(key_node, f"unknown layer kind or key '{key}'"
-                           + did_you_mean(key, list(REGISTRY) + ["name", "repeat"]))
+                           + did_you_mean(key, list(REGISTRY) + list(self.blocks) + list(_LAYER_KEYS)))
         if len(kind_entries) > 1:
             names = " and ".join(f"'{k}'" for k, _, _ in kind_entries)
             self.fail(kind_entries[1][1], f"one layer has two kinds, {names}; give each its own '- ' list item")
         if not kind_entries:
-            if len(entries) == len(keys) and all(k == "name" for k in keys):
-                self.fail(node, "this layer has a name but no kind; add one such as 'conv: {filters: 64, kernel: 3}'")
+            if all(k in _LAYER_KEYS for k in keys):
+                self.fail(node, "this layer has no kind; add one such as 'conv: {filters: 64, kernel: 3}'")
             raise _Abort
         key, key_node, value_node = kind_entries[0]
+        if key in self.blocks:
+            template = self.block_instance(key_node, value_node, node, self.loc(key_node))
+            template.name, template.name_location, template.sources = name, name_location, sources
+            return template
         kind = REGISTRY[key]
-        template.kind = kind
-        template.location = self.loc(key_node)
+        template = LayerTemplate(self.loc(key_node), kind, name=name, name_location=name_location, sources=sources)
         self.layer_params(kind, key_node, value_node, template)
         return template
 
     def kind(self, node: yaml.Node, name: str) -> LayerKind:
         if name in REGISTRY:
             return REGISTRY[name]
-        self.fail(node, f"unknown layer kind '{name}'{did_you_mean(name, REGISTRY)}; "
+        self.fail(node, f"unknown layer kind '{name}'{did_you_mean(name, list(REGISTRY) + list(self.blocks))}; "
                         f"known kinds: {', '.join(sorted(REGISTRY))}")
         raise AssertionError
 
     def layer_name(self, node: yaml.Node) -> str:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _STR or not node.value:
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in (_STR, _INT) or not node.value:
             self.fail(node, f"a layer name must be a non-empty text, not {describe_node(node)}")
         name = node.value
         if name == INPUT_NAME:
             self.fail(node, f"'{INPUT_NAME}' names the spec's input; choose another layer name")
-        bad = [c for c in name if c in "/:" or c.isspace()]
+        bad = [c for c in name if c in "/:$" or c.isspace()]
         if bad:
             self.fail(node, f"a layer name cannot contain {bad[0]!r}; use letters, digits, '_', '-' or '.'")
         return name
 
-    def layer_params(self, kind: LayerKind, key_node: yaml.Node, node: yaml.Node, template: _Template) -> None:
+    def sources(self, node: yaml.Node) -> tuple[tuple[str, Location], ...]:
+        """`from: a` or `from: [a, b]`: the names of the layers (or groups) whose outputs are the inputs."""
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        if not items:
+            self.fail(node, "'from' needs at least one layer name")
+        result = []
+        for item in items:
+            if not isinstance(item, yaml.ScalarNode) or item.tag not in (_STR, _INT) or not item.value:
+                self.fail(item, f"'from' takes layer names, not {describe_node(item)}")
+            result.append((item.value, self.loc(item)))
+        return tuple(result)
+
+    def layer_params(self, kind: LayerKind, key_node: yaml.Node, node: yaml.Node, template: LayerTemplate) -> None:
+        node = self.subst(node)
         self.check_tag(node)
         written: set[str] = set()
         if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
             pass
         elif isinstance(node, yaml.MappingNode):
             for name, name_node, value_node in self.entries(node, f"{kind.name}'s parameters"):
+                if name in _LAYER_KEYS:  # `conv: {filters: 8, kernel: 1, name: a, from: b}` reads naturally too
+                    self.layer_key_in_params(name, name_node, value_node, template)
+                    continue
                 if kind.param(name) is None:
                     known = ", ".join(p.name for p in kind.params) or "none"
                     self.error(name_node, f"{kind.name} has no parameter '{name}'"
@@ -317,24 +391,150 @@ class _Parser:
         if missing or len(written) != len(template.params):
             raise _Abort
 
-    def repeat_block(self, node: yaml.MappingNode, entries: list[tuple[str, yaml.Node, yaml.Node]]) -> _Template:
-        template = _Template(self.loc(node))
-        layers_node = None
+    def layer_key_in_params(self, key: str, key_node: yaml.Node, node: yaml.Node, template: LayerTemplate) -> None:
+        if key == "name":
+            if template.name is not None:
+                self.fail(key_node, "the layer is named twice; keep one 'name'")
+            template.name, template.name_location = self.layer_name(node), self.loc(node)
+        else:
+            if template.sources is not None:
+                self.fail(key_node, "the layer has two 'from'; keep one")
+            template.sources = self.sources(node)
+
+    def repeat_block(self, node: yaml.MappingNode, entries: list[tuple[str, yaml.Node, yaml.Node]]) -> RepeatTemplate:
+        count, layers_node, name, name_location = 1, None, None, None
+        plain = all(key != "repeat" for key, _, _ in entries)
+        what = "a group" if plain else "a repeat block"
         for key, key_node, value_node in entries:
             if key == "repeat":
-                template.repeat = self.integer(value_node, "'repeat'", 1)
+                count = self.integer(value_node, "'repeat'", 1)
             elif key == "layers":
                 layers_node = value_node
             elif key == "name":
-                template.name = self.layer_name(value_node)
-                template.name_location = self.loc(value_node)
+                name, name_location = self.layer_name(value_node), self.loc(value_node)
             else:
-                self.error(key_node, f"a repeat block takes 'repeat', 'layers' and 'name', not '{key}'"
-                           + did_you_mean(key, _REPEAT_KEYS))
+                self.error(key_node, f"{what} takes {'' if plain else chr(39) + 'repeat' + chr(39) + ', '}'layers' "
+                                     f"and 'name', not '{key}'" + did_you_mean(key, _REPEAT_KEYS))
         if layers_node is None:
             self.fail(node, "a repeat block needs 'layers:', the list of layers to repeat")
-        template.children = self.layer_list(layers_node, "'layers' of a repeat block")
-        return template
+        children = self.layer_list(layers_node, f"'layers' of {what}")
+        return RepeatTemplate(self.loc(node), count, children, name, name_location, plain)
+
+    def branches_block(self, node: yaml.MappingNode, entries: list[tuple[str, yaml.Node, yaml.Node]]) -> BranchesTemplate:
+        branches_node = merge = name = name_location = sources = None
+        for key, key_node, value_node in entries:
+            if key == "branches":
+                branches_node = value_node
+            elif key == "merge":
+                value_node = self.subst(value_node)
+                if isinstance(value_node, yaml.ScalarNode) and value_node.value in _MERGES:
+                    merge = REGISTRY[value_node.value]
+                else:
+                    text = value_node.value if isinstance(value_node, yaml.ScalarNode) else ""
+                    self.error(value_node, f"'merge' must be add or concat, not {describe_node(value_node)}"
+                               + did_you_mean(str(text), _MERGES))
+            elif key == "name":
+                name, name_location = self.layer_name(value_node), self.loc(value_node)
+            elif key == "from":
+                sources = self.sources(value_node)
+                if len(sources) != 1:
+                    self.error(value_node, "branches take one input: every branch starts from it")
+            else:
+                self.error(key_node, f"a branches block takes 'branches', 'merge', 'name' and 'from', not '{key}'"
+                           + did_you_mean(key, _BRANCHES_KEYS))
+        if merge is None:
+            self.fail(node, "a branches block needs 'merge: add' or 'merge: concat'")
+        if not isinstance(branches_node, yaml.SequenceNode) or len(branches_node.value) < 2:
+            self.fail(branches_node or node, "'branches' must be a list of two or more branches, each a list of layers "
+                                             "([] for a shortcut that passes the input through)")
+        branches = []
+        for branch in branches_node.value:
+            if isinstance(branch, yaml.SequenceNode):
+                branches.append(self.layer_list(branch, "a branch", allow_empty=True))
+            else:
+                item = self.layer_item(branch)
+                branches.append([item] if item is not None else [])
+        return BranchesTemplate(self.loc(node), branches, merge, name, name_location, sources)
+
+    def block_instance(self, key_node: yaml.Node, value_node: yaml.Node, node: yaml.Node | None,
+                       location: Location) -> BlockTemplate:
+        block = key_node.value
+        definition = self.blocks[block]
+        if block in self.block_stack:
+            self.fail(key_node, f"block '{block}' uses itself (through {' → '.join(self.block_stack + [block])}); "
+                                "blocks cannot be recursive")
+        env = {name: default for name, (default, _) in definition.params.items() if default is not _REQUIRED}
+        given: set[str] = set()
+        value_node = self.subst(value_node) if value_node is not key_node else value_node
+        if isinstance(value_node, yaml.MappingNode):
+            for name, name_node, arg_node in self.entries(value_node, f"the arguments of block '{block}'"):
+                if name not in definition.params:
+                    known = ", ".join(definition.params) or "none"
+                    self.error(name_node, f"block '{block}' has no parameter '{name}'"
+                               f"{did_you_mean(name, definition.params)}; its parameters: {known}")
+                    continue
+                try:
+                    env[name] = self.scalar_value(arg_node, f"'{name}' of block '{block}'")
+                    given.add(name)
+                except _Abort:
+                    given.add(name)
+        elif value_node is not key_node and not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == _NULL):
+            self.fail(value_node, f"a block takes its arguments as a mapping, e.g. '{block}: {{"
+                                  + ", ".join(f"{p}: ..." for p in list(definition.params)[:2]) + "}'")
+        missing = [name for name, (default, _) in definition.params.items() if default is _REQUIRED and name not in given]
+        if missing:
+            self.fail(key_node, f"block '{block}' needs " + ", ".join(f"'{m}'" for m in missing))
+        if len(env) != len(definition.params):
+            raise _Abort
+        saved = self.env
+        self.env = env
+        self.block_stack.append(block)
+        try:
+            children = self.layer_list(definition.layers, f"the layers of block '{block}'")
+        finally:
+            self.env = saved
+            self.block_stack.pop()
+        return BlockTemplate(location, block, children)
+
+    def block_definitions(self, node: yaml.Node) -> None:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, "'blocks' must be a mapping of block names to {params: ..., layers: [...]}")
+        for name, name_node, body in self.entries(node, "'blocks'"):
+            if name in REGISTRY or name in _LAYER_KEYS or name in _RESERVED:
+                self.error(name_node, f"'{name}' is a layer kind or a reserved word; give the block another name")
+                continue
+            if not isinstance(body, yaml.MappingNode):
+                self.error(body, f"block '{name}' must be a mapping with 'layers:' (and optional 'params:')")
+                continue
+            params: dict[str, tuple[Any, Location]] = {}
+            layers = None
+            for key, key_node, value in self.entries(body, f"block '{name}'"):
+                if key == "layers":
+                    layers = value
+                elif key == "params":
+                    if not isinstance(value, yaml.MappingNode):
+                        self.error(value, "'params' must be a mapping of parameter names to defaults (null: required)")
+                        continue
+                    for pname, pnode, default in self.entries(value, f"the params of block '{name}'"):
+                        if not pname.isidentifier():
+                            self.error(pnode, f"a block parameter name must be an identifier, not '{pname}'")
+                            continue
+                        if isinstance(default, yaml.ScalarNode) and default.tag == _NULL:
+                            params[pname] = (_REQUIRED, self.loc(pnode))
+                        else:
+                            try:
+                                params[pname] = (self.scalar_value(default, f"the default of '{pname}'"), self.loc(pnode))
+                            except _Abort:
+                                pass
+                elif key == "description":
+                    pass
+                else:
+                    self.error(key_node, f"a block definition takes 'params', 'layers' and 'description', not '{key}'"
+                               + did_you_mean(key, ("params", "layers", "description")))
+            if layers is None:
+                self.error(body, f"block '{name}' needs 'layers:'")
+                continue
+            self.blocks[name] = _BlockDefinition(params, layers, self.loc(name_node))
 
     # -- the whole spec ----------------------------------------------------------------------
     def spec(self, root: yaml.Node | None, default_name: str) -> Spec:
@@ -376,7 +576,12 @@ class _Parser:
                 input_shape = self.input_shape(node)
             except _Abort:
                 pass
-        templates: list[_Template] = []
+        if "blocks" in fields:
+            try:
+                self.block_definitions(fields["blocks"][1])
+            except _Abort:
+                pass
+        templates: list[Template] = []
         if "layers" not in fields:
             self.error(root, "the spec needs 'layers:', a list of layers")
         else:
@@ -384,65 +589,36 @@ class _Parser:
                 templates = self.layer_list(fields["layers"][1], "'layers'")
             except _Abort:
                 pass
-        layers = self.expand(templates)
-        if any(p.severity != WARNING for p in self.problems):
-            raise SpecError(self.problems)
+        layers: tuple[LayerSpec, ...] = ()
+        if templates and not self.has_errors():
+            expander = Expander(self.source)
+            layers = expander.run(templates)
+            self.problems.extend(expander.problems)
+        if self.has_errors():
+            raise SpecError(_unique(self.problems))
         return Spec(name=name, source=self.source, input_shape=input_shape, layers=layers, dtype=dtype,
-                    location=self.loc(root), input_location=input_location)
+                    location=self.loc(root), input_location=input_location,
+                    warnings=tuple(_unique(self.problems)))
+
+    def has_errors(self) -> bool:
+        return any(p.severity != WARNING for p in self.problems)
 
     def input_shape(self, node: yaml.Node) -> tuple[int, ...]:
         if not isinstance(node, yaml.SequenceNode) or not 1 <= len(node.value) <= 1 + MAX_SPATIAL_DIMS:
             self.fail(node, "'input' must be a list: channels, then 1, 2 or 3 spatial sizes, e.g. [3, 224, 224]")
         return tuple(self.integer(item, "an 'input' size", 1) for item in node.value)
 
-    def expand(self, templates: list[_Template]) -> tuple[LayerSpec, ...]:
-        """Unroll repeats, give every layer a unique name and chain each to the one before."""
-        total = sum(t.size() for t in templates)
-        if total > MAX_LAYERS:
-            self.error(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers; "
-                                              "cnncalc refuses specs that large")
-            return ()
-        flat: list[tuple[_Template, str | None, tuple[str, ...]]] = []
-        counters: dict[int, int] = {}
 
-        def walk(items: list[_Template], suffix: str, block: tuple[str, ...]) -> None:
-            for item in items:
-                if item.kind is not None:
-                    flat.append((item, item.name + suffix if item.name else None, block))
-                    continue
-                counters[0] = counters.get(0, 0) + 1
-                label = item.name or f"repeat{counters[0]}"
-                for i in range(1, item.repeat + 1):
-                    walk(item.children, f"{suffix}_{i}", block + (f"{label}[{i}]",))
-
-        walk(templates, "", ())
-        taken: dict[str, Location] = {}
-        for template, name, _ in flat:
-            if name is None:
-                continue
-            where = template.name_location or template.location
-            if name in taken and taken[name] != where:
-                first = taken[name]
-                self.error(where, f"the layer name '{name}' is already used at line {first.line}; names must be unique")
-            taken.setdefault(name, where)
-        counts: dict[str, int] = {}
-        layers = []
-        previous = INPUT_NAME
-        for template, name, block in flat:
-            kind = template.kind
-            assert kind is not None
-            if name is None:
-                while True:
-                    counts[kind.auto_prefix] = counts.get(kind.auto_prefix, 0) + 1
-                    name = f"{kind.auto_prefix}{counts[kind.auto_prefix]}"
-                    if name not in taken:
-                        break
-            # The layers a repeat unrolls share its template's parameter mappings (never modified).
-            layers.append(LayerSpec(kind=kind.name, name=name, params=template.params,
-                                    location=template.location, param_locations=template.param_locations,
-                                    inputs=(previous,), block=block))
-            previous = name
-        return tuple(layers)
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """Problems in a block definition are found once per use; report each once."""
+    seen = set()
+    result = []
+    for problem in problems:
+        key = (problem.location, problem.message, problem.severity)
+        if key not in seen:
+            seen.add(key)
+            result.append(problem)
+    return result
 
 
 def _yaml_int(node: yaml.ScalarNode) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from .problems import Location, Problem
 
@@ -13,9 +14,11 @@ class ReceptiveField:
     neighbouring units (jump, the effective stride) and the input coordinate where the first
     unit's region begins (start; negative when it reaches into the padding)."""
 
-    size: tuple[int, ...]
-    jump: tuple[int, ...]
-    start: tuple[int, ...]
+    size: tuple[Any, ...]  # ints; a Fraction only after upsampling (see `bound`)
+    jump: tuple[Any, ...]  # ints, or Fractions below 1 after upsampling
+    start: tuple[Any, ...]
+    bound: bool = False  # after a transposed conv or bilinear upsampling the size is an upper bound
+    note: str = ""  # where paths into a merge disagree on jump or alignment
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class LayerResult:
     new_tensor: bool  # False for in-place and view layers: they add no memory
     receptive_field: ReceptiveField
     notes: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)  # the kind's parameters, defaults filled in
 
     @property
     def param_count(self) -> int:
@@ -69,6 +73,9 @@ class Totals:
     batch_activation_bytes: int  # × batch, forward
     batch_training_activation_bytes: int  # × batch, forward and backward
     param_bytes: int
+    inference_peak: int  # values alive at once at most, per image, when tensors are freed after their last use
+    inference_peak_bytes: int
+    inference_peak_layer: str  # the layer running at that moment
     macs: int  # per image
     batch_macs: int
 
@@ -87,6 +94,23 @@ class Share:
 
 
 @dataclass(frozen=True)
+class GroupResult:
+    """A block, group, repeat iteration or named branches: its layers' subtotals and its output."""
+
+    name: str
+    level: int  # 1 for a top-level group
+    first_index: int
+    last_index: int
+    layer_count: int
+    params: int
+    non_trainable: int
+    activations: int  # values of the new tensors its layers make
+    macs: int
+    output_shape: tuple[int, ...]
+    receptive_field: ReceptiveField
+
+
+@dataclass(frozen=True)
 class Report:
     name: str
     source: str
@@ -98,4 +122,5 @@ class Report:
     layers: tuple[LayerResult, ...]
     totals: Totals
     shares: tuple[Share, ...]
+    groups: tuple[GroupResult, ...] = ()
     warnings: tuple[Problem, ...] = ()

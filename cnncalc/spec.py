@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .problems import Location
+from .problems import Location, Problem
 
 DTYPE_BYTES: Mapping[str, int] = {
     "float32": 4,
@@ -50,6 +50,7 @@ class Spec:
     dtype: str = DEFAULT_DTYPE
     location: Location = Location("<spec>", 1, 1)
     input_location: Location = Location("<spec>", 1, 1)
+    warnings: tuple[Problem, ...] = ()  # found while reading (e.g. an output never used)
 
     @property
     def dtype_bytes(self) -> int:

@@ -48,3 +48,12 @@ def test_vgg16_published_totals():
     report = analyze(parse_file(SPECS / "vgg16.yaml"))
     assert report.totals.params == 138_357_544
     assert report.totals.macs == 15_470_264_320
+
+
+def test_inference_peak_through_branches_by_hand():
+    report = run("input: [4, 8, 8]\nlayers:\n  - branches:\n      - [conv: {filters: 8, kernel: 1}]\n"
+                 "      - [conv: {filters: 8, kernel: 3, padding: 1}]\n    merge: concat\n")
+    # input 256; conv1 runs: 256 + 512; conv2 runs: 256 + 512 + 512 (the input is freed after it);
+    # concat runs: 512 + 512 + 1,024 = 2,048, the peak.
+    assert (report.totals.inference_peak, report.totals.inference_peak_layer) == (2048, "concat1")
+    assert report.totals.activations == 256 + 512 + 512 + 1024  # training keeps every tensor

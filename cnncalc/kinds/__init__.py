@@ -1,16 +1,17 @@
 """The layer registry: every kind cnncalc knows, in one place.
 
 Adding a kind is one class in one of these modules (shape rule, parameter count, MAC count,
-receptive-field window) and its name in that module's KINDS.
+receptive-field window, the tensors it keeps for the backward pass)
+and its name in that module's KINDS.
 """
 
 from __future__ import annotations
 
-from . import conv, dense, elementwise, norm, pool
-from .base import Computed, LayerContext, LayerFailure, LayerKind, Param, Window
+from . import conv, dense, elementwise, merge, norm, pool, resize
+from .base import INPUT, OUTPUT, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved, Window
 
 REGISTRY: dict[str, LayerKind] = {
-    kind.name: kind for module in (conv, pool, dense, elementwise, norm) for kind in module.KINDS
+    kind.name: kind for module in (conv, pool, dense, elementwise, norm, merge, resize) for kind in module.KINDS
 }
 
-__all__ = ["REGISTRY", "Computed", "LayerContext", "LayerFailure", "LayerKind", "Param", "Window"]
+__all__ = ["INPUT", "OUTPUT", "REGISTRY", "Computed", "LayerContext", "LayerFailure", "LayerKind", "Param", "Saved", "Window"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from math import prod
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 REQUIRED = object()
 
@@ -18,6 +18,20 @@ BOOL = "bool"
 PROBABILITY = "probability"  # a number in [0, 1)
 NUMBER = "number"  # any int or float
 POSITIVE_NUMBER = "positive_number"  # a number > 0
+CHOICE = "choice"  # one of Param.choices
+
+# How each type reads in `cnncalc layers` (the JSON Schema's version is cnncalc/schema.py's PARAM_TYPES).
+PARAM_TYPE_TEXT = {
+    COUNT: "positive int",
+    SIZE: "positive int, or one per spatial dim",
+    PADDING: "int ≥ 0, one per spatial dim, same or valid",
+    POOL_PADDING: "int ≥ 0, or one per spatial dim",
+    BOOL: "true or false",
+    PROBABILITY: "number in [0, 1)",
+    NUMBER: "number",
+    POSITIVE_NUMBER: "number > 0",
+    CHOICE: "one of its words",  # `cnncalc layers` lists them
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,7 @@ class Param:
     type: str
     default: Any = REQUIRED
     description: str = ""
+    choices: tuple[str, ...] = ()
 
     @property
     def required(self) -> bool:
@@ -41,6 +56,8 @@ class Window:
     kernel: int  # effective kernel size, dilation included: D·(F − 1) + 1
     stride: int
     pad_before: int
+    upsample: Any = 1  # int or Fraction; the input is first spread out by this factor (transposed conv, upsample)
+    bound: bool = False  # the recurrence gives an upper bound here, not the exact size
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,24 @@ class Computed:
     notes: tuple[str, ...] = ()
 
 
+INPUT = "input"  # Saved.what for the layer's input tensor (shared with the layer that made it)
+OUTPUT = "output"  # Saved.what for the layer's output tensor (shared with the layers that read it)
+
+
+class Saved(NamedTuple):
+    """One tensor a layer keeps for its backward pass.
+
+    `what` is INPUT or OUTPUT for the layer's own input or output (whose memory other layers may
+    keep too: counted once), or a name for a tensor of its own ("indices", "mask", ...).
+    `values` is per sample when `per_sample`, else per batch (batchnorm's per-channel statistics).
+    """
+
+    what: str
+    values: int
+    bytes_per_value: int
+    per_sample: bool = True
+
+
 class LayerFailure(Exception):
     """The layer cannot be computed; `param` names the parameter at fault, if one is."""
 
@@ -74,6 +109,7 @@ class LayerContext:
 
     floor: bool = False
     problems: list[tuple[str, str | None, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def error(self, message: str, param: str | None = None) -> None:
         self.problems.append((message, param, "error"))
@@ -91,10 +127,13 @@ class LayerKind:
     params: tuple[Param, ...] = ()
     main_param: str | None = None
     in_place: bool = False  # output shares the input's memory (no new tensor)
+    max_inputs: int = 1  # merges (add, concat) take several
     summary: str = ""
     shape_rule: str = "output = input"
     param_rule: str = "0"
     mac_rule: str = "0"
+    saved_rule: str = ""  # one line for the docs: what `saved_for_backward` keeps; every kind states its own
+    keeps_input: bool = True  # the default `saved_for_backward`: the input, or nothing (shapes suffice)
 
     @cached_property
     def _params_by_name(self) -> dict[str, Param]:
@@ -120,6 +159,19 @@ class LayerKind:
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         raise NotImplementedError
+
+    def compute_merge(self, params: Mapping[str, Any], inputs: tuple[tuple[str, tuple[int, ...]], ...],
+                      ctx: LayerContext) -> Computed:
+        """For kinds with max_inputs > 1: `inputs` pairs each input's name with its shape."""
+        raise NotImplementedError
+
+    def saved_for_backward(
+        self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...], value_bytes: int
+    ) -> tuple[Saved, ...]:
+        """The tensors PyTorch's autograd keeps for this layer's backward pass (parameters excluded:
+        they are counted once, as parameters). Default: the input, as conv, fc and most ops keep,
+        or nothing when `keeps_input` is False (views, padding, merges: their backward needs shapes only)."""
+        return (Saved(INPUT, prod_int(input_shape), value_bytes),) if self.keeps_input else ()
 
 
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -182,6 +234,17 @@ def _suggest(n: int, k: int, s: int, p: int, d: int) -> str:
     return "; ".join(hints)
 
 
+def window_span(n: int, k: int, pad_before: int, pad_after: int, d: int) -> int:
+    """N + P_before + P_after − D·(F − 1) − 1: the room the window slides over. The output size is
+    span/S + 1, exact when S divides the span; a negative span means the window does not fit."""
+    return n + pad_before + pad_after - (d * (k - 1) + 1)
+
+
+def transposed_size(n: int, k: int, s: int, p: int, d: int, output_padding: int) -> int:
+    """Transposed convolution (PyTorch's ConvTranspose): (N − 1)·S − 2P + D·(F − 1) + output_padding + 1."""
+    return (n - 1) * s - 2 * p + d * (k - 1) + output_padding + 1
+
+
 def slide(
     *,
     dim: str,
@@ -194,16 +257,18 @@ def slide(
     ctx: LayerContext,
     ceil_mode: bool = False,
     exact_required: bool = True,
+    rounding: str = "exact",
 ) -> int:
     """Output size of one spatial dim: (N + P_before + P_after − D·(F − 1) − 1)/S + 1.
 
     Non-integer results are errors unless `ceil_mode` (PyTorch's rule: round up, but the last
     window must start inside the input or the left padding), `exact_required` is False
-    (TensorFlow's 'same'), or the context floors (then the dropped pixels are a warning).
+    (TensorFlow's 'same'), the layer asks to floor (`round: floor`, noted in the table), or the context
+    floors (--floor: the dropped pixels are a warning).
     """
     where = f"{dim}: " if dim else ""
     eff = d * (k - 1) + 1
-    span = n + pad_before + pad_after - eff
+    span = window_span(n, k, pad_before, pad_after, d)
     if span < 0:
         padded = n + pad_before + pad_after
         kernel = f"kernel {k}" if d == 1 else f"dilated kernel {eff} ({d}·({k} − 1) + 1)"
@@ -222,7 +287,9 @@ def slide(
     remainder = span % s
     if remainder and exact_required:
         formula, value = window_arithmetic(n, k, s, pad_before, pad_after, d), _decimal(span, s)
-        if ctx.floor:
+        if rounding == "floor":
+            ctx.notes.append(f"{where}{formula} = {value}, floored to {out} as the layer asks (round: floor)")
+        elif ctx.floor:
             ctx.warn(
                 f"{where}{formula} = {value} floored to {out}: the last {remainder} "
                 f"input pixel{'s' if remainder != 1 else ''} (padding included) never reach an output",
@@ -233,7 +300,7 @@ def slide(
             ctx.error(
                 f"{where}{formula} = {value} is not an integer"
                 + (f"; {hint}" if hint else "")
-                + " (or pass --floor to floor it as frameworks do)",
+                + " (or write 'round: floor' on the layer, or pass --floor, to floor it as frameworks do)",
                 None,
             )
     return out
@@ -248,6 +315,7 @@ def slide_all(
     ctx: LayerContext,
     ceil_mode: bool = False,
     exact_required: bool = True,
+    rounding: str = "exact",
 ) -> tuple[int, ...]:
     """`slide` over every spatial dim; dims with identical arithmetic are computed (and reported) once."""
     dims = [(spatial[i], k[i], s[i], pads[i], d[i]) for i in range(len(spatial))]
@@ -258,8 +326,12 @@ def slide_all(
             out.append(out[0])
             continue
         out.append(slide(dim=names[i], n=n, k=ki, s=si, pad_before=before, pad_after=after, d=di, ctx=ctx,
-                         ceil_mode=ceil_mode, exact_required=exact_required))
+                         ceil_mode=ceil_mode, exact_required=exact_required, rounding=rounding))
     return tuple(out)
+
+
+ROUND = Param("round", CHOICE, "exact", "exact: a size that does not divide is an error; floor: floor it as "
+              "frameworks do (noted in the table)", choices=("exact", "floor"))
 
 
 def prod_int(values: tuple[int, ...] | list[int]) -> int:

@@ -8,6 +8,8 @@ from .base import (
     BOOL,
     COUNT,
     PADDING,
+    ROUND,
+    POOL_PADDING,
     SIZE,
     Computed,
     LayerContext,
@@ -20,6 +22,7 @@ from .base import (
     prod_int,
     slide_all,
     spatial_text,
+    transposed_size,
 )
 
 
@@ -61,10 +64,12 @@ class Conv(LayerKind):
         Param("dilation", SIZE, 1, "spacing D between kernel taps"),
         Param("groups", COUNT, 1, "channel groups; groups = input channels = filters is depthwise"),
         Param("bias", BOOL, True, "one bias per filter"),
+        ROUND,
     )
     shape_rule = "out = (N + 2P − D·(F − 1) − 1)/S + 1 per spatial dim, channels = filters; 'same': out = ceil(N/S)"
     param_rule = "weights = (F_h·F_w·C_in/groups)·filters; biases = filters"
     mac_rule = "filters·H_out·W_out·(C_in/groups)·F_h·F_w"
+    saved_rule = "its input (for the weight gradient; the weights themselves are parameters)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("conv", input_shape)
@@ -82,7 +87,7 @@ class Conv(LayerKind):
                 "groups",
             )
         same = params["padding"] == "same"
-        out = slide_all(spatial, k, s, pads, d, ctx, exact_required=not same)
+        out = slide_all(spatial, k, s, pads, d, ctx, exact_required=not same, rounding=params["round"])
         per_filter = cin // groups
         fan_in = k + (per_filter,)
         weights = prod_int(fan_in) * filters
@@ -116,4 +121,97 @@ class Conv(LayerKind):
         )
 
 
-KINDS = (Conv(),)
+
+class DepthwiseConv(Conv):
+    name = "dwconv"
+    auto_prefix = "dwconv"
+    main_param = "kernel"
+    summary = "Depthwise convolution: one filter per input channel (conv with groups = filters = C_in·multiplier)."
+    params = (
+        Param("kernel", SIZE, description="filter size F"),
+        Param("stride", SIZE, 1, "step S between windows"),
+        Param("padding", PADDING, 0, "zeros P added on each side; 'same' or 'valid'"),
+        Param("dilation", SIZE, 1, "spacing D between kernel taps"),
+        Param("multiplier", COUNT, 1, "filters per input channel"),
+        Param("bias", BOOL, True, "one bias per filter"),
+        ROUND,
+    )
+    shape_rule = "as conv, with filters = groups = C_in·multiplier / multiplier"
+    param_rule = "weights = (F_h·F_w·1)·C_in·multiplier; biases = C_in·multiplier"
+    mac_rule = "C_in·multiplier·H_out·W_out·F_h·F_w"
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        require_volume("dwconv", input_shape)
+        channels = input_shape[0]
+        as_conv = dict(params, filters=channels * params["multiplier"], groups=channels)
+        return Conv.compute(self, as_conv, input_shape, ctx)
+
+
+class Deconv(LayerKind):
+    name = "deconv"
+    category = "conv"
+    auto_prefix = "deconv"
+    main_param = "filters"
+    summary = "Transposed convolution (\"deconvolution\"): upsamples by its stride."
+    params = (
+        Param("filters", COUNT, description="number of filters = output channels"),
+        Param("kernel", SIZE, description="filter size F"),
+        Param("stride", SIZE, 1, "upsampling step S"),
+        Param("padding", POOL_PADDING, 0, "P removed from each side of the output"),
+        Param("output_padding", POOL_PADDING, 0, "extra size added to one side of the output; less than the stride or the dilation"),
+        Param("dilation", SIZE, 1, "spacing D between kernel taps"),
+        Param("groups", COUNT, 1, "channel groups"),
+        Param("bias", BOOL, True, "one bias per filter"),
+    )
+    shape_rule = "out = (N − 1)·S − 2P + D·(F − 1) + output_padding + 1 per spatial dim, channels = filters"
+    param_rule = "weights = (F_h·F_w·filters/groups)·C_in; biases = filters"
+    mac_rule = "C_in·H_in·W_in·(filters/groups)·F_h·F_w (every input value times the whole kernel)"
+    saved_rule = "its input (for the weight gradient)"
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        require_volume("deconv", input_shape)
+        cin, spatial = input_shape[0], input_shape[1:]
+        ndim = len(spatial)
+        filters, groups = params["filters"], params["groups"]
+        k = per_dim(params["kernel"], ndim, "kernel")
+        s = per_dim(params["stride"], ndim, "stride")
+        p = per_dim(params["padding"], ndim, "padding")
+        op = per_dim(params["output_padding"], ndim, "output_padding")
+        d = per_dim(params["dilation"], ndim, "dilation")
+        if cin % groups or filters % groups:
+            raise LayerFailure(f"groups {groups} must divide both the input channels ({cin}) and the filters ({filters})",
+                               "groups")
+        for opi, si, di in zip(op, s, d):
+            if opi >= max(si, di):
+                raise LayerFailure(f"output_padding {opi} must be smaller than the stride {si} or the dilation {di}",
+                                   "output_padding")
+        out = tuple(transposed_size(n, ki, si, pi, di, opi) for n, ki, si, pi, opi, di in zip(spatial, k, s, p, op, d))
+        for n, ki, si, pi, opi, di, o in zip(spatial, k, s, p, op, d, out):
+            if o <= 0:
+                raise LayerFailure(f"({n} − 1)·{si} − 2·{pi} + {di}·({ki} − 1) + {opi} + 1 = {o}: the output is empty; "
+                                   "use less padding", "padding")
+        per_group = filters // groups
+        fan_in = k + (per_group,)
+        description = f"deconv {spatial_text(k)}/{compact(s)}, p{compact(p)}, {filters}"
+        if any(op):
+            description += f", op{compact(op)}"
+        if any(v != 1 for v in d):
+            description += f", d{compact(d)}"
+        if groups != 1:
+            description += f", g{groups}"
+        if not params["bias"]:
+            description += ", no bias"
+        return Computed(
+            output_shape=(filters,) + out,
+            description=description,
+            weight_count=prod_int(fan_in) * cin,
+            bias_count=filters if params["bias"] else 0,
+            macs=cin * prod_int(spatial) * per_group * prod_int(k),
+            fan_in=fan_in,
+            fan_out=cin,
+            windows=tuple(Window(d[i] * (k[i] - 1) + 1, 1, d[i] * (k[i] - 1) - p[i], upsample=s[i], bound=True)
+                          for i in range(ndim)),
+        )
+
+
+KINDS = (Conv(), DepthwiseConv(), Deconv())

@@ -30,6 +30,7 @@ class FullyConnected(LayerKind):
     shape_rule = "out = units (a volume C×H×W is flattened to C·H·W inputs first)"
     param_rule = "weights = inputs·units; biases = units"
     mac_rule = "inputs·units"
+    saved_rule = "its input (a volume as a flattened view of it)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         units = params["units"]
@@ -58,6 +59,8 @@ class Flatten(LayerKind):
     in_place = True
     summary = "Reshape a volume to a vector (a view: no new tensor)."
     shape_rule = "out = C·H·W"
+    saved_rule = "nothing (a view)"
+    keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         return Computed(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import BOOL, COUNT, NUMBER, POSITIVE_NUMBER, Computed, LayerContext, LayerKind, Param
+from .base import BOOL, COUNT, INPUT, NUMBER, POSITIVE_NUMBER, Computed, LayerContext, LayerKind, Param, Saved, prod_int
 
 
 class BatchNorm(LayerKind):
@@ -18,6 +18,8 @@ class BatchNorm(LayerKind):
         Param("affine", BOOL, True, "learn a scale (weight) and a shift (bias) per channel"),
     )
     param_rule = "weights = C (scale); biases = C (shift); non-trainable = 2C (running mean and variance)"
+    saved_rule = ("its input, and the batch's mean and inverse standard deviation per channel (2C values per batch, "
+                  "float32 when the activations are 16-bit)")
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         channels = input_shape[0]
@@ -29,6 +31,18 @@ class BatchNorm(LayerKind):
             bias_count=channels if affine else 0,
             non_trainable_count=2 * channels,
             fan_out=channels if affine else 0,
+        )
+
+    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
+                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+        """GPU kernels keep the statistics in their accumulation type, float32 for 16-bit inputs
+        (PyTorch's decomposition of native_batch_norm casts them to the input dtype on CPU only)."""
+        channels = input_shape[0]
+        statistic_bytes = max(value_bytes, 4)
+        return (
+            Saved(INPUT, prod_int(input_shape), value_bytes),
+            Saved("mean", channels, statistic_bytes, per_sample=False),
+            Saved("inverse std", channels, statistic_bytes, per_sample=False),
         )
 
 
@@ -44,9 +58,24 @@ class LRN(LayerKind):
         Param("beta", NUMBER, 0.75, "exponent"),
         Param("k", NUMBER, 2.0, "additive constant (AlexNet's 2; PyTorch's default is 1)"),
     )
+    saved_rule = ("its input, its squares zero-padded across channels ((C + size − 1)·H·W) and two C·H·W "
+                  "intermediates (PyTorch builds it from pow, avg_pool3d and div)")
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         return Computed(output_shape=input_shape, description=f"lrn {params['size']}")
+
+    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
+                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+        """x / (k + α/size·Σ x²)^β as PyTorch computes it: avg_pool3d keeps the padded squares,
+        pow keeps its base and its result, div keeps the input and the denominator (pow's result)."""
+        channels = input_shape[0]
+        positions = prod_int(input_shape[1:])
+        return (
+            Saved(INPUT, prod_int(input_shape), value_bytes),
+            Saved("padded squares", (channels + params["size"] - 1) * positions, value_bytes),
+            Saved("scale", channels * positions, value_bytes),
+            Saved("denominator", channels * positions, value_bytes),
+        )
 
 
 KINDS = (BatchNorm(), LRN())

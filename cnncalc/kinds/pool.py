@@ -6,16 +6,20 @@ from typing import Any, Mapping
 
 from .base import (
     BOOL,
+    INPUT,
     POOL_PADDING,
+    ROUND,
     SIZE,
     Computed,
     LayerContext,
     LayerFailure,
     LayerKind,
     Param,
+    Saved,
     Window,
     compact,
     per_dim,
+    prod_int,
     slide_all,
     spatial_text,
 )
@@ -31,6 +35,7 @@ class Pool(LayerKind):
         Param("stride", SIZE, None, "step S (default: the kernel size)"),
         Param("padding", POOL_PADDING, 0, "padding P on each side; at most half the kernel (PyTorch's rule)"),
         Param("ceil_mode", BOOL, False, "round the output size up, as PyTorch's ceil_mode"),
+        ROUND,
     )
     shape_rule = (
         "out = (N + 2P − F)/S + 1 per spatial dim, channels unchanged; ceil_mode: ceil(...) + 1, "
@@ -50,7 +55,8 @@ class Pool(LayerKind):
                     f"padding {pi} is more than half the kernel {ki}; PyTorch refuses it: use padding {ki // 2} or less",
                     "padding",
                 )
-        out = slide_all(spatial, k, s, tuple((pi, pi) for pi in p), (1,) * ndim, ctx, ceil_mode=params["ceil_mode"])
+        out = slide_all(spatial, k, s, tuple((pi, pi) for pi in p), (1,) * ndim, ctx, ceil_mode=params["ceil_mode"],
+                        rounding=params["round"])
         description = f"{self.name} {spatial_text(k)}/{compact(s)}"
         if any(p):
             description += f", p{compact(p)}"
@@ -63,14 +69,31 @@ class Pool(LayerKind):
         )
 
 
+INDEX_BYTES = 8  # PyTorch's max-pool indices are int64
+
+
+def input_and_indices(input_shape: tuple[int, ...], output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+    """Max pooling keeps its input and where each maximum came from (one int64 per output value)."""
+    return (Saved(INPUT, prod_int(input_shape), value_bytes), Saved("indices", prod_int(output_shape), INDEX_BYTES))
+
+
+MAX_POOL_RULE = "its input and the argmax indices (int64: 8 bytes per output value)"
+
+
 class MaxPool(Pool):
     name = "maxpool"
     summary = "Max pooling over each channel independently."
+    saved_rule = MAX_POOL_RULE
+
+    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
+                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+        return input_and_indices(input_shape, output_shape, value_bytes)
 
 
 class AvgPool(Pool):
     name = "avgpool"
     summary = "Average pooling over each channel independently."
+    saved_rule = "its input"
 
 
 class GlobalPool(LayerKind):
@@ -91,11 +114,18 @@ class GlobalPool(LayerKind):
 class GlobalAvgPool(GlobalPool):
     name = "globalavgpool"
     summary = "Average of each whole channel (PyTorch's AdaptiveAvgPool to 1)."
+    saved_rule = "nothing (the gradient is spread evenly; only the shape is needed)"
+    keeps_input = False
 
 
 class GlobalMaxPool(GlobalPool):
     name = "globalmaxpool"
     summary = "Maximum of each whole channel (PyTorch's AdaptiveMaxPool to 1)."
+    saved_rule = MAX_POOL_RULE
+
+    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
+                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+        return input_and_indices(input_shape, output_shape, value_bytes)
 
 
 KINDS = (MaxPool(), AvgPool(), GlobalAvgPool(), GlobalMaxPool())

@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..report import LayerResult, Report
+from ..report import LayerResult, ReceptiveField, Report, Share, Totals
+
+
+def _number(value: Any) -> Any:
+    """Receptive-field values are ints, or Fractions after upsampling: those become floats."""
+    return value if isinstance(value, int) else float(value)
+
+
+def receptive_field_dict(field: ReceptiveField) -> dict[str, Any]:
+    return {"size": [_number(v) for v in field.size], "jump": [_number(v) for v in field.jump],
+            "start": [_number(v) for v in field.start], "bound": field.bound, "note": field.note}
 
 
 def layer_dict(layer: LayerResult) -> dict[str, Any]:
-    field = layer.receptive_field
     return {
         "index": layer.index,
         "name": layer.name,
@@ -26,13 +35,39 @@ def layer_dict(layer: LayerResult) -> dict[str, Any]:
         "activations": layer.activation_count,
         "new_tensor": layer.new_tensor,
         "macs": layer.macs,
-        "receptive_field": {"size": list(field.size), "jump": list(field.jump), "start": list(field.start)},
+        "receptive_field": receptive_field_dict(layer.receptive_field),
         "notes": list(layer.notes),
     }
 
 
+def totals_dict(t: Totals) -> dict[str, Any]:
+    """The network totals, exact integers; `shapes` and `compare` both write them from here."""
+    return {
+        "params": t.params,
+        "weights": t.weights,
+        "biases": t.biases,
+        "trainable": t.trainable,
+        "non_trainable": t.non_trainable,
+        "input_activations": t.input_activations,
+        "activations": t.activations,
+        "activation_bytes": t.activation_bytes,
+        "training_activation_bytes": t.training_activation_bytes,
+        "batch_activation_bytes": t.batch_activation_bytes,
+        "batch_training_activation_bytes": t.batch_training_activation_bytes,
+        "param_bytes": t.param_bytes,
+        "inference_peak": t.inference_peak,
+        "inference_peak_bytes": t.inference_peak_bytes,
+        "inference_peak_layer": t.inference_peak_layer,
+        "macs": t.macs,
+        "batch_macs": t.batch_macs,
+    }
+
+
+def share_dict(share: Share) -> dict[str, Any]:
+    return {"category": share.category, "params": share.params, "activations": share.activations, "macs": share.macs}
+
+
 def report_dict(report: Report) -> dict[str, Any]:
-    t = report.totals
     return {
         "name": report.name,
         "source": report.source,
@@ -42,26 +77,14 @@ def report_dict(report: Report) -> dict[str, Any]:
         "batch": report.batch,
         "floor": report.floor,
         "layers": [layer_dict(layer) for layer in report.layers],
-        "totals": {
-            "params": t.params,
-            "weights": t.weights,
-            "biases": t.biases,
-            "trainable": t.trainable,
-            "non_trainable": t.non_trainable,
-            "input_activations": t.input_activations,
-            "activations": t.activations,
-            "activation_bytes": t.activation_bytes,
-            "training_activation_bytes": t.training_activation_bytes,
-            "batch_activation_bytes": t.batch_activation_bytes,
-            "batch_training_activation_bytes": t.batch_training_activation_bytes,
-            "param_bytes": t.param_bytes,
-            "macs": t.macs,
-            "batch_macs": t.batch_macs,
-        },
-        "shares": [
-            {"category": s.category, "params": s.params, "activations": s.activations, "macs": s.macs}
-            for s in report.shares
+        "totals": totals_dict(report.totals),
+        "groups": [
+            {"name": g.name, "level": g.level, "first": g.first_index, "last": g.last_index, "layers": g.layer_count,
+             "params": g.params, "non_trainable": g.non_trainable, "activations": g.activations, "macs": g.macs,
+             "output": list(g.output_shape), "receptive_field": receptive_field_dict(g.receptive_field)}
+            for g in report.groups
         ],
+        "shares": [share_dict(s) for s in report.shares],
         "warnings": [
             {"file": w.location.file, "line": w.location.line, "column": w.location.column, "message": w.message}
             for w in report.warnings

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..report import Report
-from .numbers import activation_arithmetic, param_arithmetic, receptive_field_text, shape_text, short
+from .numbers import activation_arithmetic, param_arithmetic, receptive_field_text, shape_text, short, thousands
+from .tree import tree_rows
 from .summary import note_lines, title, total_lines, warning_lines
 
 
@@ -11,15 +12,25 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render_markdown(report: Report, si: bool = False) -> str:
+def render_markdown(report: Report, si: bool = False, depth: int | None = None) -> str:
     lines = [f"### {_cell(title(report))}", "",
              "| # | name | layer | output | activations | params | MACs | RF /jump |",
              "|---:|---|---|---:|---:|---:|---:|---:|"]
-    for layer in report.layers:
+    for row in tree_rows(report, depth):
+        indent = "&nbsp;&nbsp;" * row.indent
+        if row.group is not None:
+            g = row.group
+            mark = "▸" if row.collapsed else "▾"
+            cells = (f"{g.first_index}–{g.last_index}" if row.collapsed else "", f"{indent}{mark} **{row.label}**",
+                     f"{g.layer_count} layers", shape_text(g.output_shape), short(g.activations), thousands(g.params),
+                     short(g.macs) if g.macs else "0", receptive_field_text(g.receptive_field))
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            continue
+        layer = row.layer
         activations = activation_arithmetic(layer)
         if not layer.new_tensor:
             activations = f"({activations})"
-        cells = (str(layer.index), layer.name, layer.description, shape_text(layer.output_shape), activations,
+        cells = (str(layer.index), indent + row.label, layer.description, shape_text(layer.output_shape), activations,
                  param_arithmetic(layer), short(layer.macs) if layer.macs else "0",
                  receptive_field_text(layer.receptive_field))
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")

@@ -75,12 +75,22 @@ def param_arithmetic(layer: LayerResult) -> str:
     return f"{weights} = {thousands(layer.param_count)}"
 
 
-def _per_dim(values: tuple[int, ...]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
+def _value(value) -> str:
+    """An int as is; a Fraction (a jump after upsampling) as a short decimal: 1/2 → 0.5."""
+    return str(value) if isinstance(value, int) else f"{float(value):.3g}"
+
+
+def _per_dim(values: tuple) -> str:
+    """One value when every dim agrees."""
+    return _value(values[0]) if len(set(values)) == 1 else "×".join(_value(v) for v in values)
 
 
 def receptive_field_text(field: ReceptiveField) -> str:
-    """'212 /32' : size and jump, one number when every dim agrees."""
+    """'212 /32': size and jump, one number when every dim agrees; '≤' marks an upper bound
+    (after a transposed conv or bilinear upsampling), rounded up to whole pixels."""
     if not field.size:
         return "-"
+    if field.bound:
+        sizes = tuple(-(-v.numerator // v.denominator) if not isinstance(v, int) else v for v in field.size)
+        return f"≤{_per_dim(sizes)} /{_per_dim(field.jump)}"
     return f"{_per_dim(field.size)} /{_per_dim(field.jump)}"

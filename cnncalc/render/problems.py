@@ -1,36 +1,32 @@
-"""Problems as text lines (file:line:col: severity: message) or JSON, for `check` and errors."""
+"""`check`'s default format, and every error line: `file:line:col: severity: message`, one per problem.
+
+The compilers' and linters' convention, which editors and terminals turn into links.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from ..problems import Problem
 
-
-def problem_dict(problem: Problem) -> dict[str, Any]:
-    return {
-        "file": problem.location.file,
-        "line": problem.location.line,
-        "column": problem.location.column,
-        "severity": problem.severity,
-        "layer": problem.layer,
-        "message": problem.message,
-    }
+CheckResults = Sequence[tuple[str, Sequence[Problem]]]  # (file as given, its problems) per checked spec
 
 
 def render_problem_lines(problems: Sequence[Problem]) -> str:
     return "".join(f"{p}\n" for p in problems)
 
 
-def render_check_json(results: Sequence[tuple[str, Sequence[Problem]]]) -> str:
-    import json  # here, not at the top: the text lines of `check` do without it
+def render_check(results: CheckResults) -> str:
+    return "".join(render_problem_lines(problems) for _, problems in results)
 
-    files = [
-        {
-            "file": path,
-            "valid": not any(p.is_error for p in problems),
-            "problems": [problem_dict(p) for p in problems],
-        }
-        for path, problems in results
-    ]
-    return json.dumps({"valid": all(f["valid"] for f in files), "files": files}, indent=2, ensure_ascii=False) + "\n"
+
+def check_summary(results: CheckResults) -> str:
+    """'checked 2 specs: 1 valid, 1 invalid (1 error)'."""
+    invalid = sum(1 for _, problems in results if any(p.is_error for p in problems))
+    errors = sum(1 for _, problems in results for p in problems if p.is_error)
+    warnings = sum(1 for _, problems in results for p in problems if not p.is_error)
+    line = (f"checked {len(results)} spec{'s' if len(results) != 1 else ''}: {len(results) - invalid} valid, "
+            f"{invalid} invalid ({errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        line += f", {warnings} warning{'s' if warnings != 1 else ''}"
+    return line + ")"

@@ -23,6 +23,9 @@ def total_lines(report: Report, si: bool = False) -> list[str]:
         f"tensor) = {byte_size(t.activation_bytes, si)} forward, {byte_size(t.training_activation_bytes, si)} "
         f"with backward (×2)",
     ]
+    lines.append(f"Inference peak: {thousands(t.inference_peak)} values = {byte_size(t.inference_peak_bytes, si)} per "
+                 f"image while '{t.inference_peak_layer}' runs, each tensor freed after its last use in spec order "
+                 f"(training keeps all {thousands(t.activations)})")
     if report.batch != 1:
         lines.append(f"At batch {report.batch}: {byte_size(t.batch_activation_bytes, si)} forward, "
                      f"{byte_size(t.batch_training_activation_bytes, si)} with backward; "

@@ -1,63 +1,74 @@
-"""The table: one row per layer, then the totals. Drawn by .grid in rich's look, without rich's cost."""
+"""The rich table: one row per layer, then the totals."""
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TextIO
 
 from ..report import Report
-from .grid import Grid, styled
-from .numbers import activation_arithmetic, product_text, param_arithmetic, receptive_field_text, shape_text, short
+from .console import make_console
+from .numbers import activation_arithmetic, product_text, thousands, param_arithmetic, receptive_field_text, shape_text, short
+from .tree import tree_rows
 from .summary import note_lines, title, total_lines, warning_lines
 
 
-def _styles(out: TextIO, color: bool | None) -> tuple[bool, bool]:
-    """(bold, dim and italic; colours), as rich decided them: styles on a terminal or with color=True,
-    colours too unless color=False (--no-color) or NO_COLOR is set."""
-    terminal = out.isatty() if hasattr(out, "isatty") else False
-    on = color is True or (terminal and os.environ.get("TERM") not in ("dumb", "unknown"))
-    return on, on and color is not False and not os.environ.get("NO_COLOR")
+def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
+                 depth: int | None = None, ascii: bool = False) -> None:
+    # rich is imported here: `check` and the plain formats never load it
+    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
 
-
-def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None) -> None:
-    out = out or sys.stdout
-    styles_on, colours_on = _styles(out, color)
-    table = Grid(title=title(report))
-    table.add_column("#", justify="right")
-    table.add_column("name")
-    table.add_column("layer")
-    table.add_column("output", justify="right")
-    table.add_column("activations", justify="right")
-    table.add_column("params", justify="right")
-    table.add_column("MACs", justify="right")
-    table.add_column("RF /jump", justify="right")
+    console = make_console(out, color, ascii=ascii)
+    table = FittedTable(title=title(report), title_justify="left", show_lines=False, pad_edge=False, ascii=ascii)
+    table.add_column("#", justify="right", role=NUMBER)
+    table.add_column("name", role=TEXT)
+    table.add_column("layer", role=TEXT)
+    table.add_column("output", justify="right", role=NUMBER)
+    table.add_column("activations", justify="right", role=ARITHMETIC)
+    table.add_column("params", justify="right", role=ARITHMETIC)
+    table.add_column("MACs", justify="right", role=NUMBER)
+    table.add_column("RF /jump", justify="right", role=NUMBER)
     table.add_row("0", "input", "input", shape_text(report.input_shape), activation_arithmetic_input(report), "0", "0",
                   "1" if len(report.input_shape) > 1 else "-")
-    for layer in report.layers:
+    for row in tree_rows(report, depth):
+        indent = "  " * row.indent
+        if row.group is not None:
+            g = row.group
+            span = f"{g.first_index}–{g.last_index}" if row.collapsed else ""
+            table.add_row(
+                span,
+                f"{indent}{'▸' if row.collapsed else '▾'} {row.label}",
+                f"[dim]{g.layer_count} layer{'s' if g.layer_count != 1 else ''}[/dim]",
+                shape_text(g.output_shape),
+                f"[dim]{short(g.activations)}[/dim]" if not row.collapsed else short(g.activations),
+                f"[dim]{thousands(g.params)}[/dim]" if not row.collapsed else thousands(g.params),
+                (f"[dim]{short(g.macs)}[/dim]" if not row.collapsed else short(g.macs)) if g.macs else "0",
+                receptive_field_text(g.receptive_field),
+                style="bold" if row.collapsed else None,
+            )
+            continue
+        layer = row.layer
         activations = activation_arithmetic(layer)
         if not layer.new_tensor:
-            activations = f"({activations})"
+            activations = f"[dim]({activations})[/dim]"
         table.add_row(
             str(layer.index),
-            layer.name,
+            indent + row.label,
             layer.description,
             shape_text(layer.output_shape),
             activations,
             param_arithmetic(layer),
             short(layer.macs) if layer.macs else "0",
             receptive_field_text(layer.receptive_field),
-            styles=None if layer.new_tensor else {4: "dim"},
         )
-    lines = table.lines(styles_on)
-    lines.append(styled("(activations) in parentheses: in place or a view, no new tensor. "
-                        "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.",
-                        "dim", styles_on))
-    lines.extend(f"note: {line}" for line in note_lines(report))
-    lines.append("")
-    lines.extend(total_lines(report, si))
-    lines.extend(styled(line, "yellow", colours_on) for line in warning_lines(report))
-    out.write("\n".join(lines) + "\n")
+    console.print(table, crop=False)  # a table that cannot fit overflows the line: no number is cut off
+    console.print("[dim](activations) in parentheses: in place or a view, no new tensor. "
+                  "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.[/dim]")
+    for line in note_lines(report):
+        console.print(f"note: {line}", highlight=False, markup=False)
+    console.print()
+    for line in total_lines(report, si):
+        console.print(line, markup=False)
+    for line in warning_lines(report):
+        console.print(line, markup=False, style="yellow")
 
 
 def activation_arithmetic_input(report: Report) -> str:

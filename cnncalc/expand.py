@@ -1,0 +1,257 @@
+"""Templates → layers: unroll repeats, branches and block instances, name every layer, resolve `from:`.
+
+The parser turns YAML into templates (what was written); this module turns templates into the flat,
+ordered tuple of LayerSpec the engine walks, each with its resolved input names and its group path.
+
+Naming: layers without a name are named by kind and a counter (`conv1`, `pool2`). A block instance,
+a named `branches` group and each iteration of a named `repeat` open a scope: names inside are prefixed
+with the scope (`layer3.2.conv1`) and counters restart. `from:` looks a name up in the innermost scope
+first, then outwards; inside a block instance, `input` is the block's input. A group's name stands for
+its output.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, replace
+from typing import Any, Union
+
+from .kinds import LayerKind
+from .problems import WARNING, Location, Problem
+from .spec import INPUT_NAME, LayerSpec
+
+MAX_LAYERS = 1_000_000
+
+
+@dataclass
+class LayerTemplate:
+    location: Location
+    kind: LayerKind
+    params: dict[str, Any] = field(default_factory=dict)
+    param_locations: dict[str, Location] = field(default_factory=dict)
+    name: str | None = None
+    name_location: Location | None = None
+    sources: tuple[tuple[str, Location], ...] | None = None
+
+    def size(self) -> int:
+        return 1
+
+
+@dataclass
+class RepeatTemplate:
+    location: Location
+    count: int
+    children: list["Template"]
+    name: str | None = None
+    name_location: Location | None = None
+    plain: bool = False  # a group (`layers:` without `repeat:`): one level, no iterations
+
+    def size(self) -> int:
+        return min(_size(self.children) * self.count, MAX_LAYERS + 1)
+
+
+@dataclass
+class BranchesTemplate:
+    location: Location
+    branches: list[list["Template"]]
+    merge: LayerKind
+    name: str | None = None
+    name_location: Location | None = None
+    sources: tuple[tuple[str, Location], ...] | None = None
+
+    def size(self) -> int:
+        return min(sum(_size(b) for b in self.branches) + 1, MAX_LAYERS + 1)
+
+
+@dataclass
+class BlockTemplate:
+    location: Location
+    block: str
+    children: list["Template"]
+    name: str | None = None
+    name_location: Location | None = None
+    sources: tuple[tuple[str, Location], ...] | None = None
+
+    def size(self) -> int:
+        return _size(self.children)
+
+
+Template = Union[LayerTemplate, RepeatTemplate, BranchesTemplate, BlockTemplate]
+
+
+def _size(items: list[Template]) -> int:
+    total = 0
+    for item in items:
+        total += item.size()
+        if total > MAX_LAYERS:
+            return MAX_LAYERS + 1
+    return total
+
+
+@dataclass
+class _Scope:
+    prefix: str  # "layer3.2." or ""
+    input_name: str  # what `input` means here
+    group: tuple[str, ...]  # the group path given to layers in this scope
+    counters: dict[str, int]
+    parent: "_Scope | None" = None
+    suffix: str = ""  # unnamed repeats: "_2" appended to explicit names in the second iteration
+
+    def chain(self):
+        scope: _Scope | None = self
+        while scope is not None:
+            yield scope
+            scope = scope.parent
+
+
+class Expander:
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+        self.layers: list[LayerSpec] = []
+        self.names: dict[str, str] = {}  # layer and group names → the layer whose output they stand for
+        self.defined_at: dict[str, Location] = {}
+        self.pending: list[tuple[str, Location, tuple[str, ...], int]] = []  # unresolved from: (ref, where, prefixes, layer)
+
+    def run(self, templates: list[Template]) -> tuple[LayerSpec, ...]:
+        if _size(templates) > MAX_LAYERS:
+            self.problems.append(Problem(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers; "
+                                                                "cnncalc refuses specs that large"))
+            return ()
+        root = _Scope("", INPUT_NAME, (), {})
+        self.items(templates, root, INPUT_NAME)
+        self.explain_pending()
+        self.warn_unused()
+        return tuple(self.layers)
+
+    # -- names -----------------------------------------------------------------------------------
+    def define(self, name: str, target: str, where: Location) -> bool:
+        if name in self.names or name == INPUT_NAME:
+            first = self.defined_at.get(name)
+            at = f" at line {first.line}" if first else ""
+            self.problems.append(Problem(where, f"the name '{name}' is already used{at}; names must be unique"))
+            return False
+        self.names[name] = target
+        self.defined_at[name] = where
+        return True
+
+    def auto_name(self, scope: _Scope, prefix: str) -> str:
+        while True:
+            scope.counters[prefix] = scope.counters.get(prefix, 0) + 1
+            name = f"{scope.prefix}{prefix}{scope.counters[prefix]}"
+            if name not in self.names:
+                return name
+
+    def resolve(self, ref: str, where: Location, scope: _Scope) -> str:
+        for s in scope.chain():
+            if ref == INPUT_NAME:
+                return s.input_name
+            for candidate in (s.prefix + ref + s.suffix, s.prefix + ref):
+                if candidate in self.names:
+                    return self.names[candidate]
+        self.pending.append((ref, where, tuple(s.prefix for s in scope.chain()), len(self.layers)))
+        return ref
+
+    def sources(self, written: tuple[tuple[str, Location], ...] | None, scope: _Scope, previous: str) -> tuple[str, ...]:
+        if written is None:
+            return (previous,)
+        return tuple(self.resolve(ref, where, scope) for ref, where in written)
+
+    def explain_pending(self) -> None:
+        for ref, where, prefixes, _ in self.pending:
+            later = next((prefix + ref for prefix in prefixes if prefix + ref in self.names), None)
+            if later is not None:
+                line = self.defined_at[later].line
+                self.problems.append(Problem(where, f"'{ref}' is defined later, at line {line}; a layer can only take "
+                                                    "inputs from layers above it (which also rules out cycles)"))
+                continue
+            choices = [n for n in self.names if n.startswith(prefixes[0])] or list(self.names)
+            local = [n[len(prefixes[0]):] for n in choices if n.startswith(prefixes[0])] + [INPUT_NAME]
+            match = difflib.get_close_matches(ref, local + list(self.names), n=1, cutoff=0.6)
+            hint = f" (did you mean '{match[0]}'?)" if match else ""
+            self.problems.append(Problem(where, f"no layer or group named '{ref}' above this point{hint}"))
+
+    def warn_unused(self) -> None:
+        used = {name for layer in self.layers for name in layer.inputs}
+        for layer in self.layers[:-1]:
+            if layer.name not in used:
+                self.problems.append(Problem(layer.location, f"the output of '{layer.name}' is never used; "
+                                                             "take it with 'from:' or remove the layer", WARNING,
+                                             layer.path))
+
+    # -- walking ---------------------------------------------------------------------------------
+    def items(self, items: list[Template], scope: _Scope, previous: str) -> str:
+        for item in items:
+            previous = self.item(item, scope, previous, lone=len(items) == 1)
+        return previous
+
+    def item(self, item: Template, scope: _Scope, previous: str, lone: bool = False) -> str:
+        if isinstance(item, LayerTemplate):
+            return self.layer(item, scope, previous)
+        if isinstance(item, RepeatTemplate):
+            return self.repeat(item, scope, previous)
+        if isinstance(item, BranchesTemplate):
+            return self.branches(item, scope, previous)
+        return self.block(item, scope, previous, lone)
+
+    def layer(self, item: LayerTemplate, scope: _Scope, previous: str, name: str | None = None) -> str:
+        if name is None:
+            if item.name is not None:
+                name = scope.prefix + item.name + scope.suffix
+            else:
+                name = self.auto_name(scope, item.kind.auto_prefix)
+        inputs = self.sources(item.sources, scope, previous)
+        self.define(name, name, item.name_location or item.location)
+        self.layers.append(LayerSpec(kind=item.kind.name, name=name, params=item.params, location=item.location,
+                                     param_locations=item.param_locations, inputs=inputs, block=scope.group))
+        return name
+
+    def repeat(self, item: RepeatTemplate, scope: _Scope, previous: str) -> str:
+        if item.name is None:
+            for i in range(1, item.count + 1):
+                previous = self.items(item.children, replace(scope, suffix=f"{scope.suffix}_{i}"), previous)
+            return previous
+        group = scope.prefix + item.name + scope.suffix
+        if item.plain:
+            inner_scope = _Scope(group + ".", scope.input_name, scope.group + (group,), {}, scope)
+            previous = self.items(item.children, inner_scope, previous)
+            self.define(group, previous, item.name_location or item.location)
+            return previous
+        for i in range(1, item.count + 1):
+            inner = f"{group}.{i}"
+            iteration = _Scope(inner + ".", scope.input_name, scope.group + (group, inner), {}, scope)
+            previous = self.items(item.children, iteration, previous)
+            self.define(inner, previous, item.name_location or item.location)
+        self.define(group, previous, item.name_location or item.location)
+        return previous
+
+    def branches(self, item: BranchesTemplate, scope: _Scope, previous: str) -> str:
+        (start,) = self.sources(item.sources, scope, previous)[:1] or (previous,)
+        inner = scope
+        group = None
+        if item.name is not None:
+            group = scope.prefix + item.name + scope.suffix
+            inner = _Scope(group + ".", scope.input_name, scope.group + (group,), {}, scope)
+        outputs = tuple(self.items(branch, inner, start) if branch else start for branch in item.branches)
+        merge = LayerTemplate(item.location, item.merge, sources=None)
+        name = f"{group}.{item.merge.name}" if group else None
+        last = self.layer(merge, inner, previous, name=name)
+        self.layers[-1] = replace(self.layers[-1], inputs=outputs)
+        if group is not None:
+            self.define(group, last, item.name_location or item.location)
+        return last
+
+    def block(self, item: BlockTemplate, scope: _Scope, previous: str, lone: bool) -> str:
+        (start,) = self.sources(item.sources, scope, previous)[:1] or (previous,)
+        if item.name is not None:
+            group = scope.prefix + item.name + scope.suffix
+        elif lone and scope.group and scope.prefix == scope.group[-1] + ".":
+            # the only item of a named repeat's iteration: the iteration is the block instance
+            inner = replace(scope, input_name=start)
+            return self.items(item.children, inner, start)
+        else:
+            group = self.auto_name(scope, item.block)
+        inner = _Scope(group + ".", start, scope.group + (group,), {}, scope)
+        last = self.items(item.children, inner, start)
+        self.define(group, last, item.name_location or item.location)
+        return last

@@ -1,0 +1,149 @@
+"""`cnncalc layers`: the layer registry as a reference (table, JSON, Markdown). Read from REGISTRY, never copied.
+
+Every kind with its summary, parameters (type, default, meaning), shape rule, parameter formula and MAC
+formula. All kinds: one row each; named kinds: every detail of each.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Sequence, TextIO
+
+from ..kinds.base import CHOICE, PARAM_TYPE_TEXT, LayerKind, Param
+
+
+def default_text(param: Param) -> str:
+    """'required'; the default as YAML writes it (true, 0, 1e-5); or, for a default of None, what the
+    description's '(default: ...)' says ('the kernel size'), else 'optional'."""
+    if param.required:
+        return "required"
+    value = param.default
+    if value is None:
+        described = re.search(r"\(default: ([^)]+)\)", param.description)
+        return described[1] if described else "optional"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}".replace("e-0", "e-")
+    return str(value)
+
+
+def type_text(param: Param) -> str:
+    """'positive int', ...; a choice lists its words: 'exact or floor'."""
+    if param.type == CHOICE:
+        return ", ".join(param.choices[:-1]) + " or " + param.choices[-1] if len(param.choices) > 1 else param.choices[0]
+    return PARAM_TYPE_TEXT[param.type]
+
+
+def params_text(kind: LayerKind) -> str:
+    """'filters, kernel, stride (1), ...': required ones bare, the others with their default."""
+    return ", ".join(p.name if p.required else f"{p.name} ({default_text(p)})" for p in kind.params)
+
+
+def scalar_form(kind: LayerKind) -> str:
+    """The parameter a scalar sets (`fc: 4096`), when the kind may be written that way."""
+    required = [p.name for p in kind.params if p.required]
+    return kind.main_param if kind.main_param and required in ([], [kind.main_param]) else ""
+
+
+def kind_dict(kind: LayerKind) -> dict[str, Any]:
+    return {
+        "name": kind.name,
+        "category": kind.category,
+        "summary": kind.summary,
+        "params": [
+            {"name": p.name, "type": p.type, "required": p.required, "default": None if p.required else p.default,
+             "description": p.description}
+            for p in kind.params
+        ],
+        "main_param": kind.main_param,
+        "in_place": kind.in_place,
+        "auto_name": kind.auto_prefix,
+        "shape_rule": kind.shape_rule,
+        "param_rule": kind.param_rule,
+        "mac_rule": kind.mac_rule,
+    }
+
+
+def render_layers_json(kinds: Sequence[LayerKind]) -> str:
+    return json.dumps({"kinds": [kind_dict(k) for k in kinds]}, indent=2, ensure_ascii=False) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def written_forms(kind: LayerKind) -> list[str]:
+    """How a spec may write the kind: '- relu', '- conv: {filters: ..., kernel: ...}', '- fc: N (sets units)'."""
+    required = [p.name for p in kind.params if p.required]
+    forms = [] if required else [f"- {kind.name}"]
+    if kind.params:
+        example = ", ".join(f"{name}: ..." for name in required or [kind.params[0].name])
+        forms.append(f"- {kind.name}: {{{example}}}")
+    if scalar_form(kind):
+        forms.append(f"- {kind.name}: N (sets {scalar_form(kind)})")
+    return forms
+
+
+def _detail_lines(kind: LayerKind) -> list[str]:
+    """The lines under a kind's parameters: its rules, how it is written and named."""
+    return [
+        f"shape: {kind.shape_rule}",
+        f"params: {kind.param_rule}",
+        f"MACs: {kind.mac_rule}",
+        "written: " + " or ".join(written_forms(kind)),
+        f"names: {kind.auto_prefix}1, {kind.auto_prefix}2, ..." + ("; in place (no new tensor)" if kind.in_place else ""),
+    ]
+
+
+def render_layers_markdown(kinds: Sequence[LayerKind], detail: bool = False) -> str:
+    if not detail:
+        lines = ["| kind | parameters (default) | shape rule | params | MACs |", "|---|---|---|---|---|"]
+        lines += [f"| `{k.name}` | {_md(params_text(k)) or 'none'} | {_md(k.shape_rule)} | {_md(k.param_rule)} | "
+                  f"{_md(k.mac_rule)} |" for k in kinds]
+        return "\n".join(lines) + "\n"
+    blocks = []
+    for kind in kinds:
+        lines = [f"### `{kind.name}`", "", _md(kind.summary), ""]
+        if kind.params:
+            lines += ["| parameter | type | default | meaning |", "|---|---|---|---|"]
+            lines += [f"| `{p.name}` | {_md(type_text(p))} | {default_text(p)} | {_md(p.description)} |"
+                      for p in kind.params]
+            lines.append("")
+        lines += [f"- {_md(line)}" for line in _detail_lines(kind)]
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+
+def render_layers_table(kinds: Sequence[LayerKind], out: TextIO, detail: bool = False, color: bool | None = None,
+                        ascii: bool = False) -> None:
+    from .console import make_console
+    from .terminal import NUMBER, TEXT, FittedTable  # rich only for the table
+
+    console = make_console(out, color, ascii=ascii)
+    if not detail:
+        table = FittedTable(pad_edge=False, ascii=ascii)
+        table.add_column("kind", role=NUMBER, style="bold")
+        for header in ("parameters (default)", "shape rule", "params", "MACs"):
+            table.add_column(header, role=TEXT)
+        for kind in kinds:
+            table.add_row(kind.name, params_text(kind) or "none", kind.shape_rule, kind.param_rule, kind.mac_rule)
+        console.print(table, crop=False)
+        console.print("[dim]cnncalc layers KIND shows one kind's parameters in full.[/dim]")
+        return
+    for i, kind in enumerate(kinds):
+        if i:
+            console.print()
+        console.print(f"{kind.name}: {kind.summary}", markup=False, style="bold")
+        if kind.params:
+            table = FittedTable(pad_edge=False, ascii=ascii)
+            table.add_column("parameter", role=NUMBER)
+            table.add_column("type", role=TEXT)
+            table.add_column("default", role=NUMBER)
+            table.add_column("meaning", role=TEXT)
+            for p in kind.params:
+                table.add_row(p.name, type_text(p), default_text(p), p.description)
+            console.print(table, crop=False)
+        for line in _detail_lines(kind):
+            console.print(line, markup=False)

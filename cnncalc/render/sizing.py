@@ -1,0 +1,315 @@
+"""`memory` and `fit` as a rich table, JSON, CSV or Markdown. Formatting only: the numbers come from sizing.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, TextIO
+
+from ..kinds import REGISTRY
+from ..memory import SavedTensor
+from ..sizing import Breakdown, Component, FitReport, MemoryReport, Term
+from .console import make_console
+from .numbers import byte_size, shape_text, thousands
+
+BAR_WIDTH = 24
+MARKDOWN_BAR_WIDTH = 12
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(part: int, whole: int, width: int = BAR_WIDTH) -> str:
+    """A bar of `width` characters filled in proportion part/whole, to an eighth of a character."""
+    eighths = round(8 * width * part / whole) if whole else 0
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[rest] if rest else "")
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def term_text(term: Term) -> str:
+    """'2 × 138,357,544 × 4 B (exp_avg, exp_avg_sq)'."""
+    text = (f"{term.copies} × " if term.copies != 1 else "") + f"{thousands(term.values)} × {term.bytes_per_value} B"
+    return text + (f" ({term.what})" if term.what else "")
+
+
+def arithmetic(component: Component, batch: int) -> str:
+    """The component's bytes as a sum: batch × (per-sample terms) + the fixed terms."""
+    per = [term_text(t) for t in component.terms if t.per_sample]
+    fixed = [term_text(t) for t in component.terms if not t.per_sample]
+    parts = []
+    if per:
+        inner = " + ".join(per)
+        parts.append(inner if batch == 1 else f"{batch} × " + (f"({inner})" if len(per) > 1 else inner))
+    parts.extend(fixed)
+    return " + ".join(parts) if parts else "0"
+
+
+def settings_text(report: MemoryReport | FitReport) -> str:
+    s = report.settings
+    if s.mixed:
+        precision = f"mixed precision ({s.dtype} weights, gradients and activations, float32 master weights and state)"
+    else:
+        precision = s.dtype
+    return f"{precision}, {s.optimizer}"
+
+
+def memory_title(report: MemoryReport) -> str:
+    return f"{report.name}: input {shape_text(report.input_shape)}, batch {report.batch}, {settings_text(report)}"
+
+
+def saved_text(saved: SavedTensor) -> str:
+    """'output 3,211,264 × 4 B', 'input (counted at relu2)', 'mean 64 × 4 B per batch'."""
+    if not saved.first:
+        return f"{saved.what} (counted at {saved.counted_at})"
+    return (f"{saved.what} {thousands(saved.values)} × {saved.bytes_per_value} B"
+            + ("" if saved.per_sample else " per batch"))
+
+
+def layer_rows(report: MemoryReport) -> list[tuple[str, str, str, str, int]]:
+    """(index, name, layer, what it keeps, bytes counted there at the batch), the input first."""
+    by_layer: dict[str, list[SavedTensor]] = {}
+    for saved in report.saved:
+        by_layer.setdefault(saved.layer, []).append(saved)
+    rows = []
+    entries = [("0", "input", "input")] + [(str(r.index), r.name, r.description) for r in report.layers]
+    for index, name, description in entries:
+        kept = by_layer.get(name, [])
+        rows.append((index, name, description, ", ".join(saved_text(s) for s in kept) or "nothing",
+                     sum(s.bytes_at(report.batch) for s in kept if s.first)))
+    return rows
+
+
+def _breakdown_rows(section: Breakdown, batch: int, si: bool) -> list[tuple[str, str, str, str, str, str]]:
+    rows = []
+    for c in section.components:
+        rows.append((c.label, arithmetic(c, batch), byte_size(c.bytes, si), bar(c.bytes, section.total),
+                     percent(c.bytes, section.total), c.note))
+    return rows
+
+
+
+
+def render_memory_table(report: MemoryReport, out: TextIO | None = None, si: bool = False, color: bool | None = None,
+                        layers: bool = True, ascii: bool = False) -> None:
+    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
+
+    console = make_console(out, color, ascii=ascii)
+    console.print(memory_title(report), markup=False, style="bold")
+    if layers:
+        table = FittedTable(title="Tensors kept for the backward pass", title_justify="left", pad_edge=False,
+                            ascii=ascii)
+        for header, justify, role in (("#", "right", NUMBER), ("name", "left", TEXT), ("layer", "left", TEXT),
+                                      ("keeps", "left", ARITHMETIC), ("bytes", "right", NUMBER)):
+            table.add_column(header, justify=justify, role=role)  # type: ignore[arg-type]
+        for index, name, description, kept, counted in layer_rows(report):
+            table.add_row(index, name, description, kept, byte_size(counted, si) if counted else "0")
+        console.print(table)
+        console.print("[dim]A tensor kept by several layers (a conv output, kept by the in-place ReLU after it and "
+                      "by the next layer) is counted once, where it is first kept.[/dim]")
+        console.print()
+    for heading, section in (("Training (one step: forward, backward, update)", report.training),
+                             ("Inference (forward only)", report.inference)):
+        table = FittedTable(title=heading, title_justify="left", pad_edge=False, ascii=ascii)
+        table.add_column("component", role=TEXT)
+        table.add_column("arithmetic", role=ARITHMETIC)
+        table.add_column("bytes", justify="right", role=NUMBER)
+        table.add_column("", role=NUMBER, min_width=BAR_WIDTH)
+        table.add_column("share", justify="right", role=NUMBER)
+        table.add_column("note", style="dim", role=TEXT)
+        for row in _breakdown_rows(section, report.batch, si):
+            table.add_row(*row)
+        table.add_row("total", f"{byte_size(section.fixed_bytes, si)} + {report.batch} × "
+                               f"{byte_size(section.per_sample_bytes, si)} per sample",
+                      byte_size(section.total, si), "", "100%", f"{thousands(section.total)} bytes", style="bold")
+        console.print(table)
+    console.print(f"[dim]{LOWER_BOUND_NOTE}[/dim]")
+
+
+LOWER_BOUND_NOTE = ("A lower bound: framework workspace (cuDNN), the CUDA context (~300-500 MiB) and allocator "
+                    "fragmentation come on top, often 10-30% more.")
+
+
+def _component_dict(c: Component) -> dict[str, Any]:
+    return {
+        "key": c.key,
+        "label": c.label,
+        "bytes": c.bytes,
+        "fixed_bytes": c.fixed_bytes,
+        "per_sample_bytes": c.per_sample_bytes,
+        "terms": [{"what": t.what, "values": t.values, "copies": t.copies, "bytes_per_value": t.bytes_per_value,
+                   "per_sample": t.per_sample, "bytes": t.bytes} for t in c.terms],
+        "note": c.note,
+    }
+
+
+def _section_dict(section: Breakdown) -> dict[str, Any]:
+    return {"components": [_component_dict(c) for c in section.components], "fixed_bytes": section.fixed_bytes,
+            "per_sample_bytes": section.per_sample_bytes, "total": section.total}
+
+
+def memory_dict(report: MemoryReport) -> dict[str, Any]:
+    training, inference = report.training, report.inference
+    keys = {c.key: c.bytes for c in training.components}
+    return {
+        "name": report.name,
+        "source": report.source,
+        "input": list(report.input_shape),
+        "batch": report.batch,
+        "dtype": report.settings.dtype,
+        "mixed": report.settings.mixed,
+        "optimizer": report.settings.optimizer,
+        "params": report.params,
+        "non_trainable": report.non_trainable,
+        "parameters": keys["parameters"],
+        "master_weights": keys.get("master_weights", 0),
+        "gradients": keys["gradients"],
+        "optimizer_state": keys["optimizer_state"],
+        "buffers": keys["buffers"],
+        "activations": keys["activations"],
+        "inference_peak": inference["inference_peak"].bytes,
+        "total": training.total,
+        "inference_total": inference.total,
+        "training": _section_dict(training),
+        "inference": _section_dict(inference),
+        "peak": {"values": report.peak.values, "layer": report.peak.layer, "live": list(report.peak.live)},
+        "layers": [
+            {"name": name, "saved": [
+                {"what": s.what, "values": s.values, "bytes_per_value": s.bytes_per_value, "per_sample": s.per_sample,
+                 "storage": s.storage, "counted_at": s.counted_at, "bytes": s.bytes_at(report.batch) if s.first else 0}
+                for s in report.saved if s.layer == name]}
+            for name in ["input"] + [r.name for r in report.layers]
+        ],
+    }
+
+
+def render_memory_json(report: MemoryReport) -> str:
+    return json.dumps(memory_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+MEMORY_CSV_COLUMNS = ("section", "component", "bytes", "fixed_bytes", "per_sample_bytes", "batch", "arithmetic")
+
+
+def render_memory_csv(report: MemoryReport) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(MEMORY_CSV_COLUMNS)
+    for name, section in (("training", report.training), ("inference", report.inference)):
+        for c in section.components:
+            writer.writerow((name, c.key, c.bytes, c.fixed_bytes, c.per_sample_bytes, report.batch,
+                             arithmetic(c, report.batch)))
+        writer.writerow((name, "total", section.total, section.fixed_bytes, section.per_sample_bytes, report.batch, ""))
+    return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_memory_markdown(report: MemoryReport, si: bool = False, layers: bool = True) -> str:
+    lines = [f"### {_cell(memory_title(report))}", ""]
+    for heading, section in (("Training", report.training), ("Inference", report.inference)):
+        lines += [f"{heading}:", "", "| component | arithmetic | bytes | share |", "|---|---|---:|---|"]
+        for c in section.components:
+            note = f" — {_cell(c.note)}" if c.note else ""
+            lines.append(f"| {_cell(c.label)} | {_cell(arithmetic(c, report.batch))}{note} | {byte_size(c.bytes, si)} "
+                         f"| {bar(c.bytes, section.total, MARKDOWN_BAR_WIDTH)} {percent(c.bytes, section.total)} |")
+        lines += [f"| **total** | {byte_size(section.fixed_bytes, si)} + {report.batch} × "
+                  f"{byte_size(section.per_sample_bytes, si)} per sample | **{byte_size(section.total, si)}** "
+                  f"| 100% |", ""]
+    if layers:
+        lines += ["Tensors kept for the backward pass:", "", "| # | name | layer | keeps | bytes |",
+                  "|---:|---|---|---|---:|"]
+        for index, name, description, kept, counted in layer_rows(report):
+            lines.append(f"| {index} | {_cell(name)} | {_cell(description)} | {_cell(kept)} | "
+                         f"{byte_size(counted, si) if counted else '0'} |")
+        lines.append("")
+    lines.append(f"- {LOWER_BOUND_NOTE}")
+    return "\n".join(lines) + "\n"
+
+
+def saved_rules_markdown() -> str:
+    """The README's table of what each kind keeps for backward, from the registry: kinds with the
+    same rule share a row."""
+    rules: dict[str, list[str]] = {}
+    for kind in REGISTRY.values():
+        rules.setdefault(kind.saved_rule, []).append(f"`{kind.name}`")
+    lines = ["| kind | kept for the backward pass |", "|---|---|"]
+    lines += [f"| {', '.join(names)} | {_cell(rule)} |" for rule, names in rules.items()]
+    return "\n".join(lines) + "\n"
+
+
+# --- fit ----------------------------------------------------------------------------------------
+
+def fit_lines(report: FitReport, si: bool = False) -> list[str]:
+    b = lambda n: byte_size(n, si)  # noqa: E731
+    lines = [
+        f"{report.name}: {report.mode}, {settings_text(report)}",
+        f"budget {b(report.budget)} − reserve {b(report.reserve)} = {b(report.usable)} usable "
+        f"({thousands(report.usable)} bytes)",
+        f"memory = {b(report.fixed_bytes)} + batch × {b(report.per_sample_bytes)} "
+        f"({thousands(report.fixed_bytes)} + batch × {thousands(report.per_sample_bytes)} bytes)",
+    ]
+    if report.batch == 0:
+        lines.append(f"does not fit: batch 1 needs {b(report.bytes_at_next)}, {b(report.missing)} "
+                     f"({thousands(report.missing)} bytes) more than the {b(report.usable)} usable")
+        return lines
+    lines += [
+        f"largest batch: {report.batch} ({b(report.bytes_at_batch)}: {thousands(report.bytes_at_batch)} bytes; "
+        f"batch {report.batch + 1} would need {thousands(report.bytes_at_next)})",
+        f"largest power of two: {report.batch_power_of_two} ({b(report.bytes_at_power_of_two)})",
+    ]
+    epoch = report.epoch
+    if epoch is not None:
+        lines.append(
+            f"dataset of {thousands(epoch.size)}: {thousands(epoch.iterations)} iterations per epoch at batch "
+            f"{report.batch}, {thousands(epoch.iterations_power_of_two)} at {report.batch_power_of_two}; "
+            f"full batch ({thousands(epoch.size)} at once): {epoch.full_batch_iterations} "
+            f"({b(epoch.full_batch_bytes)}, {'fits' if epoch.full_batch_fits else 'does not fit'}); "
+            f"stochastic (batch 1): {thousands(epoch.stochastic_iterations)}")
+    return lines
+
+
+def render_fit_table(report: FitReport, out: TextIO | None = None, si: bool = False,
+                     color: bool | None = None, ascii: bool = False) -> None:
+    console = make_console(out, color, ascii=ascii)
+    for line in fit_lines(report, si):
+        console.print(line, markup=False, style="bold" if line.startswith(("largest batch", "does not fit")) else None)
+    console.print(f"[dim]{LOWER_BOUND_NOTE}[/dim]")
+
+
+def fit_dict(report: FitReport) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": report.name,
+        "mode": report.mode,
+        "dtype": report.settings.dtype,
+        "mixed": report.settings.mixed,
+        "optimizer": report.settings.optimizer,
+        "batch": report.batch,
+        "batch_power_of_two": report.batch_power_of_two,
+        "bytes_at_batch": report.bytes_at_batch,
+        "bytes_at_power_of_two": report.bytes_at_power_of_two,
+        "bytes_at_next": report.bytes_at_next,
+        "budget": report.budget,
+        "reserve": report.reserve,
+        "usable": report.usable,
+        "fixed_bytes": report.fixed_bytes,
+        "per_sample_bytes": report.per_sample_bytes,
+        "fits": report.batch > 0,
+        "missing": report.missing,
+    }
+    if report.epoch is not None:
+        e = report.epoch
+        data["dataset"] = {"size": e.size, "iterations": e.iterations,
+                           "iterations_power_of_two": e.iterations_power_of_two,
+                           "full_batch_iterations": e.full_batch_iterations, "full_batch_bytes": e.full_batch_bytes,
+                           "full_batch_fits": e.full_batch_fits, "stochastic_iterations": e.stochastic_iterations}
+    return data
+
+
+def render_fit_json(report: FitReport) -> str:
+    return json.dumps(fit_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+

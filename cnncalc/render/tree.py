@@ -1,0 +1,44 @@
+"""Which rows a table shows: layers and groups as a tree, collapsed below `depth` (like torchinfo's depth)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..report import GroupResult, LayerResult, Report
+
+
+@dataclass(frozen=True)
+class Row:
+    indent: int  # nesting level, 0 at the top
+    layer: LayerResult | None = None
+    group: GroupResult | None = None
+    collapsed: bool = False  # a group shown as one row with its subtotals
+    parent: str = ""  # the enclosing group's name
+
+    @property
+    def label(self) -> str:
+        """The name without its enclosing group's prefix: `conv1` under `layer1.basic1`."""
+        name = self.group.name if self.group is not None else self.layer.name
+        prefix = self.parent + "."
+        return name[len(prefix):] if self.parent and name.startswith(prefix) else name
+
+
+def tree_rows(report: Report, depth: int | None = None) -> list[Row]:
+    """Group header rows before their layers; at level `depth` a group is one collapsed row."""
+    groups = {g.name: g for g in report.groups}
+    rows: list[Row] = []
+    opened: set[str] = set()
+    for layer in report.layers:
+        hidden = False
+        for level, name in enumerate(layer.block, start=1):
+            collapsed = depth is not None and level >= depth
+            if name not in opened:
+                opened.add(name)
+                parent = layer.block[level - 2] if level > 1 else ""
+                rows.append(Row(level - 1, group=groups[name], collapsed=collapsed, parent=parent))
+            if collapsed:
+                hidden = True
+                break
+        if not hidden:
+            rows.append(Row(len(layer.block), layer=layer, parent=layer.block[-1] if layer.block else ""))
+    return rows
