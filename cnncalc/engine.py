@@ -108,14 +108,15 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     results: list[LayerResult] = []
     outcomes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # what _compute returned, by layer alike
     for layer in spec.layers:
-        if any(source not in shapes for source in layer.inputs):  # an earlier layer failed: nothing downstream
+        if not all(map(shapes.__contains__, layer.inputs)):  # an earlier layer failed: nothing downstream
             continue
         kind = REGISTRY[layer.kind]
         input_shape = shapes[layer.inputs[0]]
-        sources = tuple((name, shapes[name]) for name in layer.inputs)
+        single = len(layer.inputs) == 1
+        sources = ((layer.inputs[0], input_shape),) if single else tuple((n, shapes[n]) for n in layer.inputs)
         # Layers alike in kind, parameters (value and type: 0 is not 0.0) and inputs compute alike: once per
         # spec, however often a deep network repeats them. A single input's name plays no part in it.
-        seen = input_shape if len(sources) == 1 and kind.max_inputs == 1 else sources
+        seen = input_shape if single and kind.max_inputs == 1 else sources
         key = (kind.name, seen, tuple(layer.params.items()), tuple(map(type, layer.params.values())))
         try:
             outcome = outcomes[key]
@@ -129,9 +130,9 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         if computed is None:
             continue
         shapes[layer.name] = computed.output_shape
-        merged = merge_fields([fields[name] for name in layer.inputs])
+        merged = fields[layer.inputs[0]] if single else merge_fields([fields[name] for name in layer.inputs])
         fields[layer.name] = receptive_field_step(merged, computed.windows)
-        if len(layer.inputs) > 1 and merged.note:
+        if not single and merged.note:
             notes += (f"receptive field: {merged.note}",)
         results.append(
             LayerResult(
