@@ -393,7 +393,7 @@ def _settings(report, dtype: str | None, mixed: bool, optimizer: str):
 
 
 def _training_options(command):
-    from .sizing import OPTIMIZERS, TRAINING_DTYPES
+    from .training import OPTIMIZERS, TRAINING_DTYPES  # not .sizing: this runs when the CLI is imported
 
     for option in reversed((
         click.option("--dtype", type=click.Choice(list(TRAINING_DTYPES)), default=None,
