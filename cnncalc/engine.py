@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import prod
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .kinds import REGISTRY, Computed, LayerContext, LayerFailure, LayerKind, Window
 from .memory import inference_peak
 from .problems import ERROR, WARNING, Location, Problem, SpecError
 from .report import GroupResult, LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
+
+if TYPE_CHECKING:  # fractions only where a transposed conv or an upsample makes them: a lighter start-up
+    from fractions import Fraction
 
 
 def _exact(value: Fraction) -> int | Fraction:
@@ -33,6 +35,8 @@ def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | No
             start.append(s - w.pad_before * j)
             jump.append(j * w.stride)
             continue
+        from fractions import Fraction
+
         j = Fraction(j) / w.upsample
         size.append(_exact(r + (w.kernel - 1) * j))
         start.append(_exact(s - w.pad_before * j))
@@ -47,6 +51,8 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     whose regions are not centred alike are said so in `note` rather than guessed away."""
     if len(fields) == 1:
         return fields[0]
+    from fractions import Fraction
+
     size, jump, start, notes = [], [], [], []
     for d in range(len(fields[0].size)):
         starts = [f.start[d] for f in fields]

@@ -12,7 +12,6 @@ its output.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
@@ -167,6 +166,8 @@ class Expander:
                 continue
             choices = [n for n in self.names if n.startswith(prefixes[0])] or list(self.names)
             local = [n[len(prefixes[0]):] for n in choices if n.startswith(prefixes[0])] + [INPUT_NAME]
+            import difflib  # only a reference that names nothing needs it
+
             match = difflib.get_close_matches(ref, local + list(self.names), n=1, cutoff=0.6)
             hint = f" (did you mean '{match[0]}'?)" if match else ""
             self.problems.append(Problem(where, f"no layer or group named '{ref}' above this point{hint}"))
