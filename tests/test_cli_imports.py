@@ -49,11 +49,12 @@ def test_check_and_the_plain_formats_do_not_import_rich(args):
     assert modules == set()
 
 
-def test_check_does_not_import_the_renderers_of_shapes():
-    code, modules = loaded("check", str(SPECS / "vgg16.yaml"), packages="cnncalc")
+def test_check_imports_neither_the_table_nor_sizing_nor_what_only_messages_need():
+    code, modules = loaded("check", str(SPECS / "vgg16.yaml"), packages="cnncalc json difflib fractions")
     assert code == 0
     assert {"cnncalc.parser", "cnncalc.engine", "cnncalc.render.problems"} <= modules  # the probe sees imports
-    assert not {"cnncalc.render.table", "cnncalc.render.console", "cnncalc.render.terminal"} & modules
+    assert not {"cnncalc.render.table", "cnncalc.render.console", "cnncalc.render.terminal", "cnncalc.sizing",
+                "json", "difflib", "fractions"} & modules
 
 
 def test_a_typo_still_gets_its_suggestion():  # difflib is imported when a suggestion is wanted
