@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = generate(sizes, options.out)
     notes: list[str] = []
     commands = [Command(f"python -c '{BASELINE}'", BASELINE, runs=runs, warmup=warmup)]
-    for command, spec in (("shapes", "specs/vgg16.yaml"), ("check", "specs/vgg16.yaml"),
+    for command, spec in (("shapes", "specs/vgg16.yaml"), ("check", "specs/vgg16.yaml"), ("check", "specs/resnet18.yaml"),
                           ("shapes", "specs/resnet152.yaml"), ("check", "specs/resnet152.yaml")):
         if (ROOT / spec).exists():
             commands.append(Command(f"cnncalc {command} {spec}", CNNCALC, (command, spec), runs, warmup))
