@@ -147,6 +147,28 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
         click.echo(render_markdown(report, si=si, depth=depth), nl=False)
 
 
+@main.group()
+def export() -> None:
+    """Translate a spec into a framework's source code (printed; no file is written)."""
+
+
+@export.command("torch")
+@click.argument("spec", type=SPEC_PATH)
+@click.option("--floor", is_flag=True, help="Accept non-integer sizes (PyTorch floors them), as warnings.")
+def export_torch(spec: str, floor: bool) -> None:
+    """Print a PyTorch nn.Module equivalent to SPEC: one attribute per layer, named like the layer."""
+    from .export.torch import torch_export
+    from .render.problems import render_problem_lines
+
+    try:
+        exported = torch_export(load(spec), floor=floor)
+    except SpecError as error:
+        _fail(error.problems)
+        return
+    click.echo(render_problem_lines(exported.warnings), err=True, nl=False)
+    click.echo(exported.source, nl=False)
+
+
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=SPEC_PATH)
 @click.option("--format", "fmt", type=click.Choice(list(CHECK_FORMATS)), default="text", show_default=True,

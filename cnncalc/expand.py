@@ -111,12 +111,17 @@ class Expander:
         self.names: dict[str, str] = {}  # layer and group names → the layer whose output they stand for
         self.defined_at: dict[str, Location] = {}
         self.pending: list[tuple[str, Location, tuple[str, ...], int]] = []  # unresolved from: (ref, where, prefixes, layer)
+        self.explicit: set[str] = set()  # names the spec writes (layers and groups)
+        self.reserved: frozenset[str] = frozenset()  # explicit names, known before automatic names are given
 
     def run(self, templates: list[Template]) -> tuple[LayerSpec, ...]:
         if _size(templates) > MAX_LAYERS:
             self.problems.append(Problem(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers; "
                                                                 "cnncalc refuses specs that large"))
             return ()
+        rehearsal = Expander(self.source)  # a first pass learns every explicit name, so that automatic
+        rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)  # names can avoid them
+        self.reserved = frozenset(rehearsal.explicit)
         root = _Scope("", INPUT_NAME, (), {})
         self.items(templates, root, INPUT_NAME)
         self.explain_pending()
@@ -138,7 +143,7 @@ class Expander:
         while True:
             scope.counters[prefix] = scope.counters.get(prefix, 0) + 1
             name = f"{scope.prefix}{prefix}{scope.counters[prefix]}"
-            if name not in self.names:
+            if name not in self.names and name not in self.reserved:
                 return name
 
     def resolve(self, ref: str, where: Location, scope: _Scope) -> str:
@@ -181,9 +186,10 @@ class Expander:
                                              layer.path))
 
     # -- walking ---------------------------------------------------------------------------------
-    def items(self, items: list[Template], scope: _Scope, previous: str) -> str:
+    def items(self, items: list[Template], scope: _Scope, previous: str, iteration: bool = False) -> str:
+        """`iteration`: the items are one iteration of a named repeat (a lone block instance then is the iteration)."""
         for item in items:
-            previous = self.item(item, scope, previous, lone=len(items) == 1)
+            previous = self.item(item, scope, previous, lone=iteration and len(items) == 1)
         return previous
 
     def item(self, item: Template, scope: _Scope, previous: str, lone: bool = False) -> str:
@@ -199,6 +205,7 @@ class Expander:
         if name is None:
             if item.name is not None:
                 name = scope.prefix + item.name + scope.suffix
+                self.explicit.add(name)
             else:
                 name = self.auto_name(scope, item.kind.auto_prefix)
         inputs = self.sources(item.sources, scope, previous)
@@ -213,6 +220,7 @@ class Expander:
                 previous = self.items(item.children, replace(scope, suffix=f"{scope.suffix}_{i}"), previous)
             return previous
         group = scope.prefix + item.name + scope.suffix
+        self.explicit.add(group)
         if item.plain:
             inner_scope = _Scope(group + ".", scope.input_name, scope.group + (group,), {}, scope)
             previous = self.items(item.children, inner_scope, previous)
@@ -221,7 +229,7 @@ class Expander:
         for i in range(1, item.count + 1):
             inner = f"{group}.{i}"
             iteration = _Scope(inner + ".", scope.input_name, scope.group + (group, inner), {}, scope)
-            previous = self.items(item.children, iteration, previous)
+            previous = self.items(item.children, iteration, previous, iteration=True)
             self.define(inner, previous, item.name_location or item.location)
         self.define(group, previous, item.name_location or item.location)
         return previous
@@ -232,6 +240,7 @@ class Expander:
         group = None
         if item.name is not None:
             group = scope.prefix + item.name + scope.suffix
+            self.explicit.add(group)
             inner = _Scope(group + ".", scope.input_name, scope.group + (group,), {}, scope)
         outputs = tuple(self.items(branch, inner, start) if branch else start for branch in item.branches)
         merge = LayerTemplate(item.location, item.merge, sources=None)
@@ -246,7 +255,8 @@ class Expander:
         (start,) = self.sources(item.sources, scope, previous)[:1] or (previous,)
         if item.name is not None:
             group = scope.prefix + item.name + scope.suffix
-        elif lone and scope.group and scope.prefix == scope.group[-1] + ".":
+            self.explicit.add(group)
+        elif lone:
             # the only item of a named repeat's iteration: the iteration is the block instance
             inner = replace(scope, input_name=start)
             return self.items(item.children, inner, start)

@@ -7,6 +7,7 @@ with their position instead of being converted silently.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -53,6 +54,7 @@ class _Loader(_FastestLoader):  # type: ignore[misc, valid-type]
         return tag
 
 MAX_SPATIAL_DIMS = 3
+MAX_NESTING = 32  # repeat blocks, groups and branches inside one another; far beyond any real network, within the stack
 
 _TAG = "tag:yaml.org,2002:"
 _INT, _FLOAT, _BOOL, _NULL, _STR = (_TAG + t for t in ("int", "float", "bool", "null", "str"))
@@ -94,6 +96,7 @@ class _Parser:
         self.blocks: dict[str, _BlockDefinition] = {}
         self.block_stack: list[str] = []
         self.env: dict[str, Any] | None = None  # the current block's parameters while its layers are read
+        self._nesting = 0  # layer lists open around the node being read
 
     # -- helpers -----------------------------------------------------------------------------
     def loc(self, node: yaml.Node) -> Location:
@@ -127,7 +130,29 @@ class _Parser:
 
     def check_tag(self, node: yaml.Node) -> None:
         if node.tag not in _PLAIN_TAGS:
-            self.fail(node, f"the YAML tag '{node.tag}' is not allowed in a spec; remove it")
+            self.fail(node, _tag_message(node))
+
+    def refuse_foreign_tags(self, root: yaml.Node) -> None:
+        """Every explicit application tag (`!!python/object`, `!custom`) is an error, wherever it stands:
+        even on a node whose value would otherwise be read as harmless text."""
+        seen: set[int] = set()
+        stack = [root]
+        found = []
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if not node.tag.startswith(_TAG) or node.tag[len(_TAG):].startswith("python/"):
+                found.append(node)
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(item for pair in node.value for item in pair)
+        for node in sorted(found, key=lambda n: (n.start_mark.line, n.start_mark.column)):
+            self.error(node, _tag_message(node))
+        if found:
+            raise SpecError(self.problems)
 
     # -- values ------------------------------------------------------------------------------
     def integer(self, node: yaml.Node, what: str, minimum: int) -> int:
@@ -252,12 +277,19 @@ class _Parser:
             self.fail(node, f"{what} must be a list of layers (each line starting with '- '), not {describe_node(node)}")
         if not node.value and not allow_empty:
             self.fail(node, f"{what} is empty; add at least one layer")
-        templates = []
-        for item in node.value:
-            template = self.layer_item(item)
-            if template is not None:
-                templates.append(template)
-        return templates
+        if self._nesting > MAX_NESTING:
+            self.fail(node, f"layer lists (repeat blocks, groups, branches, blocks) nest more than {MAX_NESTING} "
+                            "deep here; cnncalc refuses deeper nesting")
+        self._nesting += 1
+        try:
+            templates = []
+            for item in node.value:
+                template = self.layer_item(item)
+                if template is not None:
+                    templates.append(template)
+            return templates
+        finally:
+            self._nesting -= 1
 
     def layer_item(self, node: yaml.Node) -> Template | None:
         if self.env is not None:  # inside a block definition the same node means different things per use
@@ -542,6 +574,7 @@ class _Parser:
             self.problems.append(Problem(Location(self.source, 1, 1),
                                          "the spec is empty; it needs 'input:' and 'layers:'"))
             raise SpecError(self.problems)
+        self.refuse_foreign_tags(root)
         if not isinstance(root, yaml.MappingNode):
             self.fail(root, f"a spec is a mapping with 'input:' and 'layers:', not {describe_node(root)}")
         fields = {key: (key_node, value_node) for key, key_node, value_node in self.entries(root, "the spec")}
@@ -638,6 +671,18 @@ def _is_whole(node: yaml.ScalarNode) -> bool:
     return value == value and value not in (float("inf"), float("-inf")) and value == int(value)
 
 
+def _tag_message(node: yaml.Node) -> str:
+    """Written as the spec writes it: '!!python/object', not 'tag:yaml.org,2002:python/object'."""
+    tag = "!!" + node.tag[len(_TAG):] if node.tag.startswith(_TAG) else node.tag
+    return f"the YAML tag '{tag}' is not allowed in a spec; remove it"
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 0-based YAML mark, or '' past the end."""
+    lines = text.split("\n")
+    return lines[line][column:column + 1] if line < len(lines) else ""
+
+
 def describe_node(node: yaml.Node) -> str:
     """How a value reads in a message: 'the boolean yes', 'the float 3.0', 'a list'."""
     if isinstance(node, yaml.SequenceNode):
@@ -692,11 +737,17 @@ def parse_text(text: str, source: str = "<spec>", default_name: str | None = Non
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        if "\t" in text and "tab" in message.lower() or "found character '\\t'" in message:
+        context = exc.context_mark
+        if exc.context and context and mark and (context.line, context.column) != (mark.line, mark.column):
+            what = re.sub(r"^while (parsing|scanning) (an? )?", "", exc.context)  # 'while parsing a flow mapping'
+            message += f" (the {what} starts at line {context.line + 1}, column {context.column + 1})"
+        if mark and _char_at(text, mark.line, mark.column) == "\t":  # libyaml's message does not name the tab
             message += "; YAML indents with spaces, not tabs"
         raise SpecError([Problem(Location(source, line, column), f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(Location(source, 1, 1), f"invalid YAML: {exc}")]) from None
+    except RecursionError:  # PyYAML's Python composer (without libyaml) recurses once per nesting level
+        raise SpecError([Problem(Location(source, 1, 1), "invalid YAML: nested too deeply")]) from None
     try:
         return parser.spec(root, default_name or Path(source).stem or "spec")
     except _Abort:

@@ -1,12 +1,14 @@
-"""The engine against values known independently of cnncalc: lecture arithmetic and published totals."""
+"""The engine: the receptive-field recurrence, totals and their conventions, and how errors are collected."""
 
 from __future__ import annotations
 
 import pytest
 
-from cnncalc.engine import analyze
+from cnncalc.engine import analyze, receptive_field_step
+from cnncalc.kinds import Window
 from cnncalc.parser import parse_file, parse_text
 from cnncalc.problems import SpecError
+from cnncalc.report import ReceptiveField
 
 from .conftest import SPECS
 
@@ -15,39 +17,84 @@ def run(text: str, **options):
     return analyze(parse_text(text, "t.yaml"), **options)
 
 
-def test_lecture_conv_keeps_size_with_padding_2():
-    report = run("input: [3, 32, 32]\nlayers:\n  - conv: {filters: 10, kernel: 5, stride: 1, padding: 2}\n")
-    layer = report.layers[0]
-    assert layer.output_shape == (10, 32, 32)
-    assert layer.param_count == 760  # (5·5·3)·10 + 10
+def test_receptive_field_recurrence():
+    """r += (F − 1)·j; start −= P·j; j ·= S, per dim (Araujo, Norris & Sim, Distill 2019)."""
+    field = ReceptiveField(size=(3, 1), jump=(2, 1), start=(-1, 0))
+    step = receptive_field_step(field, (Window(kernel=3, stride=2, pad_before=1), Window(kernel=1, stride=1, pad_before=0)))
+    assert step == ReceptiveField(size=(3 + 2 * 2, 1), jump=(4, 1), start=(-1 - 1 * 2, 0))
+    assert receptive_field_step(field, None) is field  # pointwise layers change nothing
 
 
-def test_alexnet_conv1():
-    report = run("input: [3, 227, 227]\nlayers:\n  - conv: {filters: 96, kernel: 11, stride: 4}\n")
-    layer = report.layers[0]
-    assert layer.output_shape == (96, 55, 55)
-    assert layer.weight_count == 34_848
-    assert layer.param_count == 34_944
+def test_vgg16_activations_against_the_lecture_column():
+    """The classic VGG16 memory column, summed by hand: the input, 13 conv outputs, 5 pools, 3 fc outputs.
+
+    The notes call it 24M; it is 15,237,608. cnncalc adds the final softmax's new 1,000 values.
+    """
+    lecture = (224 * 224 * 3
+               + 2 * 224 * 224 * 64 + 112 * 112 * 64
+               + 2 * 112 * 112 * 128 + 56 * 56 * 128
+               + 3 * 56 * 56 * 256 + 28 * 28 * 256
+               + 3 * 28 * 28 * 512 + 14 * 14 * 512
+               + 3 * 14 * 14 * 512 + 7 * 7 * 512
+               + 4096 + 4096 + 1000)
+    assert lecture == 15_237_608
+    totals = analyze(parse_file(SPECS / "vgg16.yaml")).totals
+    assert totals.input_activations == 150_528
+    assert totals.activations == lecture + 1000
+    assert totals.activation_bytes == 4 * (lecture + 1000)  # float32
+    assert totals.training_activation_bytes == 2 * 4 * (lecture + 1000)
 
 
-def test_stride_that_does_not_fit_is_a_located_error():
-    with pytest.raises(SpecError) as caught:
-        run("input: [1, 7, 7]\nlayers:\n  - conv: {filters: 1, kernel: 3, stride: 3}\n")
-    (problem,) = caught.value.problems
-    assert (problem.location.line, problem.location.column) == (3, 5)
-    assert "(7 − 3 + 2·0)/3 + 1 = 2.33 is not an integer" in problem.message
-    assert "padding 1 gives 3" in problem.message
+def test_in_place_layers_add_no_memory():
+    """conv 8×8×4 = 256 new values; relu and dropout work in place, flatten is a view; sigmoid makes 256 more."""
+    report = run("input: [1, 8, 8]\nlayers:\n  - conv: {filters: 4, kernel: 1}\n  - relu\n  - dropout\n"
+                 "  - sigmoid\n  - flatten\n")
+    assert report.totals.activations == 64 + 256 + 256
 
 
-def test_three_3x3_convs_see_7x7():
-    report = run("input: [8, 32, 32]\nlayers:\n" + "  - conv: {filters: 8, kernel: 3, padding: 1}\n" * 3)
-    assert report.layers[-1].receptive_field.size == (7, 7)
+@pytest.mark.parametrize(("dtype", "size"), [("float32", 4), ("float16", 2), ("bfloat16", 2), ("float64", 8), ("int8", 1)])
+def test_bytes_follow_the_dtype_and_batch(dtype, size):
+    report = run(f"input: [3, 4, 4]\ndtype: {dtype}\nlayers:\n  - conv: {{filters: 2, kernel: 3}}\n", batch=5)
+    values = 3 * 4 * 4 + 2 * 2 * 2  # input 48, conv output 8
+    params = (3 * 3 * 3) * 2 + 2  # 56
+    t = report.totals
+    assert (t.activations, t.params) == (values, params)
+    assert (t.activation_bytes, t.training_activation_bytes) == (values * size, 2 * values * size)
+    assert (t.batch_activation_bytes, t.batch_training_activation_bytes) == (5 * values * size, 10 * values * size)
+    assert t.param_bytes == params * size
+    assert t.batch_macs == 5 * t.macs == 5 * (2 * 2 * 2 * 3 * 9)
 
 
-def test_vgg16_published_totals():
+def test_shares_of_vgg16():
+    """fc layers: 102,764,544 + 16,781,312 + 4,097,000 = 123,642,856 of 138,357,544 params = 89.4%."""
     report = analyze(parse_file(SPECS / "vgg16.yaml"))
-    assert report.totals.params == 138_357_544
-    assert report.totals.macs == 15_470_264_320
+    shares = {s.category: s for s in report.shares}
+    assert shares["fc"].params == 123_642_856
+    assert shares["fc"].params_percent == pytest.approx(100 * 123_642_856 / 138_357_544)
+    assert shares["conv"].params + shares["fc"].params == report.totals.params
+    assert shares["conv"].macs + shares["fc"].macs == report.totals.macs
+    assert sum(s.activations for s in report.shares) + report.totals.input_activations == report.totals.activations
+
+
+def test_every_non_fitting_stride_is_reported():
+    """(11 − 3)/3 + 1 = 3.67, carried on as 3; then (3 − 2)/2 + 1 = 1.5: both are reported."""
+    with pytest.raises(SpecError) as caught:
+        run("input: [1, 11, 11]\nlayers:\n  - conv: {filters: 1, kernel: 3, stride: 3}\n  - maxpool: {kernel: 2}\n")
+    assert [(p.layer, p.location.line) for p in caught.value.problems] == [("conv1", 3), ("pool1", 4)]
+
+
+def test_a_layer_that_cannot_be_computed_stops_what_depends_on_it():
+    """conv1's kernel does not fit at all; nothing after it has an input, so only conv1 is reported."""
+    with pytest.raises(SpecError) as caught:
+        run("input: [1, 3, 3]\nlayers:\n  - conv: {filters: 1, kernel: 5}\n  - conv: {filters: 1, kernel: 9}\n")
+    assert [p.layer for p in caught.value.problems] == ["conv1"]
+
+
+def test_floor_turns_errors_into_warnings():
+    report = run("input: [1, 7, 7]\nlayers:\n  - conv: {filters: 1, kernel: 3, stride: 3}\n", floor=True)
+    assert report.layers[0].output_shape == (1, 2, 2)  # floor((7 − 3)/3) + 1
+    assert [w.severity for w in report.warnings] == ["warning"]
+    assert report.floor is True
 
 
 def test_inference_peak_through_branches_by_hand():

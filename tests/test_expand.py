@@ -122,3 +122,17 @@ def test_duplicate_names_are_refused_with_the_first_line():
     problems = errors("input: [4, 8, 8]\nlayers:\n  - conv: {filters: 4, kernel: 1, name: a}\n"
                       "  - relu: null\n    name: a\n")
     assert (5, 11, "the name 'a' is already used at line 3; names must be unique") in problems
+
+
+UNIT = ("input: [4, 8, 8]\nblocks:\n  b:\n    params: {f: null}\n    layers: [conv: {filters: $f, kernel: 1}, relu]\n"
+        "layers:\n")
+
+
+def test_a_block_alone_in_an_unnamed_repeat_is_one_instance_per_iteration():
+    layers = names_and_inputs(UNIT + "  - name: stage\n    layers:\n      - repeat: 2\n        layers: [b: {f: 4}]\n")
+    assert [name for name, _, _ in layers] == ["stage.b1.conv1", "stage.b1.relu1", "stage.b2.conv1", "stage.b2.relu1"]
+
+
+def test_a_block_alone_in_a_group_keeps_its_own_name():
+    layers = names_and_inputs(UNIT + "  - name: g\n    layers: [b: {f: 4}]\n")
+    assert [name for name, _, _ in layers] == ["g.b1.conv1", "g.b1.relu1"]

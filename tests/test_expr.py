@@ -28,3 +28,8 @@ def test_refusals(text, message):
     with pytest.raises(ExpressionError) as caught:
         evaluate(text, {"filters": 64})
     assert message in str(caught.value)
+
+
+def test_every_name_may_carry_its_sigil():
+    assert evaluate("cin * $t", {"cin": 24, "t": 6}) == 144
+    assert evaluate("(cin + $growth) // 2", {"cin": 64, "growth": 32}) == 48

@@ -183,7 +183,7 @@ def per_dim(value: Any, ndim: int, param: str) -> tuple[int, ...]:
         if len(value) != ndim:
             raise LayerFailure(
                 f"'{param}' has {len(value)} values but the input has {ndim} spatial "
-                f"dim{'s' if ndim != 1 else ''}; give one int or {ndim} ints",
+                f"dim{'s' if ndim != 1 else ''}; give " + ("one int" if ndim == 1 else f"one int or {ndim} ints"),
                 param,
             )
         return value
@@ -201,11 +201,24 @@ def compact(values: tuple[int, ...]) -> str:
 
 
 def _decimal(span: int, s: int) -> str:
-    """span/S + 1 to two decimals, without trailing zeros: 2.33, 112.5, 3."""
+    """span/S + 1, exact, two decimals (half up), trailing zeros dropped: 7/3 + 1 → '3.33', 33/2 → '16.5', 3 → '3'.
+
+    A non-integer never reads as one: more decimals are shown until a non-zero one does (1001/1000 → '1.001').
+    """
     from fractions import Fraction  # only error and warning messages need it
 
-    text = f"{float(Fraction(span, s) + 1):.2f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    value = Fraction(span, s) + 1
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    digits = 2
+    while True:
+        scaled = int(value * 10**digits + Fraction(1, 2))
+        whole, fraction = divmod(scaled, 10**digits)
+        if fraction or value.denominator == 1 or digits >= 40:
+            break
+        digits += 1
+    text = f"{whole}.{fraction:0{digits}d}".rstrip("0").rstrip(".")
+    return sign + text
 
 
 def window_arithmetic(n: int, k: int, s: int, pad_before: int, pad_after: int, d: int) -> str:
@@ -216,21 +229,49 @@ def window_arithmetic(n: int, k: int, s: int, pad_before: int, pad_after: int, d
     return f"({n} + {pad} − {d}·({k} − 1) − 1)/{s} + 1"
 
 
+_STRIDE_SEARCH = 100_000  # how far from the written stride to look for a divisor; stride 1 always divides
+
+
+def _nearest_padding(n: int, eff: int, s: int, p: int) -> int | None:
+    """The padding c ≠ p nearest to p (the smaller on ties) with n + 2c − eff ≥ 0 and divisible by s.
+
+    Solved as a congruence, 2c ≡ eff − n (mod s), so any size and stride take constant time.
+    """
+    residue = (eff - n) % s
+    if s % 2:
+        base, period = residue * ((s + 1) // 2) % s, s  # (s + 1)/2 is the inverse of 2 modulo an odd s
+    elif residue % 2:
+        return None  # n + 2c − eff keeps the parity of n − eff: an even stride can never divide it
+    else:
+        base, period = residue // 2, s // 2
+    lowest = max(0, -(-(eff - n) // 2))
+    below = base + (p - base) // period * period  # the largest candidate ≤ p
+    first = base + -(-(lowest - base) // period) * period  # the smallest candidate ≥ lowest
+    candidates = [c for c in (below - period, below, below + period, first) if c >= lowest and c != p]
+    return min(candidates, key=lambda c: (abs(c - p), c)) if candidates else None
+
+
+def _nearest_stride(span: int, s: int) -> int | None:
+    """The divisor of span nearest to s (the smaller on ties), other than s."""
+    for delta in range(1, _STRIDE_SEARCH + 1):
+        for candidate in (s - delta, s + delta):
+            if 1 <= candidate <= span and span % candidate == 0:
+                return candidate
+    return 1 if s != 1 else None
+
+
 def _suggest(n: int, k: int, s: int, p: int, d: int) -> str:
     """Nearest symmetric padding and nearest stride that make the division exact."""
     eff = d * (k - 1) + 1
     hints = []
-    for candidate in sorted(range(0, eff + s), key=lambda c: (abs(c - p), c)):
-        span = n + 2 * candidate - eff
-        if span >= 0 and span % s == 0 and candidate != p:
-            hints.append(f"padding {candidate} gives {span // s + 1}")
-            break
+    padding = _nearest_padding(n, eff, s, p)
+    if padding is not None:
+        hints.append(f"padding {padding} gives {(n + 2 * padding - eff) // s + 1}")
     span = n + 2 * p - eff
     if span > 0:
-        strides = [c for c in range(1, span + 1) if span % c == 0 and c != s]
-        if strides:
-            best = min(strides, key=lambda c: (abs(c - s), c))
-            hints.append(f"stride {best} gives {span // best + 1}")
+        stride = _nearest_stride(span, s)
+        if stride is not None:
+            hints.append(f"stride {stride} gives {span // stride + 1}")
     return "; ".join(hints)
 
 
@@ -292,7 +333,8 @@ def slide(
         elif ctx.floor:
             ctx.warn(
                 f"{where}{formula} = {value} floored to {out}: the last {remainder} "
-                f"input pixel{'s' if remainder != 1 else ''} (padding included) never reach an output",
+                f"input pixel{'s' if remainder != 1 else ''} (padding included) never "
+                f"reach{'es' if remainder == 1 else ''} an output",
                 None,
             )
         else:

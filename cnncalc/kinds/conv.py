@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from .base import (
@@ -144,7 +145,11 @@ class DepthwiseConv(Conv):
         require_volume("dwconv", input_shape)
         channels = input_shape[0]
         as_conv = dict(params, filters=channels * params["multiplier"], groups=channels)
-        return Conv.compute(self, as_conv, input_shape, ctx)
+        computed = Conv.compute(self, as_conv, input_shape, ctx)
+        description = "dw" + computed.description.replace(", depthwise", "").replace(f", g{channels}", "")
+        if params["multiplier"] != 1:
+            description += f", ×{params['multiplier']}"
+        return replace(computed, description=description)
 
 
 class Deconv(LayerKind):

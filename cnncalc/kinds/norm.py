@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .base import BOOL, COUNT, INPUT, NUMBER, POSITIVE_NUMBER, Computed, LayerContext, LayerKind, Param, Saved, prod_int
+from .conv import require_volume
 
 
 class BatchNorm(LayerKind):
@@ -62,6 +63,7 @@ class LRN(LayerKind):
                   "intermediates (PyTorch builds it from pow, avg_pool3d and div)")
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        require_volume("lrn", input_shape)  # as PyTorch's LocalResponseNorm, which refuses (N, C)
         return Computed(output_shape=input_shape, description=f"lrn {params['size']}")
 
     def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],

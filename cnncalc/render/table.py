@@ -14,10 +14,12 @@ from .summary import note_lines, title, total_lines, warning_lines
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
                  depth: int | None = None, ascii: bool = False) -> None:
     # rich is imported here: `check` and the plain formats never load it
+    from rich.markup import escape  # names from the spec are text, never markup ('[/b]' would be a tag)
+
     from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
 
     console = make_console(out, color, ascii=ascii)
-    table = FittedTable(title=title(report), title_justify="left", show_lines=False, pad_edge=False, ascii=ascii)
+    table = FittedTable(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False, ascii=ascii)
     table.add_column("#", justify="right", role=NUMBER)
     table.add_column("name", role=TEXT)
     table.add_column("layer", role=TEXT)
@@ -35,7 +37,7 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
             span = f"{g.first_index}–{g.last_index}" if row.collapsed else ""
             table.add_row(
                 span,
-                f"{indent}{'▸' if row.collapsed else '▾'} {row.label}",
+                f"{indent}{'▸' if row.collapsed else '▾'} {escape(row.label)}",
                 f"[dim]{g.layer_count} layer{'s' if g.layer_count != 1 else ''}[/dim]",
                 shape_text(g.output_shape),
                 f"[dim]{short(g.activations)}[/dim]" if not row.collapsed else short(g.activations),
@@ -51,8 +53,8 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
             activations = f"[dim]({activations})[/dim]"
         table.add_row(
             str(layer.index),
-            indent + row.label,
-            layer.description,
+            indent + escape(row.label),
+            escape(layer.description),
             shape_text(layer.output_shape),
             activations,
             param_arithmetic(layer),

@@ -1,0 +1,1 @@
+"""Exporters: a spec translated into another framework's source code, returned as text."""
