@@ -42,8 +42,10 @@ def loaded(*args: str, packages: str) -> tuple[int, set[str]]:
     ("check", "--format", "json", str(SPECS / "vgg16.yaml")),
     ("check", str(TEST_SPECS / "bad_stride.yaml")),
     ("shapes", "--format", "markdown", str(SPECS / "vgg16.yaml")),
+    ("shapes", str(SPECS / "resnet18.yaml")),  # the table, to a pipe
+    ("shapes", "--ascii", "--depth", "1", str(SPECS / "resnet18.yaml")),
 ])
-def test_check_and_the_plain_formats_do_not_import_rich(args):
+def test_check_the_plain_formats_and_piped_tables_do_not_import_rich(args):
     code, modules = loaded(*args, packages="rich")
     assert code in (0, 1)
     assert modules == set()
