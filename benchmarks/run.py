@@ -21,9 +21,12 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "benchmarks" / "generated"
@@ -152,13 +155,17 @@ class Timing:
         return statistics.median(self.cpu_seconds)
 
 
-def _env() -> dict[str, str]:
-    """This checkout first on the path; bytecode caching on, as for an installed package (pip compiles at install)."""
+def _env(terminal: bool = False) -> dict[str, str]:
+    """This checkout first on the path; bytecode caching on, as for an installed package (pip compiles at
+    install); colour off, except on the pseudo-terminal (as a user's terminal would have it)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME", "PYTHONTRACEMALLOC", "PYTHONDEVMODE"):
         env.pop(name, None)
-    env["NO_COLOR"] = "1"
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS", "LINES"):
+        env.pop(name, None)
+    if terminal:
+        env["TERM"] = "xterm-256color"
     return env
 
 
@@ -167,27 +174,60 @@ def _fail(argv: list[str], code: int) -> SystemExit:
     return SystemExit(f"{' '.join(argv[3:])} exited with {code}:\n{again.stdout}{again.stderr}")
 
 
-def run_once(code: str, args: list[str]) -> tuple[float, float]:
+@contextmanager
+def _stdout(terminal: bool) -> Iterator[int]:
+    """Where the child writes: nowhere, or a pseudo-terminal 160 columns wide whose output is read and dropped."""
+    if not terminal:
+        yield subprocess.DEVNULL
+        return
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+
+    def drain() -> None:
+        try:
+            while os.read(master, 65536):
+                pass
+        except OSError:  # the child closed its end
+            pass
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        yield slave
+    finally:
+        os.close(slave)
+        reader.join(timeout=10)
+        os.close(master)
+
+
+def run_once(code: str, args: list[str], terminal: bool = False) -> tuple[float, float]:
     """Wall time and CPU time (user + system, the child's own) in seconds of one run of `python -c code args`."""
     argv = [sys.executable, "-c", code, *args]
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=_env(), cwd=ROOT)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
+    with _stdout(terminal) as stdout:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.DEVNULL,
+                                   env=_env(terminal), cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise _fail(argv, process.returncode)
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
-def measure_peak_mb(code: str, args: list[str]) -> float | None:
+def measure_peak_mb(code: str, args: list[str], terminal: bool = False) -> float | None:
     """Peak resident memory in MB (2²⁰ bytes) of one run of `python -c code args`; None without /proc."""
     if not os.path.exists("/proc/self/status"):
         return None
     argv = [sys.executable, "-c", _PEAK + code, *args]
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          env=_env(), cwd=ROOT, text=True)
+    with _stdout(terminal) as stdout:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
+                              env=_env(terminal), cwd=ROOT, text=True)
     if done.returncode != 0:
         raise _fail(argv, done.returncode)
     return int(done.stderr.rsplit("benchmark-peak-kib ", 1)[1]) / 1024
@@ -200,6 +240,7 @@ class Command:
     args: tuple[str, ...] = ()
     runs: int = 1
     warmup: bool = True
+    terminal: bool = False  # stdout on a pseudo-terminal (rich fits and colours the table) instead of a pipe
 
 
 def measure(commands: list[Command]) -> list[Timing]:
@@ -208,16 +249,16 @@ def measure(commands: list[Command]) -> list[Timing]:
     and writes the .pyc files), then one untimed run per command for the peak memory."""
     for command in commands:
         if command.warmup:
-            run_once(command.code, list(command.args))
+            run_once(command.code, list(command.args), command.terminal)
     samples: dict[str, list[tuple[float, float]]] = {command.label: [] for command in commands}
     for round_ in range(max(command.runs for command in commands)):
         for command in commands:
             if round_ < command.runs:
-                samples[command.label].append(run_once(command.code, list(command.args)))
+                samples[command.label].append(run_once(command.code, list(command.args), command.terminal))
     timings = []
     for command in commands:
         wall, cpu = zip(*samples[command.label])
-        timing = Timing(command.label, wall, cpu, measure_peak_mb(command.code, list(command.args)))
+        timing = Timing(command.label, wall, cpu, measure_peak_mb(command.code, list(command.args), command.terminal))
         print(f"  {command.label}: {timing.median * 1000:,.0f} ms", file=sys.stderr)
         timings.append(timing)
     return timings
@@ -301,6 +342,10 @@ def main(argv: list[str] | None = None) -> int:
             commands.append(Command(f"cnncalc {command} {spec}", CNNCALC, (command, spec), runs, warmup))
         else:
             notes.append(f"{spec} is absent: 'cnncalc {command} {spec}' skipped")
+    for spec in ("specs/vgg16.yaml", "specs/resnet152.yaml"):  # rich fits the table to a terminal: what it costs
+        if (ROOT / spec).exists() and sys.platform != "win32":
+            commands.append(Command(f"cnncalc shapes {spec}, on a terminal", CNNCALC, ("shapes", spec), runs, warmup,
+                                    terminal=True))
     largest = max(sizes)
     for label, path in paths.items():
         huge = label.endswith(f" {largest:,}")
