@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             commands.append(Command(f"cnncalc {command} {spec}", CNNCALC, (command, spec), runs, warmup))
         else:
             notes.append(f"{spec} is absent: 'cnncalc {command} {spec}' skipped")
-    for spec in ("specs/vgg16.yaml", "specs/resnet152.yaml"):  # rich fits the table to a terminal: what it costs
+    for spec in ("specs/vgg16.yaml",) + (() if options.quick else ("specs/resnet152.yaml",)):  # rich fits the table
         if (ROOT / spec).exists() and sys.platform != "win32":
             commands.append(Command(f"cnncalc shapes {spec}, on a terminal", CNNCALC, ("shapes", spec), runs, warmup,
                                     terminal=True))
