@@ -78,6 +78,20 @@ class BlockTemplate:
 Template = Union[LayerTemplate, RepeatTemplate, BranchesTemplate, BlockTemplate]
 
 
+def _writes_names(items: list[Template]) -> bool:
+    """Whether any layer or group below is given a name (only then can an automatic name collide)."""
+    stack = list(items)
+    while stack:
+        item = stack.pop()
+        if item.name is not None:
+            return True
+        if isinstance(item, BranchesTemplate):
+            stack.extend(t for branch in item.branches for t in branch)
+        elif not isinstance(item, LayerTemplate):
+            stack.extend(item.children)
+    return False
+
+
 def _size(items: list[Template]) -> int:
     total = 0
     for item in items:
@@ -113,15 +127,18 @@ class Expander:
         self.pending: list[tuple[str, Location, tuple[str, ...], int]] = []  # unresolved from: (ref, where, prefixes, layer)
         self.explicit: set[str] = set()  # names the spec writes (layers and groups)
         self.reserved: frozenset[str] = frozenset()  # explicit names, known before automatic names are given
+        self.rehearsing = False  # the first pass: names only, no layers
 
     def run(self, templates: list[Template]) -> tuple[LayerSpec, ...]:
         if _size(templates) > MAX_LAYERS:
             self.problems.append(Problem(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers; "
                                                                 "cnncalc refuses specs that large"))
             return ()
-        rehearsal = Expander(self.source)  # a first pass learns every explicit name, so that automatic
-        rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)  # names can avoid them
-        self.reserved = frozenset(rehearsal.explicit)
+        if _writes_names(templates):  # a first, light pass learns every explicit name, so that
+            rehearsal = Expander(self.source)  # automatic names can avoid them
+            rehearsal.rehearsing = True
+            rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
+            self.reserved = frozenset(rehearsal.explicit)
         root = _Scope("", INPUT_NAME, (), {})
         self.items(templates, root, INPUT_NAME)
         self.explain_pending()
@@ -208,6 +225,9 @@ class Expander:
                 self.explicit.add(name)
             else:
                 name = self.auto_name(scope, item.kind.auto_prefix)
+        if self.rehearsing:
+            self.names.setdefault(name, name)
+            return name
         inputs = self.sources(item.sources, scope, previous)
         self.define(name, name, item.name_location or item.location)
         self.layers.append(LayerSpec(kind=item.kind.name, name=name, params=item.params, location=item.location,
@@ -246,7 +266,8 @@ class Expander:
         merge = LayerTemplate(item.location, item.merge, sources=None)
         name = f"{group}.{item.merge.name}" if group else None
         last = self.layer(merge, inner, previous, name=name)
-        self.layers[-1] = replace(self.layers[-1], inputs=outputs)
+        if not self.rehearsing:
+            self.layers[-1] = replace(self.layers[-1], inputs=outputs)
         if group is not None:
             self.define(group, last, item.name_location or item.location)
         return last
