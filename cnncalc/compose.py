@@ -17,12 +17,13 @@ import yaml
 from .problems import Location, Problem, SpecError
 
 try:  # libyaml's C parser when present: same events and marks, much faster
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _FastestLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _FastestLoader  # type: ignore[assignment]
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024  # larger files are refused before they are parsed
 MAX_YAML_DEPTH = 1_000  # lists and mappings inside one another
+PURE_PYTHON_RETRY_BYTES = 1024 * 1024  # text libyaml refuses is read again by PyYAML's own parser, up to this size
 
 TAG = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, SEQ, MAP = (TAG + t for t in ("str", "int", "float", "bool", "null", "seq", "map"))
@@ -60,40 +61,55 @@ def too_large_message(size: int | None) -> str:
     return f"the spec is {size:,} bytes; cnncalc reads at most {limit}"
 
 
-def compose(text: str, source: str) -> yaml.Node | None:
-    """The one YAML document in `text` as nodes (None when there is none). Raises SpecError, located,
-    for invalid YAML, nesting deeper than MAX_YAML_DEPTH, a tag other than YAML's core ones
-    (`!!python/...`, `!!binary`, local `!tags`), a core tag its value does not fit (`!!int abc`),
-    an alias without its anchor or inside its own anchor's value (a cycle), and a second document."""
+def compose(text: str, source: str, loader: type = _FastestLoader) -> yaml.Node | None:
+    """The one YAML document in `text` as nodes (None when there is none), read with `loader`'s parser.
+    Raises SpecError, located, for invalid YAML, nesting deeper than MAX_YAML_DEPTH, a tag other than
+    YAML's core ones (`!!python/...`, `!!binary`, local `!tags`), a core tag its value does not fit
+    (`!!int abc`), an alias without its anchor or inside its own anchor's value (a cycle), and a second
+    document. Text libyaml refuses is read again by PyYAML's pure-Python parser (up to
+    PURE_PYTHON_RETRY_BYTES), whose messages name the character, alias or anchor at fault."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate: only reachable through parse_text
         raise SpecError([Problem(_offset_location(text, exc.start, source), "the text is not valid Unicode")]) from None
-    loader = _Loader(text)
     try:
-        return _Composer(loader, source).document()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        context = exc.context_mark
-        if exc.context and context and mark and (context.line, context.column) != (mark.line, mark.column):
-            what = re.sub(r"^while (parsing|scanning) (an? )?", "", exc.context)  # 'while parsing a flow mapping'
-            message += f" (the {what} starts at line {context.line + 1}, column {context.column + 1})"
-        if mark and _char_at(text, mark.line, mark.column) == "\t":  # libyaml's message does not name the tab
-            message += "; YAML indents with spaces, not tabs"
-        raise SpecError([Problem(Location(source, line, column), f"invalid YAML: {message}")]) from None
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
+        return _compose_with(loader, text, source)
+    except (yaml.MarkedYAMLError, yaml.reader.ReaderError) as exc:
+        if loader is yaml.SafeLoader or len(text) > PURE_PYTHON_RETRY_BYTES:
+            raise _yaml_problem(exc, text, source, loader) from None
+    try:
+        return _compose_with(yaml.SafeLoader, text, source)
+    except (yaml.MarkedYAMLError, yaml.reader.ReaderError) as exc:
+        raise _yaml_problem(exc, text, source, yaml.SafeLoader) from None
+
+
+def _compose_with(loader: type, text: str, source: str) -> yaml.Node | None:
+    instance = loader(text)
+    try:
+        return _Composer(instance, source).document()
+    finally:
+        instance.dispose()
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str, source: str, loader: type) -> SpecError:
+    """PyYAML's complaint as a located problem."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow (NUL, other control characters)
         position = exc.position
-        if _Loader is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text, not characters
+        if not issubclass(loader, yaml.SafeLoader):  # libyaml counts bytes of the UTF-8 text, not characters
             position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
         character = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
-        raise SpecError([Problem(_offset_location(text, position, source),
-                                 f"invalid YAML: character U+{character:04X} is not allowed ({exc.reason})")]) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - every error PyYAML raises while parsing is one of the above
-        raise SpecError([Problem(Location(source, 1, 1), f"invalid YAML: {exc}")]) from None
-    finally:
-        loader.dispose()
+        return SpecError([Problem(_offset_location(text, position, source),
+                                  f"invalid YAML: character U+{character:04X} is not allowed ({exc.reason})")])
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+    context = exc.context_mark
+    if exc.context and context and mark and (context.line, context.column) != (mark.line, mark.column):
+        what = re.sub(r"^while (parsing|scanning) (an? )?", "", exc.context)  # 'while parsing a flow mapping'
+        message += f" (the {what} starts at line {context.line + 1}, column {context.column + 1})"
+    if mark and _char_at(text, mark.line, mark.column) == "\t":  # libyaml's message does not name the tab
+        message += "; YAML indents with spaces, not tabs"
+    return SpecError([Problem(Location(source, line, column), f"invalid YAML: {message}")])
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -151,8 +167,9 @@ class _Composer:
                 continue
             elif kind is yaml.AliasEvent:
                 node = self.anchors.get(event.anchor)
-                if node is None:
-                    self.refuse(event.start_mark, f"the alias *{event.anchor} has no anchor &{event.anchor} before it")
+                if node is None:  # as PyYAML's composer says it
+                    raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                                      event.start_mark)
                 if id(node) in open_ids:
                     self.refuse(event.start_mark, f"the alias *{event.anchor} is inside the value of its own anchor "
                                                   f"&{event.anchor}: that is a cycle")
@@ -210,10 +227,10 @@ class _Composer:
                                              f"'{event.value}' is not a valid {short_tag(tag)}; remove the tag or fix the value"))
 
     def anchor(self, event: yaml.Event, node: yaml.Node) -> None:
-        if event.anchor in self.anchors:
-            first = self.anchors[event.anchor].start_mark
-            self.refuse(event.start_mark, f"the anchor &{event.anchor} is defined twice (first at line {first.line + 1}); "
-                                          "give each anchor its own name")
+        if event.anchor in self.anchors:  # as PyYAML's composer says it
+            raise yaml.composer.ComposerError(f"found duplicate anchor {event.anchor!r}; first occurrence",
+                                              self.anchors[event.anchor].start_mark, "second occurrence",
+                                              event.start_mark)
         self.anchors[event.anchor] = node
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import prod
+from typing import TYPE_CHECKING, Any, Mapping
 
-from .kinds import REGISTRY, LayerContext, LayerFailure, Window
+from .kinds import REGISTRY, Computed, LayerContext, LayerFailure, LayerKind, Window
 from .memory import inference_peak
 from .problems import ERROR, WARNING, Location, Problem, SpecError
 from .report import GroupResult, LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
+
+if TYPE_CHECKING:  # fractions only where a transposed conv or an upsample makes them: a lighter start-up
+    from fractions import Fraction
 
 
 MAX_TENSOR_VALUES = 10**36  # the most values any tensor may hold: sizes grow layer by layer, and without a
@@ -31,11 +34,13 @@ def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | No
         return field
     size, jump, start = [], [], []
     for r, j, s, w in zip(field.size, field.jump, field.start, windows):
-        if w.upsample == 1 and type(r) is type(j) is type(s) is int:  # integers throughout: no Fraction needed
+        if w.upsample == 1 and type(j) is int:  # whole numbers stay whole: no Fraction (10 times slower)
             size.append(r + (w.kernel - 1) * j)
             start.append(s - w.pad_before * j)
             jump.append(j * w.stride)
             continue
+        from fractions import Fraction
+
         j = Fraction(j) / w.upsample
         size.append(_exact(r + (w.kernel - 1) * j))
         start.append(_exact(s - w.pad_before * j))
@@ -50,6 +55,8 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     whose regions are not centred alike are said so in `note` rather than guessed away."""
     if len(fields) == 1:
         return fields[0]
+    from fractions import Fraction
+
     size, jump, start, notes = [], [], [], []
     for d in range(len(fields[0].size)):
         starts = [f.start[d] for f in fields]
@@ -75,12 +82,35 @@ def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, sever
 def _beyond_limit(field: ReceptiveField) -> bool:
     """A size, jump or start past 10^36, or a fraction with a denominator past it: a stride of 10^36 on a
     1-pixel input is legal layer by layer, but the jumps multiply into numbers of millions of digits."""
-    return any(abs(v) > MAX_TENSOR_VALUES or (isinstance(v, Fraction) and v.denominator > MAX_TENSOR_VALUES)
+    return any(abs(v) > MAX_TENSOR_VALUES or v.denominator > MAX_TENSOR_VALUES  # an int's denominator is 1
                for v in field.size + field.jump + field.start)
 
 
 def _percent(part: int, whole: int) -> float:
     return 100 * part / whole if whole else 0.0  # int / int: exact, however large (100.0 * part overflows a float)
+
+
+def _compute(kind: LayerKind, written: Mapping[str, Any], sources: tuple[tuple[str, tuple[int, ...]], ...], floor: bool
+             ) -> tuple[Computed | None, Mapping[str, Any], tuple[tuple[str, str | None, str], ...], tuple[str, ...]]:
+    """One layer's computation from its written parameters and its (input name, shape) pairs: the Computed
+    (None when it fails), the resolved parameters, the (message, param, severity) problems and the notes."""
+    ctx = LayerContext(floor=floor)
+    params = kind.resolve(written)
+    try:
+        if kind.max_inputs > 1:
+            if len(sources) < 2:
+                raise LayerFailure(f"{kind.name} merges two or more inputs; give them with 'from: [a, b]'")
+            computed = kind.compute_merge(params, sources, ctx)
+        elif len(sources) > 1:
+            raise LayerFailure(f"{kind.name} takes one input, but 'from' names {len(sources)}; "
+                               "merge them first with add or concat")
+        else:
+            computed = kind.compute(params, sources[0][1], ctx)
+    except LayerFailure as failure:
+        return None, params, ((failure.message, failure.param, ERROR),), ()
+    if any(size <= 0 for size in computed.output_shape):  # pragma: no cover - slide() refuses these first
+        return None, params, (*ctx.problems, (f"output size {computed.output_shape} is not positive", None, ERROR)), ()
+    return computed, params, tuple(ctx.problems), tuple(ctx.notes)
 
 
 def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
@@ -96,35 +126,34 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     if prod(spec.input_shape) > MAX_TENSOR_VALUES:
         raise SpecError(problems + [Problem(spec.input_location, f"the input holds {prod(spec.input_shape):,} values, "
                                                                   f"more than cnncalc's limit of 10^36")])
+    outcomes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # what _compute returned, by layer alike
     for layer in spec.layers:
-        if any(source not in shapes for source in layer.inputs):  # an earlier layer failed: nothing downstream
+        if not all(map(shapes.__contains__, layer.inputs)):  # an earlier layer failed: nothing downstream
             continue
         kind = REGISTRY[layer.kind]
-        ctx = LayerContext(floor=floor)
         input_shape = shapes[layer.inputs[0]]
-        params = kind.resolve(layer.params)
+        single = len(layer.inputs) == 1
+        sources = ((layer.inputs[0], input_shape),) if single else tuple((n, shapes[n]) for n in layer.inputs)
+        # Layers alike in kind, parameters (value and type: 0 is not 0.0) and inputs compute alike: once per
+        # spec, however often a deep network repeats them. A single input's name plays no part in it.
+        seen = input_shape if single and kind.max_inputs == 1 else sources
+        key = (kind.name, seen, tuple(layer.params.items()), tuple(map(type, layer.params.values())))
         try:
-            if kind.max_inputs > 1:
-                if len(layer.inputs) < 2:
-                    raise LayerFailure(f"{kind.name} merges two or more inputs; give them with 'from: [a, b]'")
-                computed = kind.compute_merge(params, tuple((name, shapes[name]) for name in layer.inputs), ctx)
-            elif len(layer.inputs) > 1:
-                raise LayerFailure(f"{kind.name} takes one input, but 'from' names {len(layer.inputs)}; "
-                                   "merge them first with add or concat")
-            else:
-                computed = kind.compute(params, input_shape, ctx)
-        except LayerFailure as failure:
-            problems.append(_problem(layer, kind.name, failure.message, failure.param, ERROR))
-            continue
-        problems.extend(_problem(layer, kind.name, m, p, s) for m, p, s in ctx.problems)
-        if any(size <= 0 for size in computed.output_shape):  # pragma: no cover - slide() refuses these first
-            problems.append(_problem(layer, kind.name, f"output size {computed.output_shape} is not positive", None, ERROR))
+            outcome = outcomes[key]
+        except KeyError:
+            outcome = outcomes[key] = _compute(kind, layer.params, sources, floor)
+        except TypeError:  # an unhashable parameter value: computed without reuse
+            outcome = _compute(kind, layer.params, sources, floor)
+        computed, params, raised, notes = outcome
+        if raised:
+            problems.extend(_problem(layer, kind.name, m, p, s) for m, p, s in raised)
+        if computed is None:
             continue
         if prod(computed.output_shape) > MAX_TENSOR_VALUES:
             problems.append(_problem(layer, kind.name, f"the output holds {prod(computed.output_shape):,} values, more "
                                                        "than cnncalc's limit of 10^36", None, ERROR))
             continue
-        merged = merge_fields([fields[name] for name in layer.inputs])
+        merged = fields[layer.inputs[0]] if single else merge_fields([fields[name] for name in layer.inputs])
         field = receptive_field_step(merged, computed.windows)
         if _beyond_limit(field):
             problems.append(_problem(layer, kind.name, "its receptive field passes cnncalc's limit of 10^36 (strides "
@@ -132,8 +161,8 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             continue
         shapes[layer.name] = computed.output_shape
         fields[layer.name] = field
-        if len(layer.inputs) > 1 and merged.note:
-            ctx.notes.append(f"receptive field: {merged.note}")
+        if not single and merged.note:
+            notes += (f"receptive field: {merged.note}",)
         results.append(
             LayerResult(
                 index=len(results) + 1,
@@ -155,7 +184,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
                 activation_count=prod(computed.output_shape),
                 new_tensor=not kind.in_place,
                 receptive_field=fields[layer.name],
-                notes=computed.notes + tuple(ctx.notes),
+                notes=computed.notes + notes,
                 params=params,
             )
         )
@@ -191,10 +220,22 @@ def _groups(layers: list[LayerResult]) -> tuple[GroupResult, ...]:
 
 
 def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...], floor: bool, batch: int) -> Report:
-    weights = sum(r.weight_count for r in layers)
-    biases = sum(r.bias_count for r in layers)
-    activations = prod(spec.input_shape) + sum(r.activation_count for r in layers if r.new_tensor)
-    macs = sum(r.macs for r in layers)
+    weights = biases = non_trainable = macs = 0
+    activations = prod(spec.input_shape)
+    by_category: dict[str, list[int]] = {}  # category → [params, activations, MACs], in order of appearance
+    for r in layers:  # one pass: a spec may have 100,000 layers
+        new = r.activation_count if r.new_tensor else 0
+        weights += r.weight_count
+        biases += r.bias_count
+        non_trainable += r.non_trainable_count
+        activations += new
+        macs += r.macs
+        sums = by_category.get(r.category)
+        if sums is None:
+            sums = by_category[r.category] = [0, 0, 0]
+        sums[0] += r.weight_count + r.bias_count
+        sums[1] += new
+        sums[2] += r.macs
     size = spec.dtype_bytes
     peak = inference_peak(prod(spec.input_shape), layers)
     totals = Totals(
@@ -202,7 +243,7 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
         weights=weights,
         biases=biases,
         trainable=weights + biases,
-        non_trainable=sum(r.non_trainable_count for r in layers),
+        non_trainable=non_trainable,
         input_activations=prod(spec.input_shape),
         activations=activations,
         activation_bytes=activations * size,
@@ -216,15 +257,8 @@ def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...]
         macs=macs,
         batch_macs=macs * batch,
     )
-    categories: dict[str, list[LayerResult]] = {}
-    for r in layers:
-        categories.setdefault(r.category, []).append(r)
-    shares = []
-    for category, members in categories.items():
-        p = sum(r.param_count for r in members)
-        a = sum(r.activation_count for r in members if r.new_tensor)
-        m = sum(r.macs for r in members)
-        shares.append(Share(category, p, a, m, _percent(p, totals.params), _percent(a, activations), _percent(m, macs)))
+    shares = [Share(category, p, a, m, _percent(p, totals.params), _percent(a, activations), _percent(m, macs))
+              for category, (p, a, m) in by_category.items()]
     return Report(
         groups=_groups(layers),
         name=spec.name,

@@ -12,7 +12,6 @@ its output.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
@@ -82,6 +81,20 @@ class BlockTemplate:
 Template = Union[LayerTemplate, RepeatTemplate, BranchesTemplate, BlockTemplate]
 
 
+def _writes_names(items: list[Template]) -> bool:
+    """Whether any layer or group below is given a name (only then can an automatic name collide)."""
+    stack = list(items)
+    while stack:
+        item = stack.pop()
+        if item.name is not None:
+            return True
+        if isinstance(item, BranchesTemplate):
+            stack.extend(t for branch in item.branches for t in branch)
+        elif not isinstance(item, LayerTemplate):
+            stack.extend(item.children)
+    return False
+
+
 def _size(items: list[Template], memo: dict[int, int]) -> int:
     """Layers after expansion, a layer with several inputs counted once per input, capped at MAX_LAYERS + 1.
     A template shared through a YAML alias or a block use is measured once (`memo`, by id): a "billion
@@ -131,6 +144,7 @@ class Expander:
         self.pending: list[tuple[str, Location, tuple[str, ...], int]] = []  # unresolved from: (ref, where, prefixes, layer)
         self.explicit: set[str] = set()  # names the spec writes (layers and groups)
         self.reserved: frozenset[str] = frozenset()  # explicit names, known before automatic names are given
+        self.rehearsing = False  # the first pass: names only, no layers
 
     def run(self, templates: list[Template]) -> tuple[LayerSpec, ...]:
         if _size(templates, {}) > MAX_LAYERS:
@@ -138,10 +152,11 @@ class Expander:
                                                                 "cnncalc refuses specs that large"))
             return ()
         try:
-            rehearsal = Expander(self.source)  # a first pass learns every explicit name, so that automatic
-            rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)  # names can avoid them
-            self.reserved = frozenset(rehearsal.explicit)
-            del rehearsal  # its layers are not needed: free them before the real pass
+            if _writes_names(templates):  # a first, light pass learns every explicit name, so that
+                rehearsal = Expander(self.source)  # automatic names can avoid them
+                rehearsal.rehearsing = True
+                rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
+                self.reserved = frozenset(rehearsal.explicit)
             self.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
         except _NameTooLong as stop:
             self.problems.append(stop.problem)
@@ -208,6 +223,8 @@ class Expander:
                 comparisons_left -= 2 * len(self.names)
                 choices = [n for n in self.names if n.startswith(prefixes[0])] or list(self.names)
                 local = [n[len(prefixes[0]):] for n in choices if n.startswith(prefixes[0])] + [INPUT_NAME]
+                import difflib  # only a reference that names nothing needs it
+
                 match = difflib.get_close_matches(ref, local + list(self.names), n=1, cutoff=0.6)
                 hint = f" (did you mean '{match[0]}'?)" if match else ""
             self.problems.append(Problem(where, f"no layer or group named '{ref}' above this point{hint}"))
@@ -243,6 +260,9 @@ class Expander:
                 self.explicit.add(name)
             else:
                 name = self.auto_name(scope, item.kind.auto_prefix)
+        if self.rehearsing:
+            self.names.setdefault(name, name)
+            return name
         inputs = self.sources(item.sources, scope, previous)
         self.define(name, name, item.name_location or item.location)
         self.layers.append(LayerSpec(kind=item.kind.name, name=name, params=item.params, location=item.location,
@@ -281,7 +301,8 @@ class Expander:
         merge = LayerTemplate(item.location, item.merge, sources=None)
         name = f"{group}.{item.merge.name}" if group else None
         last = self.layer(merge, inner, previous, name=name)
-        self.layers[-1] = replace(self.layers[-1], inputs=outputs)
+        if not self.rehearsing:
+            self.layers[-1] = replace(self.layers[-1], inputs=outputs)
         if group is not None:
             self.define(group, last, item.name_location or item.location)
         return last

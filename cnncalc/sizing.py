@@ -13,20 +13,7 @@ from typing import Mapping
 
 from .memory import Peak, SavedTensor, inference_peak, saved_tensors
 from .report import LayerResult, Report
-
-TRAINING_DTYPES: Mapping[str, int] = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
-HALF_DTYPES = ("float16", "bfloat16")
-MASTER_DTYPE = "float32"
-
-# What each optimizer keeps per parameter (PyTorch's state names); Nesterov is momentum's buffer.
-OPTIMIZERS: Mapping[str, tuple[str, ...]] = {
-    "sgd": (),
-    "momentum": ("momentum_buffer",),
-    "nesterov": ("momentum_buffer",),
-    "rmsprop": ("square_avg",),
-    "adam": ("exp_avg", "exp_avg_sq"),
-    "adamw": ("exp_avg", "exp_avg_sq"),
-}
+from .training import HALF_DTYPES, MASTER_DTYPE, OPTIMIZERS, TRAINING_DTYPES  # noqa: F401 - re-exported
 
 _ACTIVATION_WHATS = ("batch", "input", "output")  # saved tensors that are activations of the network
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
+from functools import cached_property
 from math import prod
 from typing import Any, Mapping, NamedTuple
 
@@ -135,15 +135,25 @@ class LayerKind:
     saved_rule: str = ""  # one line for the docs: what `saved_for_backward` keeps; every kind states its own
     keeps_input: bool = True  # the default `saved_for_backward`: the input, or nothing (shapes suffice)
 
+    @cached_property
+    def _params_by_name(self) -> dict[str, Param]:
+        return {p.name: p for p in self.params}
+
+    @cached_property
+    def defaults(self) -> dict[str, Any]:
+        """The optional parameters and their default values."""
+        return {p.name: p.default for p in self.params if not p.required}
+
+    @cached_property
+    def required_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.required)
+
     def param(self, name: str) -> Param | None:
-        for p in self.params:
-            if p.name == name:
-                return p
-        return None
+        return self._params_by_name.get(name)
 
     def resolve(self, written: Mapping[str, Any]) -> dict[str, Any]:
         """The written parameters with the kind's defaults filled in."""
-        values = {p.name: p.default for p in self.params if not p.required}
+        values = dict(self.defaults)
         values.update(written)
         return values
 
@@ -190,11 +200,14 @@ def compact(values: tuple[int, ...]) -> str:
     return str(values[0]) if len(set(values)) == 1 else spatial_text(values)
 
 
-def _decimal(value: Fraction) -> str:
-    """Exact, two decimals (half up), trailing zeros dropped: 7/3 → '2.33', 33/2 → '16.5', 3 → '3'.
+def _decimal(span: int, s: int) -> str:
+    """span/S + 1, exact, two decimals (half up), trailing zeros dropped: 7/3 + 1 → '3.33', 33/2 → '16.5', 3 → '3'.
 
     A non-integer never reads as one: more decimals are shown until a non-zero one does (1001/1000 → '1.001').
     """
+    from fractions import Fraction  # only error and warning messages need it
+
+    value = Fraction(span, s) + 1
     sign = "-" if value < 0 else ""
     value = abs(value)
     digits = 2
@@ -301,13 +314,13 @@ def slide(
     where = f"{dim}: " if dim else ""
     eff = d * (k - 1) + 1
     span = window_span(n, k, pad_before, pad_after, d)
-    formula = window_arithmetic(n, k, s, pad_before, pad_after, d)
     if span < 0:
         padded = n + pad_before + pad_after
         kernel = f"kernel {k}" if d == 1 else f"dilated kernel {eff} ({d}·({k} − 1) + 1)"
         raise LayerFailure(
             f"{where}{kernel} is larger than the padded input {padded} ({n} + {pad_before + pad_after}): "
-            f"{formula} = {_decimal(Fraction(span, s) + 1)}; use a smaller kernel or more padding",
+            f"{window_arithmetic(n, k, s, pad_before, pad_after, d)} = {_decimal(span, s)}; "
+            "use a smaller kernel or more padding",
             "kernel",
         )
     if ceil_mode:
@@ -318,7 +331,7 @@ def slide(
     out = span // s + 1
     remainder = span % s
     if remainder and exact_required:
-        value = _decimal(Fraction(span, s) + 1)
+        formula, value = window_arithmetic(n, k, s, pad_before, pad_after, d), _decimal(span, s)
         if rounding == "floor":
             ctx.notes.append(f"{where}{formula} = {value}, floored to {out} as the layer asks (round: floor)")
         elif ctx.floor:

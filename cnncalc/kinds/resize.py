@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any, Mapping
 
 from .base import CHOICE, NUMBER, POOL_PADDING, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Window, per_dim, spatial_text
@@ -30,6 +29,8 @@ class Upsample(LayerKind):
         ndim = len(spatial)
         if (params["scale"] is None) == (params["size"] is None):
             raise LayerFailure("give exactly one of 'scale' (a factor) and 'size' (the output size)")
+        from fractions import Fraction  # here: an upsample is rare, every start-up would pay for it
+
         if params["scale"] is not None:
             scale = per_dim(params["scale"], ndim, "scale")
             out = tuple(n * f for n, f in zip(spatial, scale))

@@ -1,7 +1,8 @@
-"""The rich table: one row per layer, then the totals."""
+"""The table: one row per layer, then the totals. rich on a terminal; drawn directly to a pipe or a file."""
 
 from __future__ import annotations
 
+import sys
 from typing import TextIO
 
 from ..report import Report
@@ -13,13 +14,24 @@ from .summary import note_lines, title, total_lines, warning_lines
 
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
                  depth: int | None = None, ascii: bool = False) -> None:
-    # rich is imported here: `check` and the plain formats never load it
-    from rich.markup import escape  # names from the spec are text, never markup ('[/b]' would be a tag)
+    from .plain import ARITHMETIC, NUMBER, TEXT, PlainTable, plain_output
 
-    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
+    out = out or sys.stdout
+    plain = plain_output(out, color)
+    if plain:  # a pipe or a file: the same text as rich's, drawn without importing rich (render/plain.py)
+        escape = dim = str
+        table = PlainTable(title(report), ascii=ascii)
+    else:  # rich is imported here: `check`, the plain formats and piped tables never load it
+        from rich.markup import escape  # names from the spec are text, never markup ('[/b]' would be a tag)
 
-    console = make_console(out, color, ascii=ascii)
-    table = FittedTable(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False, ascii=ascii)
+        from .terminal import FittedTable
+
+        def dim(text: str) -> str:
+            return f"[dim]{text}[/dim]"
+
+        console = make_console(out, color, ascii=ascii)
+        table = FittedTable(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False,
+                            ascii=ascii)
     table.add_column("#", justify="right", role=NUMBER)
     table.add_column("name", role=TEXT)
     table.add_column("layer", role=TEXT)
@@ -38,11 +50,11 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
             table.add_row(
                 span,
                 f"{indent}{'▸' if row.collapsed else '▾'} {escape(row.label)}",
-                f"[dim]{g.layer_count} layer{'s' if g.layer_count != 1 else ''}[/dim]",
+                dim(f"{g.layer_count} layer{'s' if g.layer_count != 1 else ''}"),
                 shape_text(g.output_shape),
-                f"[dim]{short(g.activations)}[/dim]" if not row.collapsed else short(g.activations),
-                f"[dim]{thousands(g.params)}[/dim]" if not row.collapsed else thousands(g.params),
-                (f"[dim]{short(g.macs)}[/dim]" if not row.collapsed else short(g.macs)) if g.macs else "0",
+                dim(short(g.activations)) if not row.collapsed else short(g.activations),
+                dim(thousands(g.params)) if not row.collapsed else thousands(g.params),
+                (dim(short(g.macs)) if not row.collapsed else short(g.macs)) if g.macs else "0",
                 receptive_field_text(g.receptive_field),
                 style="bold" if row.collapsed else None,
             )
@@ -50,7 +62,7 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
         layer = row.layer
         activations = activation_arithmetic(layer)
         if not layer.new_tensor:
-            activations = f"[dim]({activations})[/dim]"
+            activations = dim(f"({activations})")
         table.add_row(
             str(layer.index),
             indent + escape(row.label),
@@ -61,9 +73,16 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
             short(layer.macs) if layer.macs else "0",
             receptive_field_text(layer.receptive_field),
         )
+    footnote = ("(activations) in parentheses: in place or a view, no new tensor. "
+                "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.")
+    if plain:
+        lines = [footnote, *(f"note: {line}" for line in note_lines(report)), "", *total_lines(report, si),
+                 *warning_lines(report)]
+        text = table.text  # to_ascii under --ascii
+        out.write("".join(line + "\n" for line in table.lines()) + "".join(text(line).rstrip(" ") + "\n" for line in lines))
+        return
     console.print(table, crop=False)  # a table that cannot fit overflows the line: no number is cut off
-    console.print("[dim](activations) in parentheses: in place or a view, no new tensor. "
-                  "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.[/dim]")
+    console.print(dim(footnote))
     for line in note_lines(report):
         console.print(f"note: {line}", highlight=False, markup=False)
     console.print()

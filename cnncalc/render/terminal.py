@@ -23,11 +23,9 @@ from rich.text import Text
 
 from .ascii import to_ascii
 from .console import UNLIMITED_WIDTH
+from .plain import ARITHMETIC, NUMBER, TEXT  # noqa: F401 - the columns' roles, shared with the piped table
 
-NUMBER = "number"  # one token (a count, a shape): never wraps, never shrinks
-ARITHMETIC = "arithmetic"  # terms separated by spaces: wraps between terms, never below its longest term
-TEXT = "text"  # words: wraps between words, down to TEXT_FLOOR cells, folding words longer than that
-TEXT_FLOOR = 8
+TEXT_FLOOR = 8  # a TEXT column's least width: it folds words longer than that
 ASCII_SIMPLE_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
 
 

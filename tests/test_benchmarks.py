@@ -1,0 +1,54 @@
+"""benchmarks/run.py runs (a quick configuration) and generates what it claims. Timings are not asserted:
+speed is measured by the benchmark, never by a timed test."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cnncalc.engine import analyze
+from cnncalc.parser import parse_file
+
+from .conftest import ROOT
+
+RUN = ROOT / "benchmarks" / "run.py"
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """benchmarks/run.py as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("benchmark_run", RUN)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "benchmark_run", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("layers", [100, 1_003])
+def test_generated_specs_have_the_layer_count_asked_for_and_are_valid(run_module, tmp_path, layers):
+    paths = run_module.generate((layers,), tmp_path)
+    assert sorted(paths) == [f"explicit {layers:,}", f"repeat {layers:,}"]
+    for path in paths.values():
+        report = analyze(parse_file(path))
+        assert len(report.layers) == layers
+        assert report.layers[-1].output_shape == (1000,)
+
+
+def test_quick_run_prints_the_table_and_the_targets(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(RUN), "--quick", "--out", str(tmp_path)], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "python -c 'import click, rich, yaml'" in out
+    for command in ("cnncalc shapes specs/vgg16.yaml", "cnncalc check specs/vgg16.yaml"):
+        assert command in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["explicit-100.yaml", "explicit-1000.yaml",
+                                                          "repeat-100.yaml", "repeat-1000.yaml"]
+    assert "engine alone, VGG16 in process" in out
+    assert "the bare import (target ≤ 1.3×)" in out
+    assert "explicit 100 → 1,000 layers" in out

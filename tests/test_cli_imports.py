@@ -1,0 +1,65 @@
+"""What the commands import: start-up is most of cnncalc's time on a real network, so the commands load
+only what they use. Each case runs in a fresh interpreter, since this test process has imported everything."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cnncalc.parser import parse_text
+from cnncalc.problems import SpecError
+
+from .conftest import ROOT, SPECS, TEST_SPECS
+
+PROBE = """
+import os, sys
+from cnncalc.cli import main
+try:
+    main(sys.argv[1:], prog_name="cnncalc")
+except SystemExit as done:
+    code = done.code
+packages = os.environ["PROBE_PACKAGES"].split()
+print("exit", code, "loaded", *sorted(name for name in sys.modules if name.split(".")[0] in packages), file=sys.stderr)
+"""
+
+
+def loaded(*args: str, packages: str) -> tuple[int, set[str]]:
+    """Run `cnncalc ARGS` in a fresh interpreter: its exit code and which modules of `packages` it imported."""
+    env = dict(os.environ, PROBE_PACKAGES=packages,
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=60)
+    words = done.stderr.strip().splitlines()[-1].split()
+    assert words[0] == "exit", done.stderr
+    return int(words[1]), set(words[3:])
+
+
+@pytest.mark.parametrize("args", [
+    ("check", str(SPECS / "vgg16.yaml")),
+    ("check", "--format", "json", str(SPECS / "vgg16.yaml")),
+    ("check", str(TEST_SPECS / "bad_stride.yaml")),
+    ("shapes", "--format", "markdown", str(SPECS / "vgg16.yaml")),
+    ("shapes", str(SPECS / "resnet18.yaml")),  # the table, to a pipe
+    ("shapes", "--ascii", "--depth", "1", str(SPECS / "resnet18.yaml")),
+])
+def test_check_the_plain_formats_and_piped_tables_do_not_import_rich(args):
+    code, modules = loaded(*args, packages="rich")
+    assert code in (0, 1)
+    assert modules == set()
+
+
+def test_check_imports_neither_the_table_nor_sizing_nor_what_only_messages_need():
+    code, modules = loaded("check", str(SPECS / "vgg16.yaml"), packages="cnncalc json difflib fractions")
+    assert code == 0
+    assert {"cnncalc.parser", "cnncalc.engine", "cnncalc.render.problems"} <= modules  # the probe sees imports
+    assert not {"cnncalc.render.table", "cnncalc.render.console", "cnncalc.render.terminal", "cnncalc.sizing",
+                "json", "difflib", "fractions"} & modules
+
+
+def test_a_typo_still_gets_its_suggestion():  # difflib is imported when a suggestion is wanted
+    with pytest.raises(SpecError) as caught:
+        parse_text("input: [3, 8, 8]\nlayers:\n  - rleu\n", "t.yaml")
+    assert "(did you mean 'relu'?)" in caught.value.problems[0].message
