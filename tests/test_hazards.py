@@ -125,6 +125,16 @@ def test_billion_laughs_with_new_block_arguments_stops_reading(monkeypatch):
     assert any("the block uses read more than 20,000 YAML nodes" in m for m in messages)
 
 
+def test_billion_laughs_of_aliases_inside_a_block_definition_stops_reading(monkeypatch):
+    # inside a block definition an alias is read again at each use (its $parameters may differ): 2^25 reads
+    monkeypatch.setattr(parser, "MAX_BLOCK_READS", 20_000)
+    text = "input: [3, 8, 8]\nblocks:\n  b:\n    layers:\n      - &l0 {layers: [relu, relu]}\n"
+    text += "".join(f"      - &l{i} {{layers: [*l{i - 1}, *l{i - 1}]}}\n" for i in range(1, 25))
+    text += "layers: [b]\n"
+    messages = [message for _, _, message in problems(text)]
+    assert any("the block uses read more than 20,000 YAML nodes" in m for m in messages)
+
+
 def test_billion_laughs_in_a_from_list_refused():
     # 5,000 names aliased into a repeat of 10^6: 5·10^9 inputs
     names = ", ".join(["input"] * 5000)
