@@ -232,6 +232,7 @@ def main() -> int:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--cases", type=int, default=100_000, help="inputs to try (default 100,000)")
     arguments.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    arguments.add_argument("--save-slowest", metavar="FILE", help="write the slowest case's input to FILE")
     options = arguments.parse_args()
     rng = random.Random(options.seed)
     counts = {"valid": 0, "error": 0, "crash": 0}
@@ -260,6 +261,8 @@ def main() -> int:
     print(f"  crashed:                     {counts['crash']:,}")
     took, case, origin, data = slowest
     print(f"  slowest case:                {took:.3f} s (case {case}, {origin}, {len(data):,} bytes)")
+    if options.save_slowest:
+        Path(options.save_slowest).write_bytes(data)
     if first_crash is not None:
         case, origin, data, trace = first_crash
         print(f"\nfirst crash: case {case} ({origin}); input:\n{data[:4000]!r}\n\n{trace}")

@@ -23,7 +23,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024  # larger files are refused before they are parsed
 MAX_YAML_DEPTH = 1_000  # lists and mappings inside one another
-PURE_PYTHON_RETRY_BYTES = 1024 * 1024  # text libyaml refuses is read again by PyYAML's own parser, up to this size
+# Text libyaml refuses is read again by PyYAML's own parser for its clearer messages, when it is small and has
+# few flow brackets: that parser is about 30 times slower, and slower still for every open bracket (1,000
+# nested '[' alone take it a second).
+PURE_PYTHON_RETRY_BYTES = 64 * 1024
+PURE_PYTHON_RETRY_BRACKETS = 200
 
 TAG = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, SEQ, MAP = (TAG + t for t in ("str", "int", "float", "bool", "null", "seq", "map"))
@@ -66,7 +70,7 @@ def compose(text: str, source: str, loader: type = _FastestLoader) -> yaml.Node 
     Raises SpecError, located, for invalid YAML, nesting deeper than MAX_YAML_DEPTH, a tag other than
     YAML's core ones (`!!python/...`, `!!binary`, local `!tags`), a core tag its value does not fit
     (`!!int abc`), an alias without its anchor or inside its own anchor's value (a cycle), and a second
-    document. Text libyaml refuses is read again by PyYAML's pure-Python parser (up to
+    document. Text libyaml refuses is read again by PyYAML's pure-Python parser (when small, see
     PURE_PYTHON_RETRY_BYTES), whose messages name the character, alias or anchor at fault."""
     try:
         text.encode("utf-8")
@@ -75,7 +79,8 @@ def compose(text: str, source: str, loader: type = _FastestLoader) -> yaml.Node 
     try:
         return _compose_with(loader, text, source)
     except (yaml.MarkedYAMLError, yaml.reader.ReaderError) as exc:
-        if loader is yaml.SafeLoader or len(text) > PURE_PYTHON_RETRY_BYTES:
+        if (loader is yaml.SafeLoader or len(text) > PURE_PYTHON_RETRY_BYTES
+                or text.count("[") + text.count("{") > PURE_PYTHON_RETRY_BRACKETS):
             raise _yaml_problem(exc, text, source, loader) from None
     try:
         return _compose_with(yaml.SafeLoader, text, source)

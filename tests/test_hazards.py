@@ -375,6 +375,21 @@ def test_yaml_nested_100000_deep_is_a_located_error_not_a_crash():
     assert (line, column) == (1, 1003) and "nested more than 1,000 levels" in message
 
 
+def test_yaml_error_inside_deep_flow_nesting_is_not_read_again_by_pure_python(monkeypatch):
+    # found by benchmarks/fuzz.py: PyYAML's own parser, asked again for its message, took 3 s on 4 KB of '['
+    import yaml
+
+    read_with = compose._compose_with
+
+    def only_libyaml(loader, text, source):
+        assert loader is not yaml.SafeLoader, "read again by the pure-Python parser"
+        return read_with(loader, text, source)
+
+    monkeypatch.setattr(compose, "_compose_with", only_libyaml)
+    line, column, message = only_problem("input: {a: b: c, x: " + "[" * 1000 + "]" * 1000 + "}\n")
+    assert (line, column) == (1, 13) and message.startswith("invalid YAML:")
+
+
 def test_composer_builds_the_same_nodes_as_pyyaml():
     import yaml
 
