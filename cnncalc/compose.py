@@ -154,57 +154,86 @@ class _Composer:
         return root
 
     def node(self) -> yaml.Node:
-        """The next node and everything inside it, with a stack instead of recursion."""
-        stack: list[list] = []  # open collections: [node, is a mapping, pending key]
-        open_ids: set[int] = set()
+        """The next node and everything inside it, with a stack instead of recursion.
+
+        This loop runs once per YAML event, half a million of them for a 100,000-layer spec, so it keeps
+        its work per event small: classes and methods are bound to local names, the innermost open
+        collection's list, kind and pending key are held in locals, nodes are created with positional
+        arguments, and only anchored collections are tracked for alias cycles."""
+        stack: list[list] = []  # open collections, innermost last: [node, is a mapping, pending key]
+        open_anchored: set[int] = set()  # ids of the anchored collections still open (an alias to one is a cycle)
+        anchors = self.anchors
+        resolved = self.resolved
+        resolve = self.loader.resolve
         get_event = self.loader.get_event
+        ScalarEvent, AliasEvent, SequenceStartEvent = yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent
+        SequenceEndEvent, MappingEndEvent = yaml.SequenceEndEvent, yaml.MappingEndEvent
+        ScalarNode, SequenceNode, MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+        append = None  # the innermost open collection's value.append
+        in_mapping = False  # whether that collection is a mapping
+        key = None  # in a mapping, the key node waiting for its value
         while True:
             event = get_event()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
-                node = self.scalar(event)
-            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+            if kind is ScalarEvent:
+                tag, value = event.tag, event.value
+                if tag is None or tag == "!":
+                    implicit = event.implicit
+                    tag = resolved.get((value, implicit))
+                    if tag is None:  # the resolver runs a regular expression per value: values repeat, so remember
+                        tag = resolved[value, implicit] = resolve(ScalarNode, value, implicit)
+                else:
+                    self.check_tag(event, tag, ScalarNode)
+                node = ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+                if event.anchor is not None:
+                    self.anchor(event, node)
+            elif kind is SequenceEndEvent or kind is MappingEndEvent:
                 node = stack.pop()[0]  # attached to its parent when it opened
                 node.end_mark = event.end_mark
-                open_ids.discard(id(node))
+                if open_anchored:
+                    open_anchored.discard(id(node))
                 if not stack:
                     return node
+                parent = stack[-1]
+                append, in_mapping, key = parent[0].value.append, parent[1], parent[2]
                 continue
-            elif kind is yaml.AliasEvent:
-                node = self.anchors.get(event.anchor)
+            elif kind is AliasEvent:
+                node = anchors.get(event.anchor)
                 if node is None:  # as PyYAML's composer says it
                     raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
                                                       event.start_mark)
-                if id(node) in open_ids:
+                if id(node) in open_anchored:
                     self.refuse(event.start_mark, f"the alias *{event.anchor} is inside the value of its own anchor "
                                                   f"&{event.anchor}: that is a cycle")
-            else:
+            else:  # a list or a mapping opens
                 if len(stack) >= MAX_YAML_DEPTH:
                     self.refuse(event.start_mark, f"the YAML is nested more than {MAX_YAML_DEPTH:,} levels deep here "
                                                   "(lists and mappings inside one another); cnncalc stops there")
-                node = self.collection(event, yaml.SequenceNode if kind is yaml.SequenceStartEvent else yaml.MappingNode)
+                node = self.collection(event, SequenceNode if kind is SequenceStartEvent else MappingNode)
+                if event.anchor is not None:
+                    open_anchored.add(id(node))
                 if stack:
-                    _attach(stack[-1], node)
-                stack.append([node, isinstance(node, yaml.MappingNode), None])
-                open_ids.add(id(node))
+                    if not in_mapping:
+                        append(node)
+                    elif key is None:
+                        key = node
+                    else:
+                        append((key, node))
+                        key = None
+                    stack[-1][2] = key
+                in_mapping = kind is not SequenceStartEvent
+                stack.append([node, in_mapping, None])
+                append, key = node.value.append, None
                 continue
             if not stack:
                 return node
-            _attach(stack[-1], node)
-
-    def scalar(self, event: yaml.ScalarEvent) -> yaml.ScalarNode:
-        tag = event.tag
-        if tag is None or tag == "!":
-            key = (event.value, event.implicit)
-            tag = self.resolved.get(key)
-            if tag is None:  # the resolver runs a regular expression per value: values repeat, so remember
-                tag = self.resolved[key] = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-        else:
-            self.check_tag(event, tag, yaml.ScalarNode)
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
-        if event.anchor is not None:
-            self.anchor(event, node)
-        return node
+            if not in_mapping:
+                append(node)
+            elif key is None:
+                key = node
+            else:
+                append((key, node))
+                key = None
 
     def collection(self, event: yaml.Event, cls: type) -> yaml.Node:
         tag = event.tag
@@ -212,7 +241,7 @@ class _Composer:
             tag = self.loader.resolve(cls, None, event.implicit)
         else:
             self.check_tag(event, tag, cls)
-        node = cls(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        node = cls(tag, [], event.start_mark, None, event.flow_style)
         if event.anchor is not None:
             self.anchor(event, node)
         return node
@@ -238,13 +267,3 @@ class _Composer:
                                               event.start_mark)
         self.anchors[event.anchor] = node
 
-
-def _attach(parent: list, node: yaml.Node) -> None:
-    """Add `node` to the open collection `parent` ([node, is a mapping, pending key])."""
-    if not parent[1]:
-        parent[0].value.append(node)
-    elif parent[2] is None:
-        parent[2] = node
-    else:
-        parent[0].value.append((parent[2], node))
-        parent[2] = None

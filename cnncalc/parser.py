@@ -75,6 +75,7 @@ _LAYER_KEYS = ("name", "from")
 _RESERVED = ("repeat", "branches", "merge", "layers", "blocks", "input")
 _MERGES = ("add", "concat")
 _REQUIRED = object()
+_UNSEEN = object()  # not in a memo
 _NESTING_MESSAGE = (f"layer lists (repeat blocks, groups, branches, blocks) nest more than {MAX_NESTING} deep here; "
                     "cnncalc refuses deeper nesting")
 
@@ -121,6 +122,10 @@ class _Parser:
         self.blocks: dict[str, _BlockDefinition] = {}
         self.block_stack: list[str] = []
         self.env: dict[str, Any] | None = None  # the current block's parameters while its layers are read
+        # (kind, parameter, tag, text) → the value a valid single-value parameter reads as: a large spec writes
+        # the same few values thousands of times. Only values read without a problem are remembered, so every
+        # mistake is still found, located and reported by the full reading.
+        self._param_values: dict[tuple[str, str, str, str], Any] = {}
 
     # -- helpers -----------------------------------------------------------------------------
     def loc(self, node: yaml.Node) -> Location:
@@ -249,6 +254,16 @@ class _Parser:
         return self.integer(node, what, minimum)
 
     def param_value(self, kind: LayerKind, name: str, node: yaml.Node) -> Any:
+        """The value of parameter `name` of `kind` written as `node`; a value written before is looked up."""
+        if not isinstance(node, yaml.ScalarNode) or node.value.startswith("$"):  # a `$expression` varies per block use
+            return self.read_param_value(kind, name, node)
+        key = (kind.name, name, node.tag, node.value)
+        value = self._param_values.get(key, _UNSEEN)
+        if value is _UNSEEN:
+            value = self._param_values[key] = self.read_param_value(kind, name, node)
+        return value
+
+    def read_param_value(self, kind: LayerKind, name: str, node: yaml.Node) -> Any:
         param = kind.param(name)
         assert param is not None
         what = f"{kind.name} '{name}'"
@@ -374,15 +389,15 @@ class _Parser:
     def _layer_item(self, node: yaml.Node) -> Template:
         self.read(node, 1)
         self.check_tag(node)
-        location = self.loc(node)
         if isinstance(node, yaml.ScalarNode):
+            location = self.loc(node)
             if node.tag != _STR:
                 self.fail(node, f"a layer must be a kind name or a mapping such as 'conv: {{filters: 64, kernel: 3}}', "
                                 f"not {describe_node(node)}")
             if node.value in self.blocks:
                 return self.block_instance(node, node, None, location)
             kind = self.kind(node, node.value)
-            required = [p for p in kind.params if p.required]
+            required = kind.required_params
             if required:
                 example = ", ".join(f"{p.name}: ..." for p in required)
                 self.fail(node, f"{kind.name} needs {' and '.join(repr(p.name) for p in required)}; "
