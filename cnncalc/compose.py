@@ -169,6 +169,7 @@ class _Composer:
         ScalarEvent, AliasEvent, SequenceStartEvent = yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent
         SequenceEndEvent, MappingEndEvent = yaml.SequenceEndEvent, yaml.MappingEndEvent
         ScalarNode, SequenceNode, MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+        new = object.__new__
         append = None  # the innermost open collection's value.append
         in_mapping = False  # whether that collection is a mapping
         key = None  # in a mapping, the key node waiting for its value
@@ -184,7 +185,9 @@ class _Composer:
                         tag = resolved[value, implicit] = resolve(ScalarNode, value, implicit)
                 else:
                     self.check_tag(event, tag, ScalarNode)
-                node = ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+                node = new(ScalarNode)
+                node.tag, node.value, node.start_mark, node.end_mark, node.style = (
+                    tag, value, event.start_mark, event.end_mark, event.style)
                 if event.anchor is not None:
                     self.anchor(event, node)
             elif kind is SequenceEndEvent or kind is MappingEndEvent:

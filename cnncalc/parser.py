@@ -126,6 +126,9 @@ class _Parser:
         # the same few values thousands of times. Only values read without a problem are remembered, so every
         # mistake is still found, located and reported by the full reading.
         self._param_values: dict[tuple[str, str, str, str], Any] = {}
+        # (kind, the mapping's keys, tags and texts) → its parameter values, for a layer's parameter mapping of
+        # single values that was read without a problem: `conv: {filters: 64, kernel: 3}` repeats too.
+        self._param_mappings: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
     def loc(self, node: yaml.Node) -> Location:
@@ -406,6 +409,16 @@ class _Parser:
             return LayerTemplate(location, kind=kind)
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, "a layer must be a kind name or a mapping such as 'conv: {filters: 64, kernel: 3}', not a list")
+        if len(node.value) == 1:  # the usual `kind: {parameters}`, read as the general way below reads it
+            key_node, value_node = node.value[0]
+            # a kind's name is never a block's, 'repeat', 'layers', 'branches', 'name' or 'from'
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR and key_node.value in REGISTRY:
+                self.read(node, 1)
+                kind = REGISTRY[key_node.value]
+                template = LayerTemplate(self.loc(key_node), kind)
+                self.count_layer(node)
+                self.layer_params(kind, key_node, value_node, template)
+                return template
         entries = self.entries(node, "a layer")
         keys = [k for k, _, _ in entries]
         if "repeat" in keys or ("layers" in keys and not any(k in REGISTRY or k in self.blocks for k in keys)):
@@ -478,6 +491,20 @@ class _Parser:
     def layer_params(self, kind: LayerKind, key_node: yaml.Node, node: yaml.Node, template: LayerTemplate) -> None:
         node = self.subst(node)
         self.check_tag(node)
+        signature = _param_signature(kind, node) if isinstance(node, yaml.MappingNode) else None
+        if signature is not None:
+            values = self._param_mappings.get(signature)
+            if values is not None:  # read before, somewhere else, without a problem: only the locations are new
+                self.read(node, len(node.value))
+                template.params.update(values)
+                for name, (_, value_node) in zip(values, node.value):
+                    template.param_locations[name] = self.loc(value_node)
+                return
+        self.read_layer_params(kind, key_node, node, template)
+        if signature is not None and len(template.params) == len(node.value):  # every entry a parameter, read fine
+            self._param_mappings[signature] = dict(template.params)
+
+    def read_layer_params(self, kind: LayerKind, key_node: yaml.Node, node: yaml.Node, template: LayerTemplate) -> None:
         written: set[str] = set()
         if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
             pass
@@ -744,6 +771,18 @@ class _Parser:
         if not isinstance(node, yaml.SequenceNode) or not 1 <= len(node.value) <= 1 + MAX_SPATIAL_DIMS:
             self.fail(node, "'input' must be a list: channels, then 1, 2 or 3 spatial sizes, e.g. [3, 224, 224]")
         return tuple(self.integer(item, "an 'input' size", 1) for item in node.value)
+
+
+def _param_signature(kind: LayerKind, node: yaml.MappingNode) -> tuple[str, tuple[str, ...]] | None:
+    """What a layer's parameter mapping reads as depends only on this, when every key is a text and every
+    value a single value other than a `$expression` (which varies per block use); else None."""
+    texts = []
+    for key_node, value_node in node.value:
+        if (not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR or key_node.value in _LAYER_KEYS
+                or not isinstance(value_node, yaml.ScalarNode) or value_node.value.startswith("$")):
+            return None
+        texts += (key_node.value, value_node.tag, value_node.value)
+    return kind.name, tuple(texts)
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
