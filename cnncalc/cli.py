@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import io
 import os
@@ -139,7 +138,7 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
     try:
         parsed = load(spec)
         if dtype:
-            parsed = dataclasses.replace(parsed, dtype=dtype)
+            parsed = parsed._replace(dtype=dtype)
         report = analyze(parsed, floor=floor, batch=batch)
     except SpecError as error:
         _fail(error.problems, EXIT_USAGE if isinstance(error, SpecReadError) else EXIT_INVALID)
@@ -215,7 +214,7 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
         except SpecError as error:
             problems = error.problems
         if strict:
-            problems = tuple(dataclasses.replace(p, severity="error") for p in problems)
+            problems = tuple(p._replace(severity="error") for p in problems)
         results.append(("<stdin>" if path == "-" else path, problems))
     renderer = importlib.import_module(f".render.{CHECK_FORMATS[fmt]}", __package__)
     if fmt == "text":

@@ -7,8 +7,7 @@ dilation and stride the padding is the one unknown left, so it is solved for, th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from .kinds.base import transposed_size, window_span
 
@@ -16,8 +15,7 @@ CONV, POOL, DECONV = "conv", "pool", "deconv"
 MAX_COMBINATIONS = 5_000_000  # kernel × dilation × stride (× output padding) choices tried
 
 
-@dataclass(frozen=True)
-class Bounds:
+class Bounds(NamedTuple):
     """Largest values tried (inclusive); kernels and strides start at 1, padding at 0."""
 
     kernel: int = 11  # AlexNet's first layer
@@ -26,8 +24,7 @@ class Bounds:
     dilation: int = 3
 
 
-@dataclass(frozen=True)
-class Pins:
+class Pins(NamedTuple):
     """Values the question fixes; None leaves one free. A pin may lie outside the bounds."""
 
     kernel: int | None = None
@@ -37,8 +34,7 @@ class Pins:
     output_padding: int | None = None
 
 
-@dataclass(frozen=True)
-class Solution:
+class Solution(NamedTuple):
     kernel: int
     stride: int
     padding: int
@@ -48,8 +44,7 @@ class Solution:
     style: str = ""  # 'valid' (no padding), 'same' (keeps N/S), ...
 
 
-@dataclass(frozen=True)
-class Solved:
+class Solved(NamedTuple):
     layer: str  # conv, pool or deconv
     input_size: int
     output_size: int

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 from math import prod
 from typing import Any, Mapping, NamedTuple
@@ -34,8 +33,7 @@ PARAM_TYPE_TEXT = {
 }
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """One parameter of a layer kind: its name, type, default and what it means."""
 
     name: str
@@ -49,8 +47,7 @@ class Param:
         return self.default is REQUIRED
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """One spatial dim of a sliding window, as the receptive-field recurrence needs it."""
 
     kernel: int  # effective kernel size, dilation included: D·(F − 1) + 1
@@ -60,8 +57,7 @@ class Window:
     bound: bool = False  # the recurrence gives an upper bound here, not the exact size
 
 
-@dataclass(frozen=True)
-class Computed:
+class Computed(NamedTuple):
     """What a kind computes for one layer, given its input shape."""
 
     output_shape: tuple[int, ...]
@@ -103,13 +99,15 @@ class LayerFailure(Exception):
         self.param = param
 
 
-@dataclass
 class LayerContext:
     """Per-layer settings and the sink for problems that do not stop the computation."""
 
-    floor: bool = False
-    problems: list[tuple[str, str | None, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    __slots__ = ("floor", "problems", "notes")
+
+    def __init__(self, floor: bool = False):
+        self.floor = floor
+        self.problems: list[tuple[str, str | None, str]] = []  # (message, param, severity)
+        self.notes: list[str] = []
 
     def error(self, message: str, param: str | None = None) -> None:
         self.problems.append((message, param, "error"))

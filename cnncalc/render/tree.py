@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..report import GroupResult, LayerResult, Report
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     indent: int  # nesting level, 0 at the top
     layer: LayerResult | None = None
     group: GroupResult | None = None
