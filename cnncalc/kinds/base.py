@@ -203,16 +203,14 @@ def _decimal(span: int, s: int) -> str:
 
     A non-integer never reads as one: more decimals are shown until a non-zero one does (1001/1000 → '1.001').
     """
-    from fractions import Fraction  # only error and warning messages need it
-
-    value = Fraction(span, s) + 1
-    sign = "-" if value < 0 else ""
-    value = abs(value)
+    numerator, denominator = span + s, s  # span/S + 1 as one fraction, kept in ints: exact, and no import
+    sign = "-" if (numerator < 0) != (denominator < 0) and numerator else ""
+    numerator, denominator = abs(numerator), abs(denominator)
     digits = 2
     while True:
-        scaled = int(value * 10**digits + Fraction(1, 2))
+        scaled = (2 * numerator * 10**digits + denominator) // (2 * denominator)  # × 10^digits, rounded half up
         whole, fraction = divmod(scaled, 10**digits)
-        if fraction or value.denominator == 1 or digits >= 40:
+        if fraction or numerator % denominator == 0 or digits >= 40:
             break
         digits += 1
     text = f"{whole}.{fraction:0{digits}d}".rstrip("0").rstrip(".")
