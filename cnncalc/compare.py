@@ -18,8 +18,6 @@ A trailing `x count` is a repeat count and is allowed only after a square kernel
 leading `count *`: `3x3x3` = `3*3x3` = three 3×3 convs; `3x1x2` is refused as ambiguous (write `2*3x1`).
 """
 
-from __future__ import annotations
-
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Mapping, NamedTuple, Sequence

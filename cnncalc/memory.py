@@ -6,8 +6,6 @@ after the layer that made it ("input" for the network's input); an in-place laye
 one *storage*, named after the tensor that owns the memory. Counts are values per sample.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple, Protocol, Sequence
 
 from .kinds import INPUT, OUTPUT, REGISTRY

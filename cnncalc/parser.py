@@ -5,8 +5,6 @@ duplicate keys, booleans or floats where counts belong, and unknown keys are all
 with their position instead of being converted silently.
 """
 
-from __future__ import annotations
-
 import os
 import re
 from pathlib import Path

@@ -1,7 +1,5 @@
 """Errors as values: a located problem, and the one exception that carries them."""
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 ERROR = "error"

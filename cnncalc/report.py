@@ -1,7 +1,5 @@
 """The engine's answer: plain frozen data that every renderer reads and none recomputes."""
 
-from __future__ import annotations
-
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 

@@ -4,8 +4,6 @@ Every figure is affine in the batch: bytes = fixed + batch · per_sample (parame
 optimizer state, buffers and batchnorm's batch statistics are fixed; activations grow with it).
 """
 
-from __future__ import annotations
-
 import re
 from fractions import Fraction
 from typing import Mapping, NamedTuple

@@ -5,8 +5,6 @@ exact only when S divides the span; a transposed conv's is `transposed_size`. Fo
 dilation and stride the padding is the one unknown left, so it is solved for, then checked.
 """
 
-from __future__ import annotations
-
 from typing import Iterable, NamedTuple
 
 from .kinds.base import transposed_size, window_span

@@ -1,7 +1,5 @@
 """The parsed spec: frozen values with the source location of everything a message may point at."""
 
-from __future__ import annotations
-
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 

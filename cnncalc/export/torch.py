@@ -11,8 +11,6 @@ stays an attribute that forward hooks can see:
                 helpers=("class Concat(nn.Module):\n    def __init__(self, dim: int) -> None: ...",))
 """
 
-from __future__ import annotations
-
 import keyword
 import re
 from typing import Any, Callable, Mapping, NamedTuple

@@ -1,7 +1,5 @@
 """What every layer kind provides, and the sliding-window arithmetic that conv and pool share."""
 
-from __future__ import annotations
-
 from functools import cached_property
 from math import prod
 from typing import Any, Mapping, NamedTuple

@@ -1,7 +1,5 @@
 """Which rows a table shows: layers and groups as a tree, collapsed below `depth` (like torchinfo's depth)."""
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 from ..report import GroupResult, LayerResult, Report
