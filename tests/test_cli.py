@@ -304,15 +304,6 @@ def test_unknown_command_is_a_usage_error_with_a_hint():
     assert result.exit_code == 2 and "No such command 'shape'" in result.stderr
 
 
-@pytest.mark.parametrize("args, module", [(["check", VGG16], "check"), (["shapes", VGG16], "shapes"),
-                                          (["solve", "--input", "32", "--output", "28"], "solve")])
-def test_a_command_loads_only_its_own_module(args, module):
-    probe = ("import sys\nfrom cnncalc.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-             "print(sorted(m for m in sys.modules if m.startswith('cnncalc.cli.')), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, capture_output=True, text=True)
-    assert done.stderr.strip().splitlines()[-1] == repr([f"cnncalc.cli.{module}"])
-
-
 # -- export torch -------------------------------------------------------------------------------------
 
 def test_export_torch_prints_the_module():
