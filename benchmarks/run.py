@@ -3,6 +3,8 @@
     python benchmarks/run.py                    # 10 runs per command (3 for the 100,000-layer specs)
     python benchmarks/run.py --runs 20          # more runs
     python benchmarks/run.py --quick            # a smoke run: 100- and 1,000-layer specs, 1 run
+    python benchmarks/run.py --startup-only     # only the start-up commands against the bare import
+    python benchmarks/run.py --instructions     # also count their instructions (valgrind): repeatable on a busy machine
 
 Every command runs as a fresh subprocess of this interpreter, with this checkout first on PYTHONPATH,
 so what is timed is what a user waits for: interpreter start-up, imports, parsing, computing and
@@ -233,6 +235,26 @@ def measure_peak_mb(code: str, args: list[str], terminal: bool = False) -> float
     return int(done.stderr.rsplit("benchmark-peak-kib ", 1)[1]) / 1024
 
 
+def count_instructions(code: str, args: list[str]) -> int | None:
+    """Instructions one run of `python -c code args` executes, counted by valgrind's callgrind; None without
+    valgrind. Unlike time, the count does not change with what else the machine is doing (it leaves out
+    waiting for the disk and the kernel's own work, so it is a companion to the timings, not a substitute)."""
+    import shutil
+    import tempfile
+
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory() as scratch:
+        argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={os.path.join(scratch, 'out')}",
+                sys.executable, "-c", code, *args]
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env=_env(), cwd=ROOT, text=True)
+    found = [line for line in done.stderr.splitlines() if "Collected :" in line]
+    if done.returncode != 0 or not found:
+        raise SystemExit(f"valgrind could not count {' '.join(argv[4:])}:\n{done.stderr}")
+    return int(found[-1].rsplit(":", 1)[1])
+
+
 @dataclass(frozen=True)
 class Command:
     label: str
@@ -326,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine-repeats", type=int, default=200, help="in-process analyze calls (default 200)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 100- and 1,000-layer specs, 1 run, no warm-up")
     parser.add_argument("--out", type=Path, default=GENERATED, help="where the generated specs go")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only the bare import and the start-up commands (no generated specs, no engine run)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the start-up commands' instructions with valgrind (once each)")
     options = parser.parse_args(argv)
     runs = 1 if options.quick else max(1, options.runs)
     huge_runs = 1 if options.quick else max(1, options.huge_runs)
@@ -333,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK_SIZES if options.quick else SIZES
 
     print(f"machine: {machine()}; {libyaml()}", file=sys.stderr)
-    paths = generate(sizes, options.out)
+    paths = {} if options.startup_only else generate(sizes, options.out)
     notes: list[str] = []
     commands = [Command(f"python -c '{BASELINE}'", BASELINE, runs=runs, warmup=warmup)]
     for command, spec in (("shapes", "specs/vgg16.yaml"), ("check", "specs/vgg16.yaml"), ("check", "specs/resnet18.yaml"),
@@ -363,16 +389,28 @@ def main(argv: list[str] | None = None) -> int:
               f"{_ms(max(t.seconds)):>7}  {t.median / baseline.median:>9.2f}×  "
               f"{_ms(t.cpu_median):>7}  {t.cpu_median / baseline.cpu_median:>5.2f}×  {_mb(t.peak_mb):>7}")
 
-    vgg16 = ROOT / "specs" / "vgg16.yaml"
-    median, low, high = engine_ms(vgg16, 10 if options.quick else options.engine_repeats)
-    print(f"\nengine alone, VGG16 in process (parsed once, analyze × "
-          f"{10 if options.quick else options.engine_repeats}): median {median:.2f} ms, min {low:.2f}, max {high:.2f}")
+    if options.instructions:
+        counted = [(command, count_instructions(command.code, list(command.args)))
+                   for command in commands[:len(timings) - len(paths)] if not command.terminal]
+        if counted[0][1] is None:
+            notes.append("valgrind is not installed: no instruction counts")
+        else:
+            print(f"\ninstructions (valgrind callgrind, one run each; a piped command):")
+            for command, count in counted:
+                print(f"  {command.label:<{width}}  {count / 1e6:>8.1f} M  {count / counted[0][1]:.3f}× the bare import")
+
+    median = None
+    if not options.startup_only:
+        vgg16 = ROOT / "specs" / "vgg16.yaml"
+        median, low, high = engine_ms(vgg16, 10 if options.quick else options.engine_repeats)
+        print(f"\nengine alone, VGG16 in process (parsed once, analyze × "
+              f"{10 if options.quick else options.engine_repeats}): median {median:.2f} ms, min {low:.2f}, max {high:.2f}")
 
     print("\ntargets:")
     for t in startup:
         ratio = t.median / baseline.median
         print(f"  {t.label}: {ratio:.2f}× the bare import (target ≤ {STARTUP_RATIO}×): {_verdict(ratio <= STARTUP_RATIO)}")
-    for form in ("explicit", "repeat"):
+    for form in ("explicit", "repeat") if paths else ():
         for small, large in zip(sizes, sizes[1:]):
             a, b = generated[f"{form} {small:,}"], generated[f"{form} {large:,}"]
             wall = _growth(a.median, b.median, baseline.median)
@@ -385,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label} layers: {t.median:.2f} s (target < {HUGE_SECONDS:g} s): {_verdict(t.median < HUGE_SECONDS)}; "
                   f"peak {_mb(t.peak_mb)} MB (target < {HUGE_MEMORY_MB:g} MB): "
                   f"{_verdict(t.peak_mb < HUGE_MEMORY_MB) if t.peak_mb is not None else 'not measured'}")
-    print(f"  engine, VGG16: {median:.2f} ms (target < {ENGINE_MS:g} ms): {_verdict(median < ENGINE_MS)}")
+    if median is not None:
+        print(f"  engine, VGG16: {median:.2f} ms (target < {ENGINE_MS:g} ms): {_verdict(median < ENGINE_MS)}")
     for note in notes:
         print(f"note: {note}")
     return 0

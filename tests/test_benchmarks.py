@@ -52,3 +52,21 @@ def test_quick_run_prints_the_table_and_the_targets(tmp_path):
     assert "engine alone, VGG16 in process" in out
     assert "the bare import (target ≤ 1.3×)" in out
     assert "explicit 100 → 1,000 layers" in out
+
+
+def test_startup_only_times_the_start_up_commands_and_nothing_else(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(RUN), "--startup-only", "--quick", "--out", str(tmp_path)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "cnncalc check specs/resnet152.yaml" in done.stdout and "the bare import (target ≤ 1.3×)" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # no spec generated
+    assert "engine alone" not in done.stdout and "layers, time above" not in done.stdout
+
+
+def test_instruction_counts_grow_with_the_work(run_module):
+    if run_module.count_instructions("pass", []) is None:
+        pytest.skip("valgrind is not installed")
+    small = run_module.count_instructions("pass", [])
+    large = run_module.count_instructions("sum(range(10**6))", [])
+    assert 0 < small < large
