@@ -169,7 +169,6 @@ class _Composer:
         ScalarEvent, AliasEvent, SequenceStartEvent = yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent
         SequenceEndEvent, MappingEndEvent = yaml.SequenceEndEvent, yaml.MappingEndEvent
         ScalarNode, SequenceNode, MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
-        new = object.__new__
         append = None  # the innermost open collection's value.append
         in_mapping = False  # whether that collection is a mapping
         key = None  # in a mapping, the key node waiting for its value
@@ -185,9 +184,7 @@ class _Composer:
                         tag = resolved[value, implicit] = resolve(ScalarNode, value, implicit)
                 else:
                     self.check_tag(event, tag, ScalarNode)
-                node = new(ScalarNode)
-                node.tag, node.value, node.start_mark, node.end_mark, node.style = (
-                    tag, value, event.start_mark, event.end_mark, event.style)
+                node = ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
                 if event.anchor is not None:
                     self.anchor(event, node)
             elif kind is SequenceEndEvent or kind is MappingEndEvent:
@@ -212,8 +209,15 @@ class _Composer:
                 if len(stack) >= MAX_YAML_DEPTH:
                     self.refuse(event.start_mark, f"the YAML is nested more than {MAX_YAML_DEPTH:,} levels deep here "
                                                   "(lists and mappings inside one another); cnncalc stops there")
-                node = self.collection(event, SequenceNode if kind is SequenceStartEvent else MappingNode)
+                cls = SequenceNode if kind is SequenceStartEvent else MappingNode
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = resolve(cls, None, event.implicit)
+                else:
+                    self.check_tag(event, tag, cls)
+                node = cls(tag, [], event.start_mark, None, event.flow_style)
                 if event.anchor is not None:
+                    self.anchor(event, node)
                     open_anchored.add(id(node))
                 if stack:
                     if not in_mapping:
@@ -237,17 +241,6 @@ class _Composer:
             else:
                 append((key, node))
                 key = None
-
-    def collection(self, event: yaml.Event, cls: type) -> yaml.Node:
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = self.loader.resolve(cls, None, event.implicit)
-        else:
-            self.check_tag(event, tag, cls)
-        node = cls(tag, [], event.start_mark, None, event.flow_style)
-        if event.anchor is not None:
-            self.anchor(event, node)
-        return node
 
     def check_tag(self, event: yaml.Event, tag: str, cls: type) -> None:
         """An explicit tag: only YAML's core ones, on a value that fits them. Every misfit is reported

@@ -62,7 +62,7 @@ _DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
 _EXPONENT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
 
 _TAG = "tag:yaml.org,2002:"
-_INT, _FLOAT, _BOOL, _NULL, _STR = (_TAG + t for t in ("int", "float", "bool", "null", "str"))
+_INT, _FLOAT, _BOOL, _NULL, _STR, _MAP = (_TAG + t for t in ("int", "float", "bool", "null", "str", "map"))
 _PLAIN_TAGS = frozenset(_TAG + t for t in ("int", "float", "bool", "null", "str", "seq", "map"))
 _constructor = yaml.constructor.SafeConstructor()
 _ROOT_KEYS = ("name", "input", "dtype", "blocks", "layers")
@@ -372,7 +372,8 @@ class _Parser:
             template = None
         finally:
             height = self._deepest - self._nesting  # the lists this item holds, one inside another
-            self._deepest = max(outer, self._deepest)
+            if outer > self._deepest:
+                self._deepest = outer
         if self.env is None:
             self._templates[id(node)] = (template, height)
         return template
@@ -402,7 +403,7 @@ class _Parser:
                 self.fail(node, f"{kind.name} needs {' and '.join(repr(p.name) for p in required)}; "
                                 f"write '{kind.name}: {{{example}}}'")
             self.count_layer(node)
-            return LayerTemplate(location, kind=kind)
+            return LayerTemplate(location, kind)
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, "a layer must be a kind name or a mapping such as 'conv: {filters: 64, kernel: 3}', not a list")
         if len(node.value) == 1:  # the usual `kind: {parameters}`, read as the general way below reads it
@@ -485,9 +486,8 @@ class _Parser:
         return tuple(result)
 
     def layer_params(self, kind: LayerKind, key_node: yaml.Node, node: yaml.Node, template: LayerTemplate) -> None:
-        node = self.subst(node)
-        self.check_tag(node)
-        signature = _param_signature(kind, node) if isinstance(node, yaml.MappingNode) else None
+        """Fill in `template`'s parameters from `node`, what the layer's kind key holds."""
+        signature = _param_signature(kind, node)
         if signature is not None:
             values = self._param_mappings.get(signature)
             if values is not None:  # read before, somewhere else, without a problem: only the locations are new
@@ -496,6 +496,8 @@ class _Parser:
                 for name, (_, value_node) in zip(values, node.value):
                     template.param_locations[name] = self.loc(value_node)
                 return
+        node = self.subst(node)
+        self.check_tag(node)
         self.read_layer_params(kind, key_node, node, template)
         if signature is not None and len(template.params) == len(node.value):  # every entry a parameter, read fine
             self._param_mappings[signature] = dict(template.params)
@@ -769,12 +771,15 @@ class _Parser:
         return tuple(self.integer(item, "an 'input' size", 1) for item in node.value)
 
 
-def _param_signature(kind: LayerKind, node: yaml.MappingNode) -> tuple[str, tuple[str, ...]] | None:
+def _param_signature(kind: LayerKind, node: yaml.Node) -> tuple[str, tuple[str, ...]] | None:
     """What a layer's parameter mapping reads as depends only on this, when every key is a text and every
-    value a single value other than a `$expression` (which varies per block use); else None."""
+    value a single value other than a `$expression` (which varies per block use); else None. (A mapping
+    holding 'name' or 'from' has an entry that is no parameter: it is never remembered.)"""
+    if not isinstance(node, yaml.MappingNode) or node.tag != _MAP:
+        return None
     texts = []
     for key_node, value_node in node.value:
-        if (not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR or key_node.value in _LAYER_KEYS
+        if (not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR
                 or not isinstance(value_node, yaml.ScalarNode) or value_node.value.startswith("$")):
             return None
         texts += (key_node.value, value_node.tag, value_node.value)
