@@ -157,6 +157,43 @@ def test_every_problem_is_reported_in_one_pass():
     assert [(line, column) for line, column, _ in found] == [(6, 8), (3, 21), (3, 34), (4, 5), (5, 15), (5, 5)]
 
 
+def test_parameters_written_alike_keep_each_layers_own_locations():
+    # values and whole parameter mappings read once are looked up again; the locations are each layer's own
+    spec = parse_text(HEAD + "  - conv: {filters: 4, kernel: 1}\n  - conv: {filters: 4, kernel: 1}\n"
+                             "  - fc: 10\n  - conv: {kernel: 1, filters: 4}\n  - fc: 10\n", "t.yaml")
+    assert [dict(layer.params) for layer in spec.layers] == [{"filters": 4, "kernel": 1}] * 2 + [{"units": 10}] + [
+        {"kernel": 1, "filters": 4}, {"units": 10}]
+    assert [list(layer.params) for layer in spec.layers][3] == ["kernel", "filters"]
+    assert [layer.location[1:] for layer in spec.layers] == [(3, 5), (4, 5), (5, 5), (6, 5), (7, 5)]
+    assert [{name: where[1:] for name, where in layer.param_locations.items()} for layer in spec.layers] == [
+        {"filters": (3, 21), "kernel": (3, 32)}, {"filters": (4, 21), "kernel": (4, 32)}, {"units": (5, 9)},
+        {"kernel": (6, 20), "filters": (6, 32)}, {"units": (7, 9)}]
+
+
+def test_mistakes_written_alike_are_each_reported():
+    # a mapping with a mistake is never remembered as read fine: every copy of it is reported, wherever it is
+    for layer in ("conv: {filters: 4, kernel: 1, kernal: 1}", "conv: {filters: 4, filters: 4, kernel: 1}",
+                  "conv: {filters: 4, kernel: 1.5}", "conv: {filters: 4}", "conv: {filters: 4, kernel: [1, 0]}"):
+        found = problems(HEAD + f"  - {layer}\n  - {layer}\n")
+        assert [line for line, _, _ in found] == [3] * (len(found) // 2) + [4] * (len(found) // 2) and found
+    # the second layer is named too (a mapping holding 'name' is never remembered as parameters alone)
+    assert problems(HEAD + "  - conv: {filters: 4, kernel: 1, name: a}\n" * 2) == [
+        (4, 41, "the name 'a' is already used at line 3; names must be unique")]
+    good, bad = "conv: {filters: 4, kernel: 1}", "conv: {filters: 4, kernel: 0}"
+    assert problems(HEAD + f"  - {good}\n  - {bad}\n  - {good}\n  - {bad}\n") == [
+        (4, 32, "conv 'kernel' must be positive, got 0"), (6, 32, "conv 'kernel' must be positive, got 0")]
+
+
+def test_block_parameters_are_read_per_use_among_remembered_values():
+    spec = parse_text("input: [3, 8, 8]\nblocks:\n  unit:\n    params: {f: null}\n"
+                      "    layers: [conv: {filters: $f, kernel: 1}, conv: {filters: 8, kernel: 1}]\n"
+                      "layers:\n  - unit: {f: 8}\n  - unit: {f: 16}\n  - conv: {filters: 8, kernel: 1}\n", "t.yaml")
+    assert [layer.params["filters"] for layer in spec.layers] == [8, 8, 16, 8, 8]
+    assert problems("input: [3, 8, 8]\nblocks:\n  unit:\n    params: {f: null}\n"
+                    "    layers: [conv: {filters: $f, kernel: 1}]\n"
+                    "layers:\n  - unit: {f: 8}\n  - unit: {f: 0}\n") == [(5, 30, "conv 'filters' must be positive, got 0")]
+
+
 def test_unknown_dtype_suggests_the_nearest():
     line, column, message = only_problem("input: [3, 8, 8]\ndtype: float23\nlayers:\n  - relu\n")
     assert (line, column) == (2, 8)
