@@ -217,8 +217,10 @@ def test_one_column_characters_are_one_column_for_rich():
 
     symbols = terminal_direct.CNNCALC_SYMBOLS
     assert cell_len(symbols) == len(symbols) and all(cell_len(f"a{c}b") == 3 for c in symbols)
-    everything = "".join(sorted(terminal_direct.ONE_COLUMN))
-    assert cell_len(everything) == len(everything)
+    everything = "".join(chr(c) for low, high in terminal_direct.ONE_COLUMN_RANGES for c in range(low, high + 1))
+    assert cell_len(everything) == len(everything) and terminal_direct.one_column([everything, symbols])
+    assert not terminal_direct.one_column(["卷积"]) and not terminal_direct.one_column(["a\tb"])
+    assert not terminal_direct.one_column(["e\u0301"])  # a combining accent: rich measures the cluster
 
 
 # -- on a real terminal ------------------------------------------------------------------------------------

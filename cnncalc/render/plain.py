@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TextIO
+from functools import lru_cache
+from typing import Callable, TextIO
 
 # The columns' roles (how they give way on a narrow terminal: render/terminal.py); here, without rich.
 NUMBER = "number"  # one token (a count, a shape): never wraps, never shrinks
@@ -21,6 +22,7 @@ _WORD = re.compile(r"\s*\S+\s*")  # a word and the spaces around it, as rich spl
 _TRAILING_SPACE = re.compile(r"\s+$")
 
 
+@lru_cache(maxsize=4096)  # a table repeats its cells ('relu', '0', shapes): measure each once
 def cell_width(text: str) -> int:
     """Terminal columns `text` takes: 2 per East Asian wide or full-width character, 0 per combining mark."""
     if text.isascii():
@@ -116,12 +118,12 @@ class PlainTable:
         self.dims.append(tuple(isinstance(cell, Dim) for cell in cells))
         self.styles.append(style)
 
-    def widths(self) -> list[int]:
-        """Each column's width: its widest cell, header included."""
-        widths = [cell_width(header) for header in self.headers]
+    def widths(self, measure: Callable[[str], int] = cell_width) -> list[int]:
+        """Each column's width: its widest cell, header included, in columns as `measure` counts them."""
+        widths = [measure(header) for header in self.headers]
         for cells in self.rows:
             for i, cell in enumerate(cells):
-                widths[i] = max(widths[i], cell_width(cell))
+                widths[i] = max(widths[i], measure(cell))
         return widths
 
     def lines(self) -> list[str]:

@@ -36,9 +36,15 @@ from .plain import PlainTable, wrap_trimmed
 
 # Characters rich counts as one column without its Unicode tables (rich.cells' single-cell ranges: Latin,
 # Greek, Cyrillic, box drawing and shapes, Braille), and the other one-column characters cnncalc writes.
-_SINGLE_CELL_RANGES = ((0x20, 0x7E), (0xA0, 0xAC), (0xAE, 0x2FF), (0x370, 0x482), (0x2500, 0x25FC), (0x2800, 0x28FF))
+ONE_COLUMN_RANGES = ((0x20, 0x7E), (0xA0, 0xAC), (0xAE, 0x2FF), (0x370, 0x482), (0x2500, 0x25FC), (0x2800, 0x28FF))
 CNNCALC_SYMBOLS = "–—‘’“”…⁰⁴⁵⁶⁷⁸⁹⁻←→−≈≠≡≤≥"
-ONE_COLUMN = frozenset([chr(c) for low, high in _SINGLE_CELL_RANGES for c in range(low, high + 1)] + list(CNNCALC_SYMBOLS))
+
+
+def one_column(texts: list[str]) -> bool:
+    """Whether every character of `texts` takes one column for rich, as it takes for len()."""
+    return all(any(low <= ord(c) <= high for low, high in ONE_COLUMN_RANGES) or c in CNNCALC_SYMBOLS
+               for c in set("".join(texts)))
+
 
 BOLD, DIM, ITALIC, YELLOW = "1", "2", "3", "33"  # rich's SGR codes for the styles the table uses
 _ROW_STYLES = {None: "", "bold": BOLD}
@@ -126,32 +132,38 @@ def _idle() -> bool:
 def draw(table: PlainTable, below: list[tuple[str, str | None]], terminal: Terminal) -> str | None:
     """The table and the lines below it (text, style: None, 'dim' or 'yellow') as rich writes them on
     `terminal`; None when the table is wider than the terminal or a text is not all one-column characters."""
-    widths = table.widths()
-    total = sum(widths) + 2 * (len(widths) - 1)
-    if total > terminal.width or any(style not in _ROW_STYLES for style in table.styles):
+    every_cell = [*table.headers, *(cell for cells in table.rows for cell in cells)]
+    if not one_column([table.title, *every_cell, *(text for text, _ in below)]):
         return None
-    texts = [table.title, *table.headers, *(cell for cells in table.rows for cell in cells), *(t for t, _ in below)]
-    if not ONE_COLUMN.issuperset("".join(texts)):
+    if any(style not in _ROW_STYLES for style in table.styles):
+        return None
+    widths = table.widths(measure=len)  # one column per character, as checked
+    total = sum(widths) + 2 * (len(widths) - 1)
+    if total > terminal.width:
         return None
 
     def styled(codes: str, text: str) -> str:
         return f"\x1b[{codes}m{text}\x1b[0m" if codes and text and terminal.styled else text
 
     def row(cells: tuple[str, ...], dims: tuple[bool, ...], style: str) -> str:
+        """A row: each cell justified (rich strips what it right-justifies), a space of padding after it in the
+        row's style, then the unstyled space between columns."""
+        justified = []
+        for cell, width, right in zip(cells, widths, table.right):
+            if right:
+                cell = cell.rstrip()
+            fill = " " * (width - len(cell))
+            justified.append((cell, fill, right))
+        if not terminal.styled or not style and not any(dims):  # most rows: not one escape sequence
+            return "  ".join(fill + cell if right else cell + fill for cell, fill, right in justified)
         dim = f"{style};{DIM}" if style else DIM
         parts = []
-        for i, (cell, dimmed) in enumerate(zip(cells, dims)):
-            right = table.right[i]
-            if right:
-                cell = cell.rstrip()  # rich strips what it right-justifies
-            fill = " " * (widths[i] - len(cell))
-            if dimmed:
+        for (cell, fill, right), dimmed in zip(justified, dims):
+            if dimmed:  # the cell dim, the spaces that justify it in the row's style
                 parts.append(styled(style, fill) + styled(dim, cell) if right else styled(dim, cell) + styled(style, fill))
             else:
                 parts.append(styled(style, fill + cell if right else cell + fill))
-            if i < len(widths) - 1:
-                parts.append(styled(style, " ") + " ")  # the cell's right padding, then the space between columns
-        return "".join(parts)
+        return (styled(style, " ") + " ").join(parts)
 
     title = wrap_trimmed(table.title, total) if table.title else []
     lines = [styled(ITALIC, line + " " * (total - len(line))) for line in title]
