@@ -160,7 +160,8 @@ def draw(table: PlainTable, below: list[tuple[str, str | None]], terminal: Termi
         parts = []
         for (cell, fill, right), dimmed in zip(justified, dims):
             if dimmed:  # the cell dim, the spaces that justify it in the row's style
-                parts.append(styled(style, fill) + styled(dim, cell) if right else styled(dim, cell) + styled(style, fill))
+                text, spaces = styled(dim, cell), styled(style, fill)
+                parts.append(spaces + text if right else text + spaces)
             else:
                 parts.append(styled(style, fill + cell if right else cell + fill))
         return (styled(style, " ") + " ").join(parts)
@@ -169,7 +170,8 @@ def draw(table: PlainTable, below: list[tuple[str, str | None]], terminal: Termi
     lines = [styled(ITALIC, line + " " * (total - len(line))) for line in title]
     lines.append(row(tuple(table.headers), (False,) * len(widths), BOLD))
     lines.append(table.rule * total)
-    lines.extend(row(cells, dims, _ROW_STYLES[style]) for cells, dims, style in zip(table.rows, table.dims, table.styles))
+    for cells, dims, style in zip(table.rows, table.dims, table.styles):
+        lines.append(row(cells, dims, _ROW_STYLES[style]))
     for text, style in below:
         codes = _LINE_STYLES[style] if style != "yellow" or terminal.colour else ""
         lines.extend(styled(codes, line) for line in wrap_trimmed(text, terminal.width))
