@@ -17,6 +17,7 @@ from typing import Callable, TextIO
 NUMBER = "number"  # one token (a count, a shape): never wraps, never shrinks
 ARITHMETIC = "arithmetic"  # terms separated by spaces: wraps between terms, never below its longest term
 TEXT = "text"  # words: wraps between words
+TEXT_FLOOR = 8  # a TEXT column's least width: it folds words longer than that
 
 _WORD = re.compile(r"\s*\S+\s*")  # a word and the spaces around it, as rich splits a line to wrap it
 _TRAILING_SPACE = re.compile(r"\s+$")
@@ -89,6 +90,31 @@ def _trim(line: str, width: int) -> str:
     return line
 
 
+def shrink(widths: list[int], stages: list[list[int]], excess: int) -> list[int]:
+    """Take `excess` cells off the columns, stage by stage: each stage gives every column a floor, and the
+    widest column still above its floor loses a cell until the excess is gone. Returns the new widths (some
+    excess remains when the last stage's floors are reached)."""
+    widths = list(widths)
+    for floors in stages:
+        while excess > 0:
+            candidates = [i for i, (w, f) in enumerate(zip(widths, floors)) if w > f]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
+    return widths
+
+
+def stage_floors(roles: list[str], widest: list[int], terms: list[int]) -> list[list[int]]:
+    """The columns' floors in two stages: text and arithmetic columns first down to half their width (two
+    lines), then to their least: an arithmetic column's longest term, a text column's TEXT_FLOOR (it folds
+    longer words). Number columns stay at their widest."""
+    least = [w if r == NUMBER else t if r == ARITHMETIC else min(w, TEXT_FLOOR) for r, w, t in zip(roles, widest, terms)]
+    half = [max(-(-w // 2), floor) for w, floor in zip(widest, least)]
+    return [half, least]
+
+
 class Dim(str):
     """A cell a terminal shows dim (rich's [dim] markup): render/terminal_direct.py draws it so; a pipe, as is."""
 
@@ -105,6 +131,7 @@ class PlainTable:
         self.rule = "-" if ascii else "─"
         self.headers: list[str] = []
         self.right: list[bool] = []
+        self.roles: list[str] = []  # how each column gives way on a narrow terminal
         self.rows: list[tuple[str, ...]] = []
         self.dims: list[tuple[bool, ...]] = []  # per row, which cells are Dim
         self.styles: list[str | None] = []  # per row, rich's style of the whole row ("bold" or None)
@@ -112,6 +139,7 @@ class PlainTable:
     def add_column(self, header: str, justify: str = "left", role: str = TEXT) -> None:
         self.headers.append(self.text(header))
         self.right.append(justify == "right")
+        self.roles.append(role)
 
     def add_row(self, *cells: str, style: str | None = None) -> None:
         self.rows.append(tuple(self.text(cell) for cell in cells))
@@ -125,6 +153,14 @@ class PlainTable:
             for i, cell in enumerate(cells):
                 widths[i] = max(widths[i], measure(cell))
         return widths
+
+    def terms(self, measure: Callable[[str], int] = cell_width) -> list[int]:
+        """Each column's longest space-free term, header included (an arithmetic column's least width)."""
+        terms = [max(map(measure, header.split()), default=0) for header in self.headers]
+        for cells in self.rows:
+            for i, cell in enumerate(cells):
+                terms[i] = max(terms[i], max(map(measure, cell.split()), default=0))
+        return terms
 
     def lines(self) -> list[str]:
         """Title (wrapped to the table's width), header, a rule, rows: columns two spaces apart, no edges."""

@@ -32,7 +32,7 @@ import sys
 from typing import Mapping, NamedTuple, TextIO
 
 from .console import UNLIMITED_WIDTH
-from .plain import PlainTable, wrap_trimmed
+from .plain import NUMBER, PlainTable, shrink, stage_floors, wrap_trimmed
 
 # Characters rich counts as one column without its Unicode tables (rich.cells' single-cell ranges: Latin,
 # Greek, Cyrillic, box drawing and shapes, Braille), and the other one-column characters cnncalc writes.
@@ -129,49 +129,92 @@ def _idle() -> bool:
     return str(getattr(sys.stdin, "__module__", "")).startswith("idlelib")
 
 
+def fitted_widths(table: PlainTable, width: int) -> list[int] | None:
+    """The columns' widths as rich lays the table out on a terminal `width` wide (render/terminal.py's
+    FittedTable): their natural widths when the table fits; else the widths FittedTable.fit gives way to,
+    which rich then takes as they are (each column's measure clamped to them, their sum within the width).
+    None when even the least widths do not fit: rich then squeezes the columns its own way and the lines
+    overflow. Columns two spaces apart: a space of padding after each but the last, and a divider."""
+    natural = table.widths(measure=len)  # one column per character, as checked
+    gaps = 2 * (len(natural) - 1)
+    if sum(natural) + gaps <= width:
+        return natural
+    stages = stage_floors(table.roles, natural, table.terms(measure=len))
+    widths = shrink(natural, stages, sum(natural) + gaps - width)
+    return widths if sum(widths) + gaps <= width else None
+
+
+def cell_lines(cell: str, width: int, right: bool, wraps: bool) -> list[tuple[str, str]]:
+    """A cell in a column `width` wide as rich wraps and justifies it: per line, its text and the spaces
+    that justify it (before the text when right-justified: rich strips the spaces after its last word;
+    after it otherwise: a wrapped line keeps the spaces after its last word, up to the width)."""
+    lines = wrap_trimmed(cell, width) if wraps and len(cell) > width else [cell]
+    if right:
+        lines = [line.rstrip() for line in lines]
+    return [(line, " " * (width - len(line))) for line in lines]
+
+
 def draw(table: PlainTable, below: list[tuple[str, str | None]], terminal: Terminal) -> str | None:
     """The table and the lines below it (text, style: None, 'dim' or 'yellow') as rich writes them on
-    `terminal`; None when the table is wider than the terminal or a text is not all one-column characters."""
+    `terminal`; None when the table cannot be fitted to the terminal (rich lets its lines overflow) or a
+    text is not all one-column characters."""
     every_cell = [*table.headers, *(cell for cells in table.rows for cell in cells)]
     if not one_column([table.title, *every_cell, *(text for text, _ in below)]):
         return None
     if any(style not in _ROW_STYLES for style in table.styles):
         return None
-    widths = table.widths(measure=len)  # one column per character, as checked
+    widths = fitted_widths(table, terminal.width)
+    if widths is None or any(len(header) > width for header, width in zip(table.headers, widths)):
+        return None  # a header on two lines would be aligned to the bottom: left to rich
     total = sum(widths) + 2 * (len(widths) - 1)
-    if total > terminal.width:
-        return None
+    wraps = [role != NUMBER for role in table.roles]  # number columns are never wrapped (no_wrap)
+    last = len(widths) - 1
 
     def styled(codes: str, text: str) -> str:
         return f"\x1b[{codes}m{text}\x1b[0m" if codes and text and terminal.styled else text
 
-    def row(cells: tuple[str, ...], dims: tuple[bool, ...], style: str) -> str:
-        """A row: each cell justified (rich strips what it right-justifies), a space of padding after it in the
-        row's style, then the unstyled space between columns."""
-        justified = []
-        for cell, width, right in zip(cells, widths, table.right):
-            if right:
-                cell = cell.rstrip()
-            fill = " " * (width - len(cell))
-            justified.append((cell, fill, right))
+    def row(cells: tuple[str, ...], dims: tuple[bool, ...], style: str) -> list[str]:
+        """A row, on as many lines as its tallest cell: each cell justified, a space of padding after it in
+        the row's style, then the unstyled space between columns; under a shorter cell, spaces the column's
+        width and its padding wide, in one run of the row's style (rich aligns cells to the top)."""
+        columns = [cell_lines(cell, width, right, wrap)
+                   for cell, width, right, wrap in zip(cells, widths, table.right, wraps)]
+        height = max(len(lines) for lines in columns)
+        out = []
         if not terminal.styled or not style and not any(dims):  # most rows: not one escape sequence
-            return "  ".join(fill + cell if right else cell + fill for cell, fill, right in justified)
+            for n in range(height):
+                parts = []
+                for lines, width, right in zip(columns, widths, table.right):
+                    if n >= len(lines):
+                        parts.append(" " * width)
+                        continue
+                    text, fill = lines[n]
+                    parts.append(fill + text if right else text + fill)
+                out.append("  ".join(parts))
+            return out
         dim = f"{style};{DIM}" if style else DIM
-        parts = []
-        for (cell, fill, right), dimmed in zip(justified, dims):
-            if dimmed:  # the cell dim, the spaces that justify it in the row's style
-                text, spaces = styled(dim, cell), styled(style, fill)
-                parts.append(spaces + text if right else text + spaces)
-            else:
-                parts.append(styled(style, fill + cell if right else cell + fill))
-        return (styled(style, " ") + " ").join(parts)
+        for n in range(height):
+            parts = []
+            for i, (lines, width, right, dimmed) in enumerate(zip(columns, widths, table.right, dims)):
+                padding = "" if i == last else " "
+                if n >= len(lines):
+                    parts.append(styled(style, " " * width + padding))
+                    continue
+                text, fill = lines[n]
+                if dimmed:  # the cell dim, the spaces that justify it in the row's style
+                    part = styled(style, fill) + styled(dim, text) if right else styled(dim, text) + styled(style, fill)
+                else:
+                    part = styled(style, fill + text if right else text + fill)
+                parts.append(part + styled(style, padding))
+            out.append(" ".join(parts))
+        return out
 
     title = wrap_trimmed(table.title, total) if table.title else []
     lines = [styled(ITALIC, line + " " * (total - len(line))) for line in title]
-    lines.append(row(tuple(table.headers), (False,) * len(widths), BOLD))
+    lines.extend(row(tuple(table.headers), (False,) * len(widths), BOLD))
     lines.append(table.rule * total)
     for cells, dims, style in zip(table.rows, table.dims, table.styles):
-        lines.append(row(cells, dims, _ROW_STYLES[style]))
+        lines.extend(row(cells, dims, _ROW_STYLES[style]))
     for text, style in below:
         codes = _LINE_STYLES[style] if style != "yellow" or terminal.colour else ""
         lines.extend(styled(codes, line) for line in wrap_trimmed(text, terminal.width))
