@@ -55,8 +55,9 @@ def terminal_env(monkeypatch):
     return monkeypatch
 
 
-def both(report, monkeypatch, out_type=Terminal, **options) -> tuple[str, str, bool]:
-    """The table drawn by render_table as it is, and by rich (the oracle); and whether it was drawn directly."""
+def both(report, monkeypatch, out_type=Terminal, rich_if_drawn=False, **options) -> tuple[str, str, bool]:
+    """The table drawn by render_table as it is, and by rich (the oracle); and whether it was drawn directly.
+    rich_if_drawn: rich is asked only when the table was drawn directly (else render_table's is rich's)."""
     drawn = []
     draw = terminal_direct.draw
 
@@ -69,10 +70,19 @@ def both(report, monkeypatch, out_type=Terminal, **options) -> tuple[str, str, b
     with monkeypatch.context() as patch:
         patch.setattr(terminal_direct, "draw", spy)
         render_table(report, out=direct, **options)
+    if rich_if_drawn and drawn != [True]:
+        return direct.getvalue(), direct.getvalue(), False
     with monkeypatch.context() as patch:
         patch.setattr(terminal_direct, "terminal_settings", lambda out, color: None)
         render_table(report, out=by_rich, **options)
     return direct.getvalue(), by_rich.getvalue(), drawn == [True]
+
+
+def rich_table_fits(by_rich: str, width: int) -> bool:
+    """Whether the table rich wrote (above the footnote) is within `width` columns: rich fitted it, rather
+    than let its lines overflow."""
+    table = re.sub(r"\x1b\[[0-9;]*m", "", by_rich).split("(activations) in parentheses")[0]
+    return max(len(line) for line in table.splitlines()) <= width
 
 
 @pytest.mark.parametrize("path", SPEC_FILES, ids=lambda p: p.name)
@@ -94,7 +104,8 @@ def test_colour_systems_and_colour_variables(path, environment, terminal_env):
     for options in ({"depth": 1}, {"color": False}):
         direct, by_rich, drawn = both(report, terminal_env, **options)
         assert direct == by_rich
-        assert drawn == (environment != ENVIRONMENTS["dumb terminal"])  # there rich takes 80 columns: none fits
+        # a dumb terminal is 80 columns wide for rich: there only what rich fits is drawn directly
+        assert drawn == (environment != ENVIRONMENTS["dumb terminal"] or rich_table_fits(by_rich, 80))
 
 
 def test_escape_sequences_as_rich_writes_them(terminal_env):
@@ -177,16 +188,74 @@ def test_awkward_texts(text, ascii, terminal_env):
     assert drawn == (text.isascii() or ascii)  # 网 and 卷积 are two columns wide: rich measures them
 
 
-@pytest.mark.parametrize("width", [122, 100, 60])
-def test_a_table_wider_than_the_terminal_is_fitted_by_rich(width, terminal_env):
-    terminal_env.setenv("COLUMNS", str(width))  # VGG16's table is 123 columns wide
+@pytest.mark.parametrize("width", [122, 100, 82, 81, 60])
+def test_a_table_wider_than_the_terminal_is_fitted_as_rich_fits_it(width, terminal_env):
+    terminal_env.setenv("COLUMNS", str(width))  # VGG16's table is 123 columns wide; its least width 82
     report = analyze(parse_file(SPECS / "vgg16.yaml"))
     direct, by_rich, drawn = both(report, terminal_env)
-    assert not drawn
     assert direct == by_rich
-    if width >= 85:  # rich fits the table (render/terminal.py)
+    assert drawn == (width >= 82) == rich_table_fits(by_rich, width)  # else rich lets the lines overflow
+    if width >= 82:  # the table fills the terminal (render/terminal.py), its rows on several lines
         table = re.sub(r"\x1b\[[0-9;]*m", "", direct.split("\x1b[2m(activations)")[0])
         assert max(len(line) for line in table.splitlines()) == width
+        assert len(table.splitlines()) > 3 + 32 + (width < 100)
+
+
+FITTED_WIDTHS = [80, 90, 100, 110, 120]  # common terminals; every shipped table is 103 to 146 columns wide
+FITTED_OPTIONS = {"depth 1": {"depth": 1}, "ascii": {"ascii": True}, "no-color": {"color": False}}
+_REPORTS: dict = {}
+
+
+@pytest.mark.parametrize("width", FITTED_WIDTHS)
+@pytest.mark.parametrize("path", SPEC_FILES, ids=lambda p: p.name)
+def test_every_spec_fitted_to_a_narrower_terminal_reads_as_rich_writes_it(path, width, terminal_env):
+    """Columns shrunk by role, cells wrapped onto several lines, the padding under a shorter cell: byte for
+    byte rich's; drawn directly exactly where rich fits the table (at 80 columns most shipped tables cannot
+    shrink enough, and rich lets their lines overflow)."""
+    if path not in _REPORTS:
+        _REPORTS[path] = analyze(parse_file(path), floor=True)
+    terminal_env.setenv("COLUMNS", str(width))
+    for options in FITTED_OPTIONS.values():
+        direct, by_rich, drawn = both(_REPORTS[path], terminal_env, rich_if_drawn=True, **options)
+        assert direct == by_rich
+        assert drawn == rich_table_fits(by_rich, width)
+        if width >= 90 and path.parent == SPECS:
+            assert drawn  # every shipped table fits 90 columns
+
+
+FOLDED = """name: folded
+input: [3, 32, 32]
+layers:
+  - {name: a_layer_name_much_longer_than_eight_columns, conv: {filters: 8, kernel: 3, padding: same}}
+  - {name: short, relu}
+  - {name: grp, repeat: 2, layers: [{conv: {filters: 8, kernel: 3, padding: same}}, relu]}
+  - flatten
+  - fc: 10
+"""
+
+
+@pytest.mark.parametrize("width", range(70, 112, 3))
+@pytest.mark.parametrize("options", [{}, {"depth": 1}], ids=["plain", "depth 1"])
+def test_words_longer_than_a_narrowed_column_are_cut_as_rich_cuts_them(width, options, terminal_env):
+    terminal_env.setenv("COLUMNS", str(width))
+    report = analyze(parse_text(FOLDED, "t.yaml"), floor=True)
+    direct, by_rich, drawn = both(report, terminal_env, **options)
+    assert direct == by_rich
+    assert drawn == rich_table_fits(by_rich, width)
+
+
+def test_a_row_on_several_lines_as_rich_writes_it(terminal_env):
+    """Spelt out once: under a shorter cell of a bold row, its width and padding in one bold run."""
+    terminal_env.setenv("COLUMNS", "82")  # the least width of ResNet-18's table at depth 1
+    direct, by_rich, drawn = both(analyze(parse_file(SPECS / "resnet18.yaml"), floor=True), terminal_env, depth=1)
+    assert direct == by_rich and drawn
+    lines = direct.splitlines()
+    group = next(i for i, line in enumerate(lines) if "\x1b[1m▸ layer1" in line)
+    assert "\x1b[1;2m14 \x1b[0m\x1b[1m     \x1b[0m\x1b[1m \x1b[0m " in lines[group]  # wrapped, its space dim
+    assert lines[group + 1].startswith("\x1b[1m      \x1b[0m \x1b[1m         \x1b[0m \x1b[1;2mlayers\x1b[0m")
+    input_row = "    0  input     input      224×224×3  224·224·3 ="
+    first = next(i for i, line in enumerate(lines) if line.startswith(input_row))
+    assert lines[first + 1] == f"{'151K':>50}{'':32}"  # a row on two lines, unstyled, as wide as the table
 
 
 def test_vgg16_is_drawn_directly_from_its_natural_width(terminal_env):
@@ -305,7 +374,22 @@ def test_on_a_terminal_wide_enough_rich_is_not_imported_and_the_output_is_richs(
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
-def test_on_a_narrow_terminal_rich_fits_the_table():
+def test_on_a_narrower_terminal_the_table_is_fitted_without_rich(monkeypatch):
     written, report = on_a_pseudo_terminal("shapes", str(SPECS / "vgg16.yaml"), columns=100)
+    assert report == "exit 0 rich []"
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "COLORTERM", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "100")
+    by_rich = Terminal()
+    with monkeypatch.context() as patch:
+        patch.setattr(terminal_direct, "terminal_settings", lambda out, color: None)
+        render_table(analyze(parse_file(SPECS / "vgg16.yaml")), out=by_rich)
+    assert written == by_rich.getvalue()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_on_a_terminal_too_narrow_for_the_table_rich_draws_it():
+    written, report = on_a_pseudo_terminal("shapes", str(SPECS / "vgg16.yaml"), columns=80)
     assert report.startswith("exit 0 rich [") and "'rich.table'" in report
     assert "102,764,544" in written

@@ -1,5 +1,5 @@
 """The table: one row per layer, then the totals. Drawn directly to a pipe or a file (render/plain.py) and to
-a terminal it fits (render/terminal_direct.py); rich draws it when it must be fitted to the terminal."""
+a terminal, shrunk to fit it where need be (render/terminal_direct.py); rich draws it when it cannot fit."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
         if drawn is not None:
             out.write(drawn)
             return
-    # rich is imported here: `check`, the plain formats and tables that fit never load it
+    # rich is imported here: `check`, the plain formats and tables that fit (shrunk or not) never load it
     from rich.markup import escape  # names from the spec are text, never markup ('[/b]' would be a tag)
 
     from .terminal import FittedTable

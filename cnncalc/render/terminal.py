@@ -23,7 +23,8 @@ from rich.text import Text
 
 from .ascii import to_ascii
 from .console import UNLIMITED_WIDTH
-from .plain import ARITHMETIC, NUMBER, TEXT, TEXT_FLOOR, shrink, stage_floors  # noqa: F401 - shared with the direct drawing
+# the columns' roles and how they give way, shared with the tables drawn without rich (render/plain.py)
+from .plain import ARITHMETIC, NUMBER, TEXT, TEXT_FLOOR, shrink, stage_floors  # noqa: F401
 
 ASCII_SIMPLE_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
 

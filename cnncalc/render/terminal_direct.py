@@ -1,14 +1,17 @@
-"""The table of `shapes` on a terminal, drawn directly with the escape sequences rich writes, when it fits.
+"""The table of `shapes` on a terminal, drawn directly with the escape sequences rich writes.
 
 On a terminal rich colours the table and fits it to the width (render/terminal.py); importing rich.console
 and rich.table and laying the rows out cost VGG16 2.4× the start-up of Python with click, rich and yaml,
-and ResNet-152 ten times that. When the table at its natural width fits the terminal (the usual case),
-nothing is fitted and what rich writes is simple. Each cell is padded as on a pipe (render/plain.py), and
+and ResNet-152 ten times that. What rich writes for this table is simple. When the table is wider than the
+terminal, its columns give way as render/terminal.py's FittedTable makes them (by role, to the widths rich
+then takes as they are) and a cell too long for its column is wrapped where rich wraps it (plain.wrap), each
+line justified, the row as tall as its tallest cell. Each cell is padded as on a pipe (render/plain.py), and
 every run of styled text is written as one escape sequence closed by a reset, `ESC[codes m text ESC[0m`,
 never merged with its neighbours:
 
 - the title in italic, wrapped to the table's width, each line padded to that width;
 - the header row in bold, the padding after each cell too; the spaces between columns unstyled;
+- under a cell shorter than its row, spaces the column's width and padding wide, in one run of the row's style;
 - a dim cell (plain.Dim) dim, the spaces that justify it in the row's style; a bold row (a collapsed group)
   bold throughout but for the spaces between columns, its dim cells bold and dim (`1;2`);
 - under the table, wrapped to the terminal's width as rich wraps text: the footnote dim, each line in its
@@ -19,10 +22,11 @@ never merged with its neighbours:
 TTY_COMPATIBLE=0, gets no escape sequence at all; colour forced onto a pipe (FORCE_COLOR, TTY_COMPATIBLE=1)
 gets the sequences on an unlimited width, trailing spaces trimmed as render/console.py trims them.
 
-This draws nothing, and rich draws the table as before, when the table is wider than the terminal, when a
-text holds a character whose width rich measures with its own Unicode tables (anything but the one-column
-characters cnncalc writes), or where rich's console behaves in its own way (Windows, Jupyter, IDLE, an
-encoding other than UTF-8). Tests compare the two on every spec and option.
+This draws nothing, and rich draws the table as before, when the table cannot shrink to the terminal's width
+(rich then lets its lines overflow), when a header would wrap, when a text holds a character whose width rich
+measures with its own Unicode tables (anything but the one-column characters cnncalc writes), or where rich's
+console behaves in its own way (Windows, Jupyter, IDLE, an encoding other than UTF-8). Tests compare the two
+on every spec and option, at the terminal widths of common use.
 """
 
 from __future__ import annotations
