@@ -14,8 +14,6 @@ from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, echo_text, load, terminal_optio
 @click.option("--format", "fmt", type=click.Choice(list(CHECK_FORMATS)), default="text", show_default=True,
               help="text: file:line:col: severity: message per line; github: GitHub Actions annotations; "
                    "json: every file's problems.")
-
-
 @click.option("--floor", is_flag=True, help="Accept non-integer sizes (floored), as warnings.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @terminal_options

@@ -21,29 +21,17 @@ def _is_spec_argument(argument: str) -> bool:
 @click.argument("items", nargs=-1, required=True, metavar="STACK [vs STACK]... | SPEC...")
 @click.option("--channels", type=click.IntRange(min=1), default=None,
               help="Channels C into each stack (default: symbolic, params as a formula in C). Needed for @.")
-
-
 @click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True,
               help="Stride of each stack's first layer.")
-
-
 @click.option("--dilation", type=click.IntRange(min=1), default=1, show_default=True,
               help="Dilation of every layer.")
-
-
 @click.option("--bias/--no-bias", default=False, show_default=True, help="One bias per filter.")
 @click.option("--input", "input_size", type=click.IntRange(min=1), default=None, metavar="N",
               help="An N×N input: output sizes, total MACs and activations.")
-
-
 @click.option("--padding", type=click.Choice(["same", "valid"]), default="same", show_default=True,
               help="With --input: 'same' keeps ceil(N/S), 'valid' pads nothing.")
-
-
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True, help="Output format.")
-
-
 @click.option("--si", is_flag=True, help="Decimal byte units for specs (MB = 10⁶).")
 @terminal_options
 @click.pass_context

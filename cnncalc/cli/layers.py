@@ -19,8 +19,6 @@ def _complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) 
 @click.argument("kinds", nargs=-1, metavar="[KIND]...", shell_complete=_complete_kind)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True, help="Output format.")
-
-
 @terminal_options
 def layers(kinds: tuple[str, ...], fmt: str) -> None:
     """List the layer kinds with their parameters and formulas.

@@ -13,22 +13,14 @@ from . import EXIT_INVALID, EXIT_USAGE, MAX_BATCH, SPEC_PATH, exit_with_problems
 @click.argument("spec", type=SPEC_PATH)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
               show_default=True, help="Output format.")
-
-
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
               help="Images per batch, for the memory totals (at most 10^9).")
-
-
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=None,
               help="Bytes per value (overrides the spec's dtype).")
-
-
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do, and list the layers that drop pixels.")
 @click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
               help="Collapse groups nested deeper than N into one row with subtotals (default: show every layer).")
-
-
 @terminal_options
 def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, depth: int | None) -> None:
     """Print every layer's output shape, params, activations, MACs and receptive field."""

@@ -59,12 +59,8 @@ def _training_options(command):
 @click.argument("spec", type=SPEC_PATH)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
               show_default=True, help="Output format.")
-
-
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
               help="Samples per batch (at most 10^9).")
-
-
 @_training_options
 @click.option("--summary", is_flag=True, help="Only the breakdown, without the per-layer table of kept tensors.")
 def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, optimizer: str, floor: bool, si: bool,
@@ -111,21 +107,13 @@ class SizeType(click.ParamType):
 @click.argument("spec", type=SPEC_PATH)
 @click.option("--memory", "budget", type=SizeType(), required=True,
               help="Device memory: 24GiB (2³⁰ bytes), 24GB (10⁹ bytes), 24000MB or plain bytes.")
-
-
 @click.option("--reserve", default="10%", show_default=True,
               help="Memory kept free for what the estimate leaves out: a size or a percentage of --memory.")
-
-
 @click.option("--dataset", type=click.IntRange(min=1), default=None,
               help="Samples in the training set: iterations per epoch at the batch found.")
-
-
 @click.option("--inference", is_flag=True, help="The largest batch for inference instead of training.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
-
-
 @_training_options
 def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bool, fmt: str, dtype: str | None,
         mixed: bool, optimizer: str, floor: bool, si: bool) -> None:

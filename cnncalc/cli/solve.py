@@ -13,8 +13,6 @@ from . import EXIT_NO_ANSWER, terminal_flag, terminal_options
 @click.option("--pool", "layer", flag_value="pool", help="Solve for a pool (no dilation, padding ≤ kernel/2).")
 @click.option("--deconv", "layer", flag_value="deconv",
               help="Solve for a transposed conv: (N − 1)·S − 2P + D·(F − 1) + output_padding + 1.")
-
-
 @click.option("--kernel", type=click.IntRange(min=1), default=None, help="Pin the kernel size.")
 @click.option("--stride", type=click.IntRange(min=1), default=None, help="Pin the stride.")
 @click.option("--padding", type=click.IntRange(min=0), default=None, help="Pin the padding.")
@@ -26,8 +24,6 @@ from . import EXIT_NO_ANSWER, terminal_flag, terminal_options
 @click.option("--max-dilation", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output format.")
-
-
 @terminal_options
 def solve(input_size: int, output_size: int, layer: str | None, kernel: int | None, stride: int | None,
           padding: int | None, dilation: int | None, output_padding: int | None, max_kernel: int, max_stride: int,

@@ -23,9 +23,9 @@ from rich.text import Text
 
 from .ascii import to_ascii
 from .console import UNLIMITED_WIDTH
-from .plain import ARITHMETIC, NUMBER, TEXT  # noqa: F401 - the columns' roles, shared with the piped table
+# the columns' roles and how they give way, shared with the tables drawn without rich (render/plain.py)
+from .plain import ARITHMETIC, NUMBER, TEXT, TEXT_FLOOR, shrink, stage_floors  # noqa: F401
 
-TEXT_FLOOR = 8  # a TEXT column's least width: it folds words longer than that
 ASCII_SIMPLE_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
 
 
@@ -34,31 +34,6 @@ class AsciiConsole(Console):
 
     def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
         super().print(*(to_ascii(o) if isinstance(o, str) else o for o in objects), **kwargs)
-
-
-def shrink(widths: list[int], stages: list[list[int]], excess: int) -> list[int]:
-    """Take `excess` cells off the columns, stage by stage: each stage gives every column a floor, and the
-    widest column still above its floor loses a cell until the excess is gone. Returns the new widths (some
-    excess remains when the last stage's floors are reached)."""
-    widths = list(widths)
-    for floors in stages:
-        while excess > 0:
-            candidates = [i for i, (w, f) in enumerate(zip(widths, floors)) if w > f]
-            if not candidates:
-                break
-            widest = max(candidates, key=lambda i: widths[i])
-            widths[widest] -= 1
-            excess -= 1
-    return widths
-
-
-def stage_floors(roles: list[str], widest: list[int], terms: list[int]) -> list[list[int]]:
-    """The columns' floors in two stages: text and arithmetic columns first down to half their width (two
-    lines), then to their least: an arithmetic column's longest term, a text column's TEXT_FLOOR (it folds
-    longer words). Number columns stay at their widest."""
-    least = [w if r == NUMBER else t if r == ARITHMETIC else min(w, TEXT_FLOOR) for r, w, t in zip(roles, widest, terms)]
-    half = [max(-(-w // 2), floor) for w, floor in zip(widest, least)]
-    return [half, least]
 
 
 def _plain(cell: Any) -> str:
