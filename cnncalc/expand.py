@@ -12,7 +12,7 @@ its output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 from .kinds import LayerKind
@@ -101,9 +101,13 @@ def _size(items: list[Template], memo: dict[int, int]) -> int:
     laughs" of nested aliases is refused in time linear in its text."""
     total = 0
     for item in items:
-        if id(item) not in memo:
-            memo[id(item)] = item.size(memo)
-        total += memo[id(item)]
+        if isinstance(item, LayerTemplate):  # as LayerTemplate.size: a layer costs nothing to measure again
+            total += len(item.sources) if item.sources else 1
+        else:
+            size = memo.get(id(item))
+            if size is None:
+                size = memo[id(item)] = item.size(memo)
+            total += size
         if total > MAX_LAYERS:
             return MAX_LAYERS + 1
     return total
@@ -168,26 +172,34 @@ class Expander:
     # -- names -----------------------------------------------------------------------------------
     def define(self, name: str, target: str, where: Location) -> bool:
         self.name_characters += len(name)
-        if len(name) > MAX_NAME_LENGTH:  # nested groups repeat their prefixes in every name below them
-            raise _NameTooLong(Problem(where, f"the full name '{name[:40]}...' is longer than {MAX_NAME_LENGTH:,} "
-                                              "characters; use shorter names or fewer nested named groups"))
-        if self.name_characters > MAX_NAME_CHARACTERS:
-            raise _NameTooLong(Problem(where, f"the layers' full names add up to more than {MAX_NAME_CHARACTERS:,} "
-                                              "characters; use shorter names or fewer nested named groups"))
-        if name in self.names or name == INPUT_NAME:
+        if len(name) > MAX_NAME_LENGTH or self.name_characters > MAX_NAME_CHARACTERS:
+            self.too_long(name, where)
+        names = self.names
+        if name in names or name == INPUT_NAME:
             first = self.defined_at.get(name)
             at = f" at line {first.line}" if first else ""
             self.problems.append(Problem(where, f"the name '{name}' is already used{at}; names must be unique"))
             return False
-        self.names[name] = target
+        names[name] = target
         self.defined_at[name] = where
         return True
 
+    def too_long(self, name: str, where: Location) -> None:
+        """Stop: `name` is too long, or the names so far add up to too many characters."""
+        if len(name) > MAX_NAME_LENGTH:  # nested groups repeat their prefixes in every name below them
+            raise _NameTooLong(Problem(where, f"the full name '{name[:40]}...' is longer than {MAX_NAME_LENGTH:,} "
+                                              "characters; use shorter names or fewer nested named groups"))
+        raise _NameTooLong(Problem(where, f"the layers' full names add up to more than {MAX_NAME_CHARACTERS:,} "
+                                          "characters; use shorter names or fewer nested named groups"))
+
     def auto_name(self, scope: _Scope, prefix: str) -> str:
+        """`prefix` and the scope's next number for it, skipping names already taken or written in the spec."""
+        count = scope.counters.get(prefix, 0)
         while True:
-            scope.counters[prefix] = scope.counters.get(prefix, 0) + 1
-            name = f"{scope.prefix}{prefix}{scope.counters[prefix]}"
+            count += 1
+            name = f"{scope.prefix}{prefix}{count}"
             if name not in self.names and name not in self.reserved:
+                scope.counters[prefix] = count
                 return name
 
     def resolve(self, ref: str, where: Location, scope: _Scope) -> str:
@@ -240,8 +252,12 @@ class Expander:
     # -- walking ---------------------------------------------------------------------------------
     def items(self, items: list[Template], scope: _Scope, previous: str, iteration: bool = False) -> str:
         """`iteration`: the items are one iteration of a named repeat (a lone block instance then is the iteration)."""
+        lone = iteration and len(items) == 1
         for item in items:
-            previous = self.item(item, scope, previous, lone=iteration and len(items) == 1)
+            if isinstance(item, LayerTemplate):  # most items: straight to `layer`
+                previous = self.layer(item, scope, previous)
+            else:
+                previous = self.item(item, scope, previous, lone)
         return previous
 
     def item(self, item: Template, scope: _Scope, previous: str, lone: bool = False) -> str:
@@ -253,7 +269,9 @@ class Expander:
             return self.branches(item, scope, previous)
         return self.block(item, scope, previous, lone)
 
-    def layer(self, item: LayerTemplate, scope: _Scope, previous: str, name: str | None = None) -> str:
+    def layer(self, item: LayerTemplate, scope: _Scope, previous: str, name: str | None = None,
+              inputs: tuple[str, ...] | None = None) -> str:
+        """`name` and `inputs`, when given, stand for what the template would give (a merge of branches)."""
         if name is None:
             if item.name is not None:
                 name = scope.prefix + item.name + scope.suffix
@@ -263,16 +281,21 @@ class Expander:
         if self.rehearsing:
             self.names.setdefault(name, name)
             return name
-        inputs = self.sources(item.sources, scope, previous)
+        if inputs is None:
+            inputs = (previous,) if item.sources is None else self.sources(item.sources, scope, previous)
         self.define(name, name, item.name_location or item.location)
-        self.layers.append(LayerSpec(kind=item.kind.name, name=name, params=item.params, location=item.location,
-                                     param_locations=item.param_locations, inputs=inputs, block=scope.group))
+        # positional, in the record's order (kind, name, params, location, param_locations, inputs, block):
+        # keywords cost more, once per layer
+        self.layers.append(LayerSpec(item.kind.name, name, item.params, item.location, item.param_locations, inputs,
+                                     scope.group))
         return name
 
     def repeat(self, item: RepeatTemplate, scope: _Scope, previous: str) -> str:
         if item.name is None:
             for i in range(1, item.count + 1):
-                previous = self.items(item.children, replace(scope, suffix=f"{scope.suffix}_{i}"), previous)
+                iteration = _Scope(scope.prefix, scope.input_name, scope.group, scope.counters, scope.parent,
+                                   f"{scope.suffix}_{i}")  # the scope itself, but for the suffix
+                previous = self.items(item.children, iteration, previous)
             return previous
         group = scope.prefix + item.name + scope.suffix
         self.explicit.add(group)
@@ -300,9 +323,7 @@ class Expander:
         outputs = tuple(self.items(branch, inner, start) if branch else start for branch in item.branches)
         merge = LayerTemplate(item.location, item.merge, sources=None)
         name = f"{group}.{item.merge.name}" if group else None
-        last = self.layer(merge, inner, previous, name=name)
-        if not self.rehearsing:
-            self.layers[-1] = replace(self.layers[-1], inputs=outputs)
+        last = self.layer(merge, inner, previous, name=name, inputs=outputs)
         if group is not None:
             self.define(group, last, item.name_location or item.location)
         return last
@@ -314,7 +335,7 @@ class Expander:
             self.explicit.add(group)
         elif lone:
             # the only item of a named repeat's iteration: the iteration is the block instance
-            inner = replace(scope, input_name=start)
+            inner = _Scope(scope.prefix, start, scope.group, scope.counters, scope.parent, scope.suffix)
             return self.items(item.children, inner, start)
         else:
             group = self.auto_name(scope, item.block)
