@@ -86,15 +86,26 @@ def _beyond_limit(field: ReceptiveField) -> bool:
                for v in field.size + field.jump + field.start)
 
 
-def _next_field(field: ReceptiveField, windows: tuple[Window, ...], steps: tuple[tuple[int, int, int], ...] | None,
-                bound: bool) -> ReceptiveField | None:
+def _step(windows: tuple[Window, ...] | None) -> tuple[Any, ...] | None:
+    """What `_next_field` needs of a layer's windows, worked out once per computation: the windows, each
+    window's (F_eff − 1, P_before, S) (None when a window upsamples) and whether any window is a bound.
+    None for pointwise layers."""
+    if windows is None:
+        return None
+    steps = None
+    if all(w.upsample == 1 for w in windows):
+        steps = tuple((w.kernel - 1, w.pad_before, w.stride) for w in windows)
+    return windows, steps, any(w.bound for w in windows)
+
+
+def _next_field(field: ReceptiveField, step: tuple[Any, ...]) -> ReceptiveField | None:
     """`receptive_field_step` on a field within the limit of `_beyond_limit`, or None when the result passes it.
 
-    `steps` holds each window's (F_eff − 1, P_before, S) when no window upsamples, and `bound` whether any
-    window is a bound. A 2-D field with whole jumps (the common case, once per layer of a spec of 100,000
-    layers) takes a short path with the same arithmetic: its sizes and starts keep their denominators,
-    so only their magnitudes can pass the limit.
+    A 2-D field with whole jumps through windows that do not upsample (the common case, once per layer of a
+    spec of 100,000 layers) takes a short path with the same arithmetic: its sizes and starts keep their
+    denominators, so only their magnitudes can pass the limit.
     """
+    windows, steps, bound = step
     if steps is not None and len(steps) == 2:
         j0, j1 = field.jump
         if type(j0) is int and type(j1) is int:
@@ -139,17 +150,17 @@ def _compute(kind: LayerKind, written: Mapping[str, Any], sources: tuple[tuple[s
 def _outcome(kind: LayerKind, written: Mapping[str, Any], sources: tuple[tuple[str, tuple[int, ...]], ...], floor: bool,
              slot: int) -> tuple[Any, ...]:
     """`_compute`'s answer with what every layer alike needs of it worked out once: (Computed or None,
-    resolved parameters, problems, the notes the table shows, the output's values, the windows as
-    `_next_field` takes them (steps, bound), and `slot`, where `analyze` counts the layers alike)."""
+    resolved parameters, problems, the notes the table shows, the output's values, the `_step` of its
+    windows, its kind's category, whether it makes a new tensor, and `slot`, where `analyze` counts the
+    layers alike)."""
     computed, params, raised, notes = _compute(kind, written, sources, floor)
     if computed is None:
-        return computed, params, raised, notes, 0, None, False, slot
-    windows = computed.windows
-    steps = None
-    if windows is not None and all(w.upsample == 1 for w in windows):
-        steps = tuple((w.kernel - 1, w.pad_before, w.stride) for w in windows)
-    bound = windows is not None and any(w.bound for w in windows)
-    return computed, params, raised, computed.notes + notes, prod(computed.output_shape), steps, bound, slot
+        return computed, params, raised, notes, 0, None, kind.category, not kind.in_place, slot
+    return (computed, params, raised, computed.notes + notes, prod(computed.output_shape), _step(computed.windows),
+            kind.category, not kind.in_place, slot)
+
+
+_MERGING = frozenset(name for name, kind in REGISTRY.items() if kind.max_inputs > 1)  # kinds that take several inputs
 
 
 def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
@@ -179,39 +190,40 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             input_shape = shapes[inputs[0]]
         else:
             continue
-        kind = REGISTRY[layer.kind]
+        kind_name = layer.kind
         # Layers alike in kind, parameters (value and type: 0 is not 0.0) and inputs compute alike: once per
         # spec, however often a deep network repeats them. A single input's name plays no part in it.
-        if single and kind.max_inputs == 1:
+        if single and kind_name not in _MERGING:
             seen: tuple[Any, ...] = input_shape
             sources = None  # made only when the layer is computed
         else:
             seen = sources = tuple((name, shapes[name]) for name in inputs)
         written = layer.params
-        key: tuple[Any, ...] | None = (kind.name, seen, tuple(written.items()), tuple(map(type, written.values())))
+        key: tuple[Any, ...] | None = (kind_name, seen, tuple(written.items()), tuple(map(type, written.values())))
         try:
             outcome = outcomes.get(key)
         except TypeError:  # an unhashable parameter value: computed without reuse
             outcome = key = None
         if outcome is None:
+            kind = REGISTRY[kind_name]
             outcome = _outcome(kind, written, sources or ((inputs[0], input_shape),), floor, len(made))
             made.append((kind, outcome[0]))
             uses.append(0)
             if key is not None:
                 outcomes[key] = outcome
-        computed, params, raised, notes, output_values, steps, bound, slot = outcome
+        computed, params, raised, notes, output_values, step, category, new_tensor, slot = outcome
         if raised:
-            problems.extend(_problem(layer, kind.name, m, p, s) for m, p, s in raised)
+            problems.extend(_problem(layer, kind_name, m, p, s) for m, p, s in raised)
         if computed is None:
             continue
         if output_values > MAX_TENSOR_VALUES:
-            problems.append(_problem(layer, kind.name, f"the output holds {output_values:,} values, more "
+            problems.append(_problem(layer, kind_name, f"the output holds {output_values:,} values, more "
                                                        "than cnncalc's limit of 10^36", None, ERROR))
             continue
         if single:
             field = fields[inputs[0]]  # within the limit: checked when its layer was computed
-            if computed.windows is not None:
-                field = _next_field(field, computed.windows, steps, bound)
+            if step is not None:
+                field = _next_field(field, step)
         else:
             merged = merge_fields([fields[name] for name in inputs])
             field = receptive_field_step(merged, computed.windows)
@@ -220,17 +232,18 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             if merged.note:
                 notes += (f"receptive field: {merged.note}",)
         if field is None:
-            problems.append(_problem(layer, kind.name, "its receptive field passes cnncalc's limit of 10^36 (strides "
+            problems.append(_problem(layer, kind_name, "its receptive field passes cnncalc's limit of 10^36 (strides "
                                                        "and upsampling multiply layer after layer)", None, ERROR))
             continue
-        shapes[layer.name] = computed.output_shape
-        fields[layer.name] = field
+        name = layer.name
+        shapes[name] = computed.output_shape
+        fields[name] = field
         uses[slot] += 1
         results.append(LayerResult(  # positional, in the record's order: keywords cost twice as much per layer
             len(results) + 1,  # index
-            layer.name,
-            kind.name,
-            kind.category,
+            name,
+            kind_name,
+            category,
             computed.description,
             layer.location,
             inputs,
@@ -244,7 +257,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             computed.fan_in,
             computed.fan_out,
             output_values,  # activation_count
-            not kind.in_place,  # new_tensor
+            new_tensor,
             field,  # receptive_field
             notes,
             params,

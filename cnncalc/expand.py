@@ -95,6 +95,31 @@ def _writes_names(items: list[Template]) -> bool:
     return False
 
 
+def _names_may_clash(items: list[Template]) -> bool:
+    """Whether an automatic name could be a name the spec writes further on: only then must a first pass
+    learn the written names (Expander.run). Automatic names end in a number (conv3); a written name ends in
+    one only when written so (block2) or when an unnamed repeat numbers it (conv_2). Each template is looked
+    at once, however often aliases and block uses share it."""
+    names = numbered = False
+    seen: set[int] = set()
+    stack = [items]
+    while stack:
+        for item in stack.pop():
+            if item.name is not None:
+                if item.name[-1:].isdigit():
+                    return True
+                names = True
+            if isinstance(item, LayerTemplate) or id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, BranchesTemplate):
+                stack.extend(item.branches)
+            else:
+                numbered = numbered or (isinstance(item, RepeatTemplate) and item.name is None)
+                stack.append(item.children)
+    return names and numbered
+
+
 def _size(items: list[Template], memo: dict[int, int]) -> int:
     """Layers after expansion, a layer with several inputs counted once per input, capped at MAX_LAYERS + 1.
     A template shared through a YAML alias or a block use is measured once (`memo`, by id): a "billion
@@ -155,19 +180,34 @@ class Expander:
             self.problems.append(Problem(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers; "
                                                                 "cnncalc refuses specs that large"))
             return ()
+        problems_before = len(self.problems)
+        rehearse = _names_may_clash(templates)
         try:
-            if _writes_names(templates):  # a first, light pass learns every explicit name, so that
-                rehearsal = Expander(self.source)  # automatic names can avoid them
-                rehearsal.rehearsing = True
-                rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
-                self.reserved = frozenset(rehearsal.explicit)
+            if rehearse:
+                self.reserved = self.rehearse(templates)
             self.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
         except _NameTooLong as stop:
-            self.problems.append(stop.problem)
+            problem = stop.problem
+            if not rehearse and _writes_names(templates):
+                # The first pass, skipped as it could not change a name, names only groups: it may have
+                # stopped earlier, on a group's name, and then nothing else is reported.
+                try:
+                    self.rehearse(templates)
+                except _NameTooLong as earlier:
+                    del self.problems[problems_before:]
+                    problem = earlier.problem
+            self.problems.append(problem)
             return ()
         self.explain_pending()
         self.warn_unused()
         return tuple(self.layers)
+
+    def rehearse(self, templates: list[Template]) -> frozenset[str]:
+        """A first, light pass: the names the spec writes, so that automatic names can avoid them."""
+        rehearsal = Expander(self.source)
+        rehearsal.rehearsing = True
+        rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
+        return frozenset(rehearsal.explicit)
 
     # -- names -----------------------------------------------------------------------------------
     def define(self, name: str, target: str, where: Location) -> bool:

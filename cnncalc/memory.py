@@ -49,27 +49,22 @@ def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
     The peak is the largest sum of live storages, taken while a layer runs.
 
     Each layer comes after the layers it reads (as `analyze` orders them): two passes over the layers,
-    whatever their number."""
+    whatever their number, the first learning when each storage is read last."""
     if not layers:
         return Peak(input_values, INPUT_NAME, (INPUT_NAME,))
     owners = {INPUT_NAME: INPUT_NAME}  # as storage_owners, learnt on the way
     last_read: dict[str, int] = {}  # storage → the position of the last layer that reads it
-    read: set[str] = set()
+    unread: dict[str, str] = {}  # tensor → its storage, for the tensors no layer has read so far
     for i, layer in enumerate(layers):
         inputs = layer.inputs
         for source in inputs:
             last_read[owners[source]] = i  # positions grow: the last assignment is the last read
-        read.update(inputs)
-        owners[layer.name] = layer.name if layer.new_tensor or not inputs else owners[inputs[0]]
-    never = len(layers)  # kept to the end
-    for name in owners.keys() - read:
-        if name != INPUT_NAME:  # a result of the network
-            last_read[owners[name]] = never
-    frees: dict[int, list[str]] = {}  # position → the storages freed after that layer
-    for owner, when in last_read.items():
-        frees.setdefault(when, []).append(owner)
-    if INPUT_NAME not in last_read:  # an input nothing reads goes after the first layer
-        frees.setdefault(0, []).append(INPUT_NAME)
+            unread.pop(source, None)
+        name = layer.name
+        unread[name] = owners[name] = name if layer.new_tensor or not inputs else owners[inputs[0]]
+    for owner in unread.values():  # the network's results
+        last_read[owner] = len(layers)  # kept to the end
+    input_unread = INPUT_NAME not in last_read  # then it goes after the first layer
     live: dict[str, int] = {INPUT_NAME: input_values}
     current = input_values
     best_values, best_layer, best_live = -1, INPUT_NAME, ()
@@ -79,9 +74,12 @@ def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
             current += layer.activation_count
         if current > best_values:
             best_values, best_layer, best_live = current, layer.name, tuple(live)
-        if i in frees:
-            for owner in frees[i]:
+        for source in layer.inputs:  # a storage is freed after the last layer that reads it
+            owner = owners[source]
+            if last_read[owner] == i:
                 current -= live.pop(owner, 0)
+        if input_unread and i == 0:
+            current -= live.pop(INPUT_NAME)
     return Peak(best_values, best_layer, best_live)
 
 
