@@ -13,6 +13,8 @@ its output.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
 from typing import Any, Union
 
 from .kinds import LayerKind
@@ -127,15 +129,15 @@ def _size(items: list[Template], memo: dict[int, int]) -> int:
     total = 0
     for item in items:
         if isinstance(item, LayerTemplate):  # as LayerTemplate.size: a layer costs nothing to measure again
-            total += len(item.sources) if item.sources else 1
+            total += len(item.sources) if item.sources else 1  # a list of layers is as long as its text
         else:
             size = memo.get(id(item))
             if size is None:
                 size = memo[id(item)] = item.size(memo)
             total += size
-        if total > MAX_LAYERS:
-            return MAX_LAYERS + 1
-    return total
+            if total > MAX_LAYERS:
+                return MAX_LAYERS + 1
+    return min(total, MAX_LAYERS + 1)
 
 
 class _NameTooLong(Exception):
@@ -211,8 +213,9 @@ class Expander:
 
     # -- names -----------------------------------------------------------------------------------
     def define(self, name: str, target: str, where: Location) -> bool:
-        self.name_characters += len(name)
-        if len(name) > MAX_NAME_LENGTH or self.name_characters > MAX_NAME_CHARACTERS:
+        length = len(name)
+        self.name_characters += length
+        if length > MAX_NAME_LENGTH or self.name_characters > MAX_NAME_CHARACTERS:
             self.too_long(name, where)
         names = self.names
         if name in names or name == INPUT_NAME:
@@ -282,7 +285,10 @@ class Expander:
             self.problems.append(Problem(where, f"no layer or group named '{ref}' above this point{hint}"))
 
     def warn_unused(self) -> None:
-        used = {name for layer in self.layers for name in layer.inputs}
+        # the sets are made without a Python loop over the layers (there may be 1,000,000)
+        used = set(chain.from_iterable(map(attrgetter("inputs"), self.layers)))
+        if used.issuperset(map(attrgetter("name"), self.layers[:-1])):
+            return
         for layer in self.layers[:-1]:
             if layer.name not in used:
                 self.problems.append(Problem(layer.location, f"the output of '{layer.name}' is never used; "
