@@ -18,12 +18,9 @@ A trailing `x count` is a repeat count and is allowed only after a square kernel
 leading `count *`: `3x3x3` = `3*3x3` = three 3×3 convs; `3x1x2` is refused as ambiguous (write `2*3x1`).
 """
 
-from __future__ import annotations
-
-import dataclasses
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping, Sequence
+from types import MappingProxyType
+from typing import Mapping, NamedTuple, Sequence
 
 from .engine import analyze
 from .problems import Location, SpecError
@@ -65,8 +62,7 @@ class StackError(Exception):
 # -- the expression grammar -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StackLayer:
+class StackLayer(NamedTuple):
     """One convolution of a stack: its kernel (height, width) and, when written with @, its output channels
     (None: as many as its input). `position` is where its term starts in the expression (0-based)."""
 
@@ -75,8 +71,7 @@ class StackLayer:
     position: int
 
 
-@dataclass(frozen=True)
-class Stack:
+class Stack(NamedTuple):
     """One stack as written (`text`, starting at `position` in the expression) and its layers in order."""
 
     text: str
@@ -84,8 +79,7 @@ class Stack:
     layers: tuple[StackLayer, ...]
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # int, x, *, @, ",", vs, end
     start: int
     end: int
@@ -237,8 +231,7 @@ def parse_expression(text: str, channels_allowed: bool = False) -> tuple[Stack, 
 # -- stacks through the engine ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Polynomial:
+class Polynomial(NamedTuple):
     """c2·C² + c1·C + c0, exact integer coefficients: a count as a function of the channel count C."""
 
     c2: int
@@ -274,16 +267,14 @@ def fit_quadratic(values: Sequence[int]) -> Polynomial:
     return fitted
 
 
-@dataclass(frozen=True)
-class Count:
+class Count(NamedTuple):
     """A quantity of a stack: exactly, as a polynomial in C; and, at --channels C, the engine's own number."""
 
     formula: Polynomial
     value: int | None
 
 
-@dataclass(frozen=True)
-class StackSettings:
+class StackSettings(NamedTuple):
     """The command line's choices. `stride` applies to each stack's first layer (so every stack downsamples
     alike), `dilation` to every layer; padding is 'same' (output ceil(N/S)) or 'valid' (none)."""
 
@@ -295,8 +286,7 @@ class StackSettings:
     padding: str = "same"
 
 
-@dataclass(frozen=True)
-class StackLayerResult:
+class StackLayerResult(NamedTuple):
     kernel: tuple[int, int]
     channels: int | None  # as written with @
     in_channels: int | None  # at --channels C; None without
@@ -304,8 +294,7 @@ class StackLayerResult:
     params: Count
 
 
-@dataclass(frozen=True)
-class StackResult:
+class StackResult(NamedTuple):
     """One stack's numbers. Per-position MACs assume a large input: every layer runs at the output's resolution.
     `output_size`, `macs` and `activations` (values the stack's layers write) are set only with an input size."""
 
@@ -323,11 +312,10 @@ class StackResult:
     macs: Count | None = None
     activations: Count | None = None
     notes: tuple[str, ...] = ()
-    ratios: Mapping[str, Fraction] = dataclasses.field(default_factory=dict)  # against the first stack
+    ratios: Mapping[str, Fraction] = MappingProxyType({})  # against the first stack
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """`subject` (the first stack) against `baseline`. params_ratio = subject / baseline params: exact at
     --channels C; without it, the ratio of the leading (C²) terms, exact for every C unless `asymptotic`."""
 
@@ -338,8 +326,7 @@ class Verdict:
     receptive_field: str  # same, smaller, larger or different (some dims larger, some smaller)
 
 
-@dataclass(frozen=True)
-class StackComparison:
+class StackComparison(NamedTuple):
     settings: StackSettings
     stacks: tuple[StackResult, ...]
     verdicts: tuple[Verdict, ...]
@@ -420,8 +407,7 @@ def analyze_stack(stack: Stack, settings: StackSettings) -> StackResult:
         return result
     full = _sampled(stack, settings, settings.input_size, settings.padding)
     sample = full[settings.channels or 1]
-    return dataclasses.replace(
-        result,
+    return result._replace(
         output_size=sample.layers[-1].output_shape[1:],
         macs=_count(full, settings, lambda r: r.totals.macs),
         activations=_count(full, settings, lambda r: r.totals.activations - r.totals.input_activations),
@@ -460,7 +446,7 @@ def _with_ratios(result: StackResult, first: StackResult) -> StackResult:
         pairs["macs"] = (result.macs, first.macs)
     if result.activations is not None and first.activations is not None:
         pairs["activations"] = (result.activations, first.activations)
-    return dataclasses.replace(result, ratios={key: count_ratio(mine, theirs) for key, (mine, theirs) in pairs.items()})
+    return result._replace(ratios={key: count_ratio(mine, theirs) for key, (mine, theirs) in pairs.items()})
 
 
 def compare_stacks(stacks: Sequence[Stack], settings: StackSettings) -> StackComparison:
@@ -474,8 +460,7 @@ def compare_stacks(stacks: Sequence[Stack], settings: StackSettings) -> StackCom
 # -- specs against specs ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SpecSummary:
+class SpecSummary(NamedTuple):
     """One spec's report with what the comparison adds: the receptive field of its last layer that still has
     spatial dims (global pools excluded: they see the whole input by construction), its depth in weight layers
     (the most conv and fc layers on any path from the input to the last layer) and its ratios to the first spec
@@ -488,8 +473,7 @@ class SpecSummary:
     ratios: Mapping[str, Fraction | None]
 
 
-@dataclass(frozen=True)
-class SpecComparison:
+class SpecComparison(NamedTuple):
     specs: tuple[SpecSummary, ...]
 
 
@@ -517,10 +501,10 @@ def _ratio(value: int, first: int) -> Fraction | None:
 def compare_reports(reports: Sequence[tuple[str, Report]]) -> SpecComparison:
     """Specs side by side; `reports` are (path, report) pairs, the first being the reference for the ratios."""
     depths = [weight_depth(report) for _, report in reports]
-    first_totals = dataclasses.asdict(reports[0][1].totals) if reports else {}
+    first_totals = reports[0][1].totals._asdict() if reports else {}
     summaries = []
     for (path, report), depth in zip(reports, depths):
-        totals = dataclasses.asdict(report.totals)
+        totals = report.totals._asdict()
         ratios = {key: _ratio(value, first_totals[key]) for key, value in totals.items() if isinstance(value, int)}
         ratios["depth"] = _ratio(depth, depths[0])
         summaries.append(SpecSummary(path, report, last_spatial_layer(report), depth, ratios))

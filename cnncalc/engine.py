@@ -55,18 +55,19 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     whose regions are not centred alike are said so in `note` rather than guessed away."""
     if len(fields) == 1:
         return fields[0]
-    from fractions import Fraction
-
     size, jump, start, notes = [], [], [], []
     for d in range(len(fields[0].size)):
         starts = [f.start[d] for f in fields]
         ends = [f.start[d] + f.size[d] for f in fields]
         jumps = sorted({f.jump[d] for f in fields})
-        centres = sorted({Fraction(f.start[d] * 2 + f.size[d] - 1, 2) for f in fields})
+        doubled_centres = sorted({f.start[d] * 2 + f.size[d] - 1 for f in fields})  # 2 × centre: whole, no Fraction
         if len(jumps) > 1:
             notes.append("paths disagree on jump (" + " vs ".join(str(j) for j in jumps) + ")")
-        elif len(centres) > 1:
-            notes.append("paths are not centred alike (centres " + " vs ".join(str(c) for c in centres) + ")")
+        elif len(doubled_centres) > 1:
+            from fractions import Fraction  # only for the message: centres may be halves
+
+            notes.append("paths are not centred alike (centres "
+                         + " vs ".join(str(Fraction(c, 2)) for c in doubled_centres) + ")")
         start.append(min(starts))
         size.append(max(ends) - min(starts))
         jump.append(jumps[-1])

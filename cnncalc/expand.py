@@ -12,10 +12,9 @@ its output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from itertools import chain
+import itertools
 from operator import attrgetter
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from .kinds import LayerKind
 from .problems import WARNING, Location, Problem
@@ -27,54 +26,75 @@ MAX_NAME_CHARACTERS = 64 * MAX_LAYERS  # all full names together: nested groups 
 HINT_COMPARISONS = 200_000  # names compared for "did you mean" hints to unresolved `from:` names, in all
 
 
-@dataclass
 class LayerTemplate:
-    location: Location
-    kind: LayerKind
-    params: dict[str, Any] = field(default_factory=dict)
-    param_locations: dict[str, Location] = field(default_factory=dict)
-    name: str | None = None
-    name_location: Location | None = None
-    sources: tuple[tuple[str, Location], ...] | None = None
+    """One layer as read, before names and inputs are resolved: its kind, its validated parameters
+    (filled in as they are read) and where each came from."""
+
+    __slots__ = ("location", "kind", "params", "param_locations", "name", "name_location", "sources")
+
+    def __init__(self, location: Location, kind: LayerKind, name: str | None = None,
+                 name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None):
+        self.location = location
+        self.kind = kind
+        self.params: dict[str, Any] = {}
+        self.param_locations: dict[str, Location] = {}
+        self.name = name
+        self.name_location = name_location
+        self.sources = sources
 
     def size(self, memo: dict[int, int]) -> int:
         return max(1, len(self.sources or ()))  # once per input: a merge's inputs are work too
 
 
-@dataclass
 class RepeatTemplate:
-    location: Location
-    count: int
-    children: list["Template"]
-    name: str | None = None
-    name_location: Location | None = None
-    plain: bool = False  # a group (`layers:` without `repeat:`): one level, no iterations
+    """`repeat: N` with its layers, or a group (`layers:` without `repeat:`, `plain`)."""
+
+    __slots__ = ("location", "count", "children", "name", "name_location", "plain")
+
+    def __init__(self, location: Location, count: int, children: list[Template], name: str | None = None,
+                 name_location: Location | None = None, plain: bool = False):
+        self.location = location
+        self.count = count
+        self.children = children
+        self.name = name
+        self.name_location = name_location
+        self.plain = plain  # a group: one level, no iterations
 
     def size(self, memo: dict[int, int]) -> int:
         return min(_size(self.children, memo) * self.count, MAX_LAYERS + 1)
 
 
-@dataclass
 class BranchesTemplate:
-    location: Location
-    branches: list[list["Template"]]
-    merge: LayerKind
-    name: str | None = None
-    name_location: Location | None = None
-    sources: tuple[tuple[str, Location], ...] | None = None
+    """`branches:` (lists of layers side by side) and the `merge` kind that joins their outputs."""
+
+    __slots__ = ("location", "branches", "merge", "name", "name_location", "sources")
+
+    def __init__(self, location: Location, branches: list[list[Template]], merge: LayerKind, name: str | None = None,
+                 name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None):
+        self.location = location
+        self.branches = branches
+        self.merge = merge
+        self.name = name
+        self.name_location = name_location
+        self.sources = sources
 
     def size(self, memo: dict[int, int]) -> int:
         return min(sum(_size(b, memo) for b in self.branches) + len(self.branches), MAX_LAYERS + 1)
 
 
-@dataclass
 class BlockTemplate:
-    location: Location
-    block: str
-    children: list["Template"]
-    name: str | None = None
-    name_location: Location | None = None
-    sources: tuple[tuple[str, Location], ...] | None = None
+    """One use of a block from `blocks:`, its layers read with that use's arguments."""
+
+    __slots__ = ("location", "block", "children", "name", "name_location", "sources")
+
+    def __init__(self, location: Location, block: str, children: list[Template], name: str | None = None,
+                 name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None):
+        self.location = location
+        self.block = block
+        self.children = children
+        self.name = name
+        self.name_location = name_location
+        self.sources = sources
 
     def size(self, memo: dict[int, int]) -> int:
         return _size(self.children, memo)
@@ -148,8 +168,7 @@ class _NameTooLong(Exception):
         self.problem = problem
 
 
-@dataclass
-class _Scope:
+class _Scope(NamedTuple):
     prefix: str  # "layer3.2." or ""
     input_name: str  # what `input` means here
     group: tuple[str, ...]  # the group path given to layers in this scope
@@ -286,7 +305,7 @@ class Expander:
 
     def warn_unused(self) -> None:
         # the sets are made without a Python loop over the layers (there may be 1,000,000)
-        used = set(chain.from_iterable(map(attrgetter("inputs"), self.layers)))
+        used = set(itertools.chain.from_iterable(map(attrgetter("inputs"), self.layers)))
         if used.issuperset(map(attrgetter("name"), self.layers[:-1])):
             return
         for layer in self.layers[:-1]:

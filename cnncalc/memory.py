@@ -6,10 +6,7 @@ after the layer that made it ("input" for the network's input); an in-place laye
 one *storage*, named after the tensor that owns the memory. Counts are values per sample.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import NamedTuple, Protocol, Sequence
 
 from .kinds import INPUT, OUTPUT, REGISTRY
 from .spec import INPUT_NAME
@@ -33,8 +30,7 @@ def storage_owners(layers: Sequence[Node]) -> dict[str, str]:
     return owners
 
 
-@dataclass(frozen=True)
-class Peak:
+class Peak(NamedTuple):
     """The most values alive at once during one forward pass, per sample."""
 
     values: int
@@ -83,8 +79,7 @@ def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
     return Peak(best_values, best_layer, best_live)
 
 
-@dataclass(frozen=True)
-class SavedTensor:
+class SavedTensor(NamedTuple):
     """One tensor a layer keeps for backward, with the storage it lives in."""
 
     layer: str  # "input" for the batch itself

@@ -5,13 +5,10 @@ duplicate keys, booleans or floats where counts belong, and unknown keys are all
 with their position instead of being converted silently.
 """
 
-from __future__ import annotations
-
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import yaml
 
@@ -79,8 +76,7 @@ _NESTING_MESSAGE = (f"layer lists (repeat blocks, groups, branches, blocks) nest
                     "cnncalc refuses deeper nesting")
 
 
-@dataclass(frozen=True)
-class _BlockDefinition:
+class _BlockDefinition(NamedTuple):
     params: dict[str, tuple[Any, Location]]  # name → (default or _REQUIRED, where declared)
     layers: yaml.Node
     location: Location

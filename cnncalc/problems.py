@@ -1,15 +1,12 @@
 """Errors as values: a located problem, and the one exception that carries them."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass
+from typing import NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """A place in a spec file; line and column count from 1."""
 
     file: str
@@ -20,8 +17,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong (or worth a warning) in a spec, with where it is."""
 
     location: Location

@@ -1,15 +1,12 @@
 """The engine's answer: plain frozen data that every renderer reads and none recomputes."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
 
 from .problems import Location, Problem
 
 
-@dataclass(frozen=True)
-class ReceptiveField:
+class ReceptiveField(NamedTuple):
     """Per spatial dim: the input region one output unit sees (size), the input step between
     neighbouring units (jump, the effective stride) and the input coordinate where the first
     unit's region begins (start; negative when it reaches into the padding)."""
@@ -21,8 +18,7 @@ class ReceptiveField:
     note: str = ""  # where paths into a merge disagree on jump or alignment
 
 
-@dataclass(frozen=True)
-class LayerResult:
+class LayerResult(NamedTuple):
     """Everything computed for one layer."""
 
     index: int
@@ -45,7 +41,7 @@ class LayerResult:
     new_tensor: bool  # False for in-place and view layers: they add no memory
     receptive_field: ReceptiveField
     notes: tuple[str, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)  # the kind's parameters, defaults filled in
+    params: Mapping[str, Any] = MappingProxyType({})  # the kind's parameters, defaults filled in
 
     @property
     def param_count(self) -> int:
@@ -57,8 +53,7 @@ class LayerResult:
         return self.param_count
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(NamedTuple):
     """Sums over the network. Activations count the input plus every layer that makes a new tensor."""
 
     params: int
@@ -80,8 +75,7 @@ class Totals:
     batch_macs: int
 
 
-@dataclass(frozen=True)
-class Share:
+class Share(NamedTuple):
     """What one category of layers (conv, fc, pool, ...) holds, absolute and in percent of the total."""
 
     category: str
@@ -93,8 +87,7 @@ class Share:
     macs_percent: float
 
 
-@dataclass(frozen=True)
-class GroupResult:
+class GroupResult(NamedTuple):
     """A block, group, repeat iteration or named branches: its layers' subtotals and its output."""
 
     name: str
@@ -110,8 +103,7 @@ class GroupResult:
     receptive_field: ReceptiveField
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     name: str
     source: str
     input_shape: tuple[int, ...]

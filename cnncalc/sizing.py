@@ -4,12 +4,9 @@ Every figure is affine in the batch: bytes = fixed + batch · per_sample (parame
 optimizer state, buffers and batchnorm's batch statistics are fixed; activations grow with it).
 """
 
-from __future__ import annotations
-
 import re
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from .memory import Peak, SavedTensor, inference_peak, saved_tensors
 from .report import LayerResult, Report
@@ -18,8 +15,7 @@ from .training import HALF_DTYPES, MASTER_DTYPE, OPTIMIZERS, TRAINING_DTYPES  # 
 _ACTIVATION_WHATS = ("batch", "input", "output")  # saved tensors that are activations of the network
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """How the network is trained: the dtype, mixed precision and the optimizer.
 
     Without `mixed` every tensor is `dtype`. With it (Micikevicius et al., 2018; the ZeRO paper's
@@ -50,8 +46,7 @@ class Settings:
         return MASTER_DTYPE if self.mixed else self.dtype
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     """values × copies × bytes_per_value, per sample (× batch) or once."""
 
     what: str  # a label when the component's name does not say it all, else ""
@@ -66,8 +61,7 @@ class Term:
         return self.values * self.copies * self.bytes_per_value
 
 
-@dataclass(frozen=True)
-class Component:
+class Component(NamedTuple):
     """One line of the breakdown: its terms, and its bytes at the report's batch."""
 
     key: str
@@ -85,8 +79,7 @@ def component(key: str, label: str, terms: tuple[Term, ...], batch: int, note: s
     return Component(key, label, terms, fixed, per_sample, fixed + batch * per_sample, note)
 
 
-@dataclass(frozen=True)
-class Breakdown:
+class Breakdown(NamedTuple):
     """A list of components and their sum: total = fixed + batch · per_sample."""
 
     components: tuple[Component, ...]
@@ -109,8 +102,7 @@ def breakdown(components: tuple[Component, ...]) -> Breakdown:
                      sum(c.per_sample_bytes for c in components), sum(c.bytes for c in components))
 
 
-@dataclass(frozen=True)
-class MemoryReport:
+class MemoryReport(NamedTuple):
     name: str
     source: str
     input_shape: tuple[int, ...]
@@ -244,8 +236,7 @@ def parse_reserve(text: str, budget: int) -> int:
 DEFAULT_RESERVE = "10%"
 
 
-@dataclass(frozen=True)
-class Epoch:
+class Epoch(NamedTuple):
     """Iterations per epoch over a dataset of `size` samples: ceil(size / batch)."""
 
     size: int
@@ -257,8 +248,7 @@ class Epoch:
     stochastic_iterations: int  # batch 1: size
 
 
-@dataclass(frozen=True)
-class FitReport:
+class FitReport(NamedTuple):
     name: str
     settings: Settings
     mode: str  # training or inference

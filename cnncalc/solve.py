@@ -5,10 +5,7 @@ exact only when S divides the span; a transposed conv's is `transposed_size`. Fo
 dilation and stride the padding is the one unknown left, so it is solved for, then checked.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from .kinds.base import transposed_size, window_span
 
@@ -16,8 +13,7 @@ CONV, POOL, DECONV = "conv", "pool", "deconv"
 MAX_COMBINATIONS = 5_000_000  # kernel × dilation × stride (× output padding) choices tried
 
 
-@dataclass(frozen=True)
-class Bounds:
+class Bounds(NamedTuple):
     """Largest values tried (inclusive); kernels and strides start at 1, padding at 0."""
 
     kernel: int = 11  # AlexNet's first layer
@@ -26,8 +22,7 @@ class Bounds:
     dilation: int = 3
 
 
-@dataclass(frozen=True)
-class Pins:
+class Pins(NamedTuple):
     """Values the question fixes; None leaves one free. A pin may lie outside the bounds."""
 
     kernel: int | None = None
@@ -37,8 +32,7 @@ class Pins:
     output_padding: int | None = None
 
 
-@dataclass(frozen=True)
-class Solution:
+class Solution(NamedTuple):
     kernel: int
     stride: int
     padding: int
@@ -48,8 +42,7 @@ class Solution:
     style: str = ""  # 'valid' (no padding), 'same' (keeps N/S), ...
 
 
-@dataclass(frozen=True)
-class Solved:
+class Solved(NamedTuple):
     layer: str  # conv, pool or deconv
     input_size: int
     output_size: int

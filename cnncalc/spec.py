@@ -1,9 +1,7 @@
 """The parsed spec: frozen values with the source location of everything a message may point at."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
 
 from .problems import Location, Problem
 
@@ -18,8 +16,7 @@ DEFAULT_DTYPE = "float32"
 INPUT_NAME = "input"
 
 
-@dataclass(frozen=True)
-class LayerSpec:
+class LayerSpec(NamedTuple):
     """One layer as written: its kind, its validated parameters and where each came from.
 
     `params` holds only what the spec wrote (defaults are the kind's business);
@@ -30,7 +27,7 @@ class LayerSpec:
     name: str
     params: Mapping[str, Any]
     location: Location
-    param_locations: Mapping[str, Location] = field(default_factory=dict)
+    param_locations: Mapping[str, Location] = MappingProxyType({})
     inputs: tuple[str, ...] = ()
     block: tuple[str, ...] = ()
 
@@ -39,8 +36,7 @@ class LayerSpec:
         return "/".join(self.block + (self.name,))
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """A whole network: its name, input shape (channels first), dtype and layers in order."""
 
     name: str

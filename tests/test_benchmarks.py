@@ -31,7 +31,7 @@ def run_module(monkeypatch):
 @pytest.mark.parametrize("layers", [100, 1_003])
 def test_generated_specs_have_the_layer_count_asked_for_and_are_valid(run_module, tmp_path, layers):
     paths = run_module.generate((layers,), tmp_path)
-    assert sorted(paths) == [f"explicit {layers:,}", f"repeat {layers:,}"]
+    assert sorted(paths) == [f"explicit {layers:,}", f"repeat {layers:,}", f"residual {layers:,}"]
     for path in paths.values():
         report = analyze(parse_file(path))
         assert len(report.layers) == layers
@@ -48,7 +48,40 @@ def test_quick_run_prints_the_table_and_the_targets(tmp_path):
     for command in ("cnncalc shapes specs/vgg16.yaml", "cnncalc check specs/vgg16.yaml"):
         assert command in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["explicit-100.yaml", "explicit-1000.yaml",
-                                                          "repeat-100.yaml", "repeat-1000.yaml"]
+                                                          "repeat-100.yaml", "repeat-1000.yaml",
+                                                          "residual-100.yaml", "residual-1000.yaml"]
     assert "engine alone, VGG16 in process" in out
     assert "the bare import (target ≤ 1.3×)" in out
     assert "explicit 100 → 1,000 layers" in out
+
+
+def test_startup_only_times_the_start_up_commands_and_nothing_else(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(RUN), "--startup-only", "--quick", "--out", str(tmp_path)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "cnncalc check specs/resnet152.yaml" in done.stdout and "the bare import (target ≤ 1.3×)" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # no spec generated
+    assert "engine alone" not in done.stdout and "layers, time above" not in done.stdout
+
+
+def test_instruction_counts_grow_with_the_work(run_module):
+    if run_module.count_instructions("pass", []) is None:
+        pytest.skip("valgrind is not installed")
+    small = run_module.count_instructions("pass", [])
+    large = run_module.count_instructions("sum(range(10**6))", [])
+    assert 0 < small < large
+
+
+def test_residual_specs_join_every_block_by_name(run_module):
+    report = analyze(parse_file_text(run_module.residual_spec(1_000)))
+    adds = [layer for layer in report.layers if layer.kind == "add"]
+    assert len(adds) == (1_000 - 13) // 7
+    assert adds[-1].inputs == (f"r{len(adds)}_bn2", f"r{len(adds) - 1}_out")
+    assert not report.warnings  # every output is read
+
+
+def parse_file_text(text: str):
+    from cnncalc.parser import parse_text
+
+    return parse_text(text, "residual.yaml")

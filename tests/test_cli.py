@@ -286,6 +286,24 @@ def test_python_dash_m():
     assert result.returncode == 0, result.stderr
 
 
+
+def test_help_lists_every_command_with_its_summary():
+    from cnncalc.cli import COMMANDS
+
+    result = invoke("--help")
+    assert result.exit_code == 0
+    listed = re.findall(r"^  (\w+)  +\S", result.stdout.split("Commands:")[1], flags=re.M)
+    assert listed == sorted(COMMANDS) == ["check", "compare", "export", "fit", "layers", "memory", "schema", "shapes",
+                                          "solve"]
+    for name in COMMANDS:
+        assert main.get_command(None, name).name == name  # each module's command is the one the table names
+
+
+def test_unknown_command_is_a_usage_error_with_a_hint():
+    result = invoke("shape", VGG16)
+    assert result.exit_code == 2 and "No such command 'shape'" in result.stderr
+
+
 # -- export torch -------------------------------------------------------------------------------------
 
 def test_export_torch_prints_the_module():

@@ -59,6 +59,30 @@ def test_check_imports_neither_the_table_nor_sizing_nor_what_only_messages_need(
                 "json", "difflib", "fractions"} & modules
 
 
+
+@pytest.mark.parametrize("args, command", [
+    (("check", str(SPECS / "vgg16.yaml")), "check"),
+    (("shapes", str(SPECS / "vgg16.yaml")), "shapes"),
+    (("solve", "--input", "32", "--output", "28"), "solve"),
+    (("fit", str(SPECS / "lenet5.yaml"), "--memory", "1GiB"), "sizing"),
+])
+def test_a_command_builds_only_its_own_options(args, command):
+    code, modules = loaded(*args, packages="cnncalc")
+    assert code == 0
+    assert {name for name in modules if name.startswith("cnncalc.cli.")} == {f"cnncalc.cli.{command}"}
+
+
+@pytest.mark.parametrize("args", [
+    ("check", str(SPECS / "resnet152.yaml")),  # floored layers (their messages' decimals), residual merges
+    ("shapes", str(SPECS / "vgg16.yaml")),  # short counts, byte sizes
+    ("shapes", str(SPECS / "resnet50.yaml")),
+])
+def test_whole_numbers_need_no_fractions(args):
+    code, modules = loaded(*args, packages="fractions decimal")
+    assert code == 0
+    assert modules == set()
+
+
 def test_a_typo_still_gets_its_suggestion():  # difflib is imported when a suggestion is wanted
     with pytest.raises(SpecError) as caught:
         parse_text("input: [3, 8, 8]\nlayers:\n  - rleu\n", "t.yaml")

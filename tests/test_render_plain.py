@@ -92,3 +92,15 @@ def test_cell_width_and_wrap():
     assert cell_width("cafe\u0301") == 4
     assert wrap("one two three", 7) == ["one two ", "three"]  # "two" fits the 3 columns left exactly
     assert wrap("abcdefghij", 4) == ["abcd", "efgh", "ij"]
+
+
+def test_a_word_cut_at_the_end_of_a_line_carries_its_space_to_the_next(monkeypatch):
+    """rich cuts a word longer than the table into pieces the table's width; the space after a word that fills
+    its last piece exactly starts the next line."""
+    small = "input: [4]\nlayers:\n  - fc: 2\n"
+    width = len(both(analyze(parse_text(f"name: x\n{small}", "t.yaml")), monkeypatch)[0].splitlines()[2])
+    name = "n" * (2 * width - 1)  # with its colon, the title's first word fills two lines exactly
+    direct, by_rich = both(analyze(parse_text(f"name: {name}\n{small}", "t.yaml")), monkeypatch)
+    assert direct == by_rich
+    assert direct.splitlines()[2].startswith(" input 4, float32")
+    assert wrap("abcdefgh xy", 4) == ["abcd", "efgh", " xy"]

@@ -11,12 +11,9 @@ stays an attribute that forward hooks can see:
                 helpers=("class Concat(nn.Module):\n    def __init__(self, dim: int) -> None: ...",))
 """
 
-from __future__ import annotations
-
 import keyword
 import re
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from ..engine import analyze
 from ..kinds import REGISTRY
@@ -41,8 +38,7 @@ RESERVED = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class TorchLayer:
+class TorchLayer(NamedTuple):
     """What a translation sees: one layer with its resolved parameters and shapes (channels first, no batch)."""
 
     spec: LayerSpec
@@ -68,8 +64,7 @@ class TorchLayer:
         return per_dim(self.params[name], self.ndim, name)
 
 
-@dataclass(frozen=True)
-class Translation:
+class Translation(NamedTuple):
     """One layer in PyTorch: the attribute's constructor and the forward expression.
 
     `call` is formatted with `module` (the attribute, `self.conv1`), `inputs` (every input variable,
@@ -81,8 +76,7 @@ class Translation:
     helpers: tuple[str, ...] = ()  # class definitions the module needs, emitted once before the network
 
 
-@dataclass(frozen=True)
-class TorchExport:
+class TorchExport(NamedTuple):
     """The generated source, its class name, each layer's attribute name, and the engine's warnings."""
 
     source: str
@@ -142,7 +136,7 @@ def dwconv(layer: TorchLayer) -> Translation:
     """A conv with groups = C_in and filters = C_in·multiplier, as PyTorch writes depthwise convolutions."""
     channels = layer.input_shape[0]
     params = dict(layer.params, filters=channels * layer.params["multiplier"], groups=channels)
-    return conv(replace(layer, params=params))
+    return conv(layer._replace(params=params))
 
 
 def deconv(layer: TorchLayer) -> Translation:

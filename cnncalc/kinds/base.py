@@ -1,8 +1,5 @@
 """What every layer kind provides, and the sliding-window arithmetic that conv and pool share."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
 from functools import cached_property
 from math import prod
 from typing import Any, Mapping, NamedTuple
@@ -34,8 +31,7 @@ PARAM_TYPE_TEXT = {
 }
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """One parameter of a layer kind: its name, type, default and what it means."""
 
     name: str
@@ -49,8 +45,7 @@ class Param:
         return self.default is REQUIRED
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """One spatial dim of a sliding window, as the receptive-field recurrence needs it."""
 
     kernel: int  # effective kernel size, dilation included: D·(F − 1) + 1
@@ -60,8 +55,7 @@ class Window:
     bound: bool = False  # the recurrence gives an upper bound here, not the exact size
 
 
-@dataclass(frozen=True)
-class Computed:
+class Computed(NamedTuple):
     """What a kind computes for one layer, given its input shape."""
 
     output_shape: tuple[int, ...]
@@ -103,13 +97,15 @@ class LayerFailure(Exception):
         self.param = param
 
 
-@dataclass
 class LayerContext:
     """Per-layer settings and the sink for problems that do not stop the computation."""
 
-    floor: bool = False
-    problems: list[tuple[str, str | None, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    __slots__ = ("floor", "problems", "notes")
+
+    def __init__(self, floor: bool = False):
+        self.floor = floor
+        self.problems: list[tuple[str, str | None, str]] = []  # (message, param, severity)
+        self.notes: list[str] = []
 
     def error(self, message: str, param: str | None = None) -> None:
         self.problems.append((message, param, "error"))
@@ -205,16 +201,14 @@ def _decimal(span: int, s: int) -> str:
 
     A non-integer never reads as one: more decimals are shown until a non-zero one does (1001/1000 → '1.001').
     """
-    from fractions import Fraction  # only error and warning messages need it
-
-    value = Fraction(span, s) + 1
-    sign = "-" if value < 0 else ""
-    value = abs(value)
+    numerator, denominator = span + s, s  # span/S + 1 as one fraction, kept in ints: exact, and no import
+    sign = "-" if (numerator < 0) != (denominator < 0) and numerator else ""
+    numerator, denominator = abs(numerator), abs(denominator)
     digits = 2
     while True:
-        scaled = int(value * 10**digits + Fraction(1, 2))
+        scaled = (2 * numerator * 10**digits + denominator) // (2 * denominator)  # × 10^digits, rounded half up
         whole, fraction = divmod(scaled, 10**digits)
-        if fraction or value.denominator == 1 or digits >= 40:
+        if fraction or numerator % denominator == 0 or digits >= 40:
             break
         digits += 1
     text = f"{whole}.{fraction:0{digits}d}".rstrip("0").rstrip(".")

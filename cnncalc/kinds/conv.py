@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from math import gcd
 from typing import Any, Mapping
 
@@ -150,7 +149,7 @@ class DepthwiseConv(Conv):
         description = "dw" + computed.description.replace(", depthwise", "").replace(f", g{channels}", "")
         if params["multiplier"] != 1:
             description += f", ×{params['multiplier']}"
-        return replace(computed, description=description)
+        return computed._replace(description=description)
 
 
 class Deconv(LayerKind):

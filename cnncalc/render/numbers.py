@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from ..report import LayerResult, ReceptiveField
 
 _SHORT = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
@@ -16,14 +14,26 @@ def thousands(n: int) -> str:
     return f"{n:,}"
 
 
-def _fixed(n: int, scale: int, digits: int) -> str:
-    """n / scale with `digits` decimals, rounded exactly (half to even): integers only, no float,
-    so counts far beyond a float's range are written correctly too."""
-    unit = 10**digits
-    rounded = round(Fraction(n * unit, scale))
+def _rounded(n: int, scale: int, digits: int) -> int:
+    """n / scale × 10^digits, rounded exactly (half to even) in integers: no float, so counts far beyond
+    a float's range are written correctly too."""
+    quotient, remainder = divmod(n * 10**digits, scale)
+    if 2 * remainder > scale or (2 * remainder == scale and quotient % 2):
+        quotient += 1
+    return quotient
+
+
+def _decimal_text(rounded: int, digits: int) -> str:
+    """A value × 10^digits written with `digits` decimals."""
     if not digits:
         return str(rounded)
+    unit = 10**digits
     return f"{rounded // unit}.{rounded % unit:0{digits}d}"
+
+
+def _fixed(n: int, scale: int, digits: int) -> str:
+    """n / scale with `digits` decimals, rounded exactly (half to even)."""
+    return _decimal_text(_rounded(n, scale, digits), digits)
 
 
 def short(n: int) -> str:
@@ -34,10 +44,11 @@ def short(n: int) -> str:
     for larger, (scale, suffix) in zip(((None, ""),) + _SHORT, _SHORT):
         if n >= scale:
             whole = n // scale
-            text = _fixed(n, scale, 2 if whole < 10 else 1 if whole < 100 else 0)
-            if larger[0] is not None and Fraction(text) >= 1000:  # 999.6K rounds up to the next unit
+            digits = 2 if whole < 10 else 1 if whole < 100 else 0
+            rounded = _rounded(n, scale, digits)
+            if larger[0] is not None and rounded >= 1000 * 10**digits:  # 999.6K rounds up to the next unit
                 return _fixed(n, larger[0], 2) + larger[1]
-            return text + suffix
+            return _decimal_text(rounded, digits) + suffix
     return str(n)  # pragma: no cover - n ≥ 10,000 always meets a scale
 
 

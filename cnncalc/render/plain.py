@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, TextIO
+from functools import lru_cache
+from typing import Callable, TextIO
 
 # The columns' roles (how they give way on a narrow terminal: render/terminal.py); here, without rich.
 NUMBER = "number"  # one token (a count, a shape): never wraps, never shrinks
@@ -18,8 +19,10 @@ ARITHMETIC = "arithmetic"  # terms separated by spaces: wraps between terms, nev
 TEXT = "text"  # words: wraps between words
 
 _WORD = re.compile(r"\s*\S+\s*")  # a word and the spaces around it, as rich splits a line to wrap it
+_TRAILING_SPACE = re.compile(r"\s+$")
 
 
+@lru_cache(maxsize=4096)  # a table repeats its cells ('relu', '0', shapes): measure each once
 def cell_width(text: str) -> int:
     """Terminal columns `text` takes: 2 per East Asian wide or full-width character, 0 per combining mark."""
     if text.isascii():
@@ -28,26 +31,71 @@ def cell_width(text: str) -> int:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Greedy word wrap to `width` columns, breaking where rich breaks (a word longer than a line is cut)."""
-    lines, line, used = [], "", 0
-    for word in _WORD.findall(text) or [text]:
+    """Greedy word wrap to `width` columns, breaking where rich breaks (rich's divide_line): between words,
+    each line keeping the spaces after its last word; a word longer than a line is cut into pieces a line
+    long, the spaces after it counted in the last piece (which may then start the next line)."""
+    breaks: list[int] = []  # where each line but the first starts
+    used = 0
+    for match in _WORD.finditer(text):
+        start, word = match.start(), match.group()
         size = cell_width(word.rstrip())
-        if line and used + size > width:
-            lines.append(line)
-            line, used = "", 0
-        while cell_width(word.rstrip()) > width:  # fold a word no line can hold
-            cut = 1
-            while cell_width(word[:cut + 1]) <= width:
-                cut += 1
-            lines.append(word[:cut])
-            word = word[cut:]
-        line += word
-        used += cell_width(word)
-    return lines + [line]
+        if width - used >= size:
+            used += cell_width(word)
+        elif size > width:  # no line can hold the word: cut it
+            pieces = _cut(word, width)
+            for piece in pieces[:-1]:
+                if start:
+                    breaks.append(start)
+                start += len(piece)
+            if start:
+                breaks.append(start)
+            used = cell_width(pieces[-1])
+        elif used and start:
+            breaks.append(start)
+            used = cell_width(word)
+    bounds = [0, *breaks, len(text)]
+    return [text[begin:end] for begin, end in zip(bounds, bounds[1:])]
+
+
+def wrap_trimmed(text: str, width: int) -> list[str]:
+    """The lines of `wrap` as rich's Text.wrap leaves them: a line's trailing spaces kept up to the width."""
+    return [_trim(line, width) for line in wrap(text, width)]
+
+
+def _cut(word: str, width: int) -> list[str]:
+    """`word` in pieces of at most `width` columns (rich's chop_cells)."""
+    if word.isascii():
+        return [word[i:i + width] for i in range(0, len(word), width)]
+    pieces, begin, used = [], 0, 0
+    for i, c in enumerate(word):
+        size = cell_width(c)
+        if used + size > width:
+            pieces.append(word[begin:i])
+            begin, used = i, 0
+        used += size
+    return pieces + [word[begin:]] if used else pieces
+
+
+def _trim(line: str, width: int) -> str:
+    """A wrapped line's trailing spaces beyond the width dropped, counted in characters as rich counts them
+    (Text.rstrip_end), then the line cut to the width in columns (Text.truncate)."""
+    excess = len(line) - width
+    if excess > 0:
+        spaces = _TRAILING_SPACE.search(line)
+        if spaces:
+            line = line[:len(line) - min(len(spaces.group()), excess)]
+    while cell_width(line) > width:
+        line = line[:-1]
+    return line
+
+
+class Dim(str):
+    """A cell a terminal shows dim (rich's [dim] markup): render/terminal_direct.py draws it so; a pipe, as is."""
 
 
 class PlainTable:
-    """FittedTable's add_column/add_row for plain text: the same calls, drawn by `lines()`."""
+    """FittedTable's add_column/add_row without rich: the same calls, drawn by `lines()` for a pipe or a file
+    and by render/terminal_direct.py for a terminal (which uses the cells' styles: Dim cells, bold rows)."""
 
     def __init__(self, title: str = "", ascii: bool = False) -> None:
         from .ascii import to_ascii
@@ -58,20 +106,29 @@ class PlainTable:
         self.headers: list[str] = []
         self.right: list[bool] = []
         self.rows: list[tuple[str, ...]] = []
+        self.dims: list[tuple[bool, ...]] = []  # per row, which cells are Dim
+        self.styles: list[str | None] = []  # per row, rich's style of the whole row ("bold" or None)
 
     def add_column(self, header: str, justify: str = "left", role: str = TEXT) -> None:
         self.headers.append(self.text(header))
         self.right.append(justify == "right")
 
-    def add_row(self, *cells: str, **style: Any) -> None:  # a row's style is colour: none here
+    def add_row(self, *cells: str, style: str | None = None) -> None:
         self.rows.append(tuple(self.text(cell) for cell in cells))
+        self.dims.append(tuple(isinstance(cell, Dim) for cell in cells))
+        self.styles.append(style)
+
+    def widths(self, measure: Callable[[str], int] = cell_width) -> list[int]:
+        """Each column's width: its widest cell, header included, in columns as `measure` counts them."""
+        widths = [measure(header) for header in self.headers]
+        for cells in self.rows:
+            for i, cell in enumerate(cells):
+                widths[i] = max(widths[i], measure(cell))
+        return widths
 
     def lines(self) -> list[str]:
         """Title (wrapped to the table's width), header, a rule, rows: columns two spaces apart, no edges."""
-        widths = [cell_width(header) for header in self.headers]
-        for cells in self.rows:
-            for i, cell in enumerate(cells):
-                widths[i] = max(widths[i], cell_width(cell))
+        widths = self.widths()
         total = sum(widths) + 2 * (len(widths) - 1)
 
         def row(cells: tuple[str, ...]) -> str:

@@ -1,9 +1,10 @@
-"""The table: one row per layer, then the totals. rich on a terminal; drawn directly to a pipe or a file."""
+"""The table: one row per layer, then the totals. Drawn directly to a pipe or a file (render/plain.py) and to
+a terminal it fits (render/terminal_direct.py); rich draws it when it must be fitted to the terminal."""
 
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, Callable, TextIO
 
 from ..report import Report
 from .console import make_console
@@ -11,27 +12,63 @@ from .numbers import activation_arithmetic, product_text, thousands, param_arith
 from .tree import tree_rows
 from .summary import note_lines, title, total_lines, warning_lines
 
+FOOTNOTE = ("(activations) in parentheses: in place or a view, no new tensor. "
+            "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.")
+
 
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
                  depth: int | None = None, ascii: bool = False) -> None:
-    from .plain import ARITHMETIC, NUMBER, TEXT, PlainTable, plain_output
+    from .plain import Dim, PlainTable, plain_output
 
     out = out or sys.stdout
-    plain = plain_output(out, color)
-    if plain:  # a pipe or a file: the same text as rich's, drawn without importing rich (render/plain.py)
-        escape = dim = str
+    piped = plain_output(out, color)
+    terminal = None
+    if not piped:  # a terminal, or colour forced onto a pipe
+        from .terminal_direct import draw, terminal_settings
+
+        terminal = terminal_settings(out, color)
+    if piped or terminal is not None:  # the same text as rich's, drawn without importing rich
         table = PlainTable(title(report), ascii=ascii)
-    else:  # rich is imported here: `check`, the plain formats and piped tables never load it
-        from rich.markup import escape  # names from the spec are text, never markup ('[/b]' would be a tag)
+        fill_table(table, report, depth, escape=str, dim=Dim)
+        below = lines_below(report, si)
+        if piped:
+            text = table.text  # to_ascii under --ascii
+            out.write("".join(line + "\n" for line in table.lines())
+                      + "".join(text(line).rstrip(" ") + "\n" for line, _ in below))
+            return
+        drawn = draw(table, [(table.text(line), style) for line, style in below], terminal)
+        if drawn is not None:
+            out.write(drawn)
+            return
+    # rich is imported here: `check`, the plain formats and tables that fit never load it
+    from rich.markup import escape  # names from the spec are text, never markup ('[/b]' would be a tag)
 
-        from .terminal import FittedTable
+    from .terminal import FittedTable
 
-        def dim(text: str) -> str:
-            return f"[dim]{text}[/dim]"
+    def dim(text: str) -> str:
+        return f"[dim]{text}[/dim]"
 
-        console = make_console(out, color, ascii=ascii)
-        table = FittedTable(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False,
-                            ascii=ascii)
+    console = make_console(out, color, ascii=ascii)
+    rich_table = FittedTable(title=escape(title(report)), title_justify="left", show_lines=False, pad_edge=False,
+                             ascii=ascii)
+    fill_table(rich_table, report, depth, escape=escape, dim=dim)
+    console.print(rich_table, crop=False)  # a table that cannot fit overflows the line: no number is cut off
+    console.print(dim(FOOTNOTE))
+    for line in note_lines(report):
+        console.print(f"note: {line}", highlight=False, markup=False)
+    console.print()
+    for line in total_lines(report, si):
+        console.print(line, markup=False)
+    for line in warning_lines(report):
+        console.print(line, markup=False, style="yellow")
+
+
+def fill_table(table: Any, report: Report, depth: int | None, escape: Callable[[str], str],
+               dim: Callable[[str], str]) -> None:
+    """The columns and rows, into a FittedTable (escape: rich's; dim: markup) or a PlainTable (escape: str;
+    dim: plain.Dim)."""
+    from .plain import ARITHMETIC, NUMBER, TEXT
+
     table.add_column("#", justify="right", role=NUMBER)
     table.add_column("name", role=TEXT)
     table.add_column("layer", role=TEXT)
@@ -73,23 +110,13 @@ def render_table(report: Report, out: TextIO | None = None, si: bool = False, co
             short(layer.macs) if layer.macs else "0",
             receptive_field_text(layer.receptive_field),
         )
-    footnote = ("(activations) in parentheses: in place or a view, no new tensor. "
-                "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.")
-    if plain:
-        lines = [footnote, *(f"note: {line}" for line in note_lines(report)), "", *total_lines(report, si),
-                 *warning_lines(report)]
-        text = table.text  # to_ascii under --ascii
-        out.write("".join(line + "\n" for line in table.lines()) + "".join(text(line).rstrip(" ") + "\n" for line in lines))
-        return
-    console.print(table, crop=False)  # a table that cannot fit overflows the line: no number is cut off
-    console.print(dim(footnote))
-    for line in note_lines(report):
-        console.print(f"note: {line}", highlight=False, markup=False)
-    console.print()
-    for line in total_lines(report, si):
-        console.print(line, markup=False)
-    for line in warning_lines(report):
-        console.print(line, markup=False, style="yellow")
+
+
+def lines_below(report: Report, si: bool) -> list[tuple[str, str | None]]:
+    """The lines under the table with their style (None, 'dim', 'yellow'): the footnote, the notes, a blank
+    line, the totals, the warnings. The rich path prints the same lines itself."""
+    return [(FOOTNOTE, "dim"), *((f"note: {line}", None) for line in note_lines(report)), ("", None),
+            *((line, None) for line in total_lines(report, si)), *((line, "yellow") for line in warning_lines(report))]
 
 
 def activation_arithmetic_input(report: Report) -> str:

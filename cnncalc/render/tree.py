@@ -1,14 +1,11 @@
 """Which rows a table shows: layers and groups as a tree, collapsed below `depth` (like torchinfo's depth)."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..report import GroupResult, LayerResult, Report
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     indent: int  # nesting level, 0 at the top
     layer: LayerResult | None = None
     group: GroupResult | None = None

@@ -1,0 +1,134 @@
+"""`cnncalc compare`: layer stacks (3x3x3 vs 7x7) or specs side by side."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..problems import SpecError
+from . import EXIT_USAGE, exit_with_problems, load, terminal_flag, terminal_options
+
+_STACK_OPTIONS = ("channels", "stride", "dilation", "bias", "input_size", "padding")
+
+
+def _is_spec_argument(argument: str) -> bool:
+    """An existing file, or a name ending in .yaml/.yml, is a spec; anything else is part of an expression."""
+    return os.path.isfile(argument) or argument.lower().endswith((".yaml", ".yml"))
+
+
+@click.command(context_settings={"max_content_width": 100})
+@click.argument("items", nargs=-1, required=True, metavar="STACK [vs STACK]... | SPEC...")
+@click.option("--channels", type=click.IntRange(min=1), default=None,
+              help="Channels C into each stack (default: symbolic, params as a formula in C). Needed for @.")
+@click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Stride of each stack's first layer.")
+@click.option("--dilation", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Dilation of every layer.")
+@click.option("--bias/--no-bias", default=False, show_default=True, help="One bias per filter.")
+@click.option("--input", "input_size", type=click.IntRange(min=1), default=None, metavar="N",
+              help="An N×N input: output sizes, total MACs and activations.")
+@click.option("--padding", type=click.Choice(["same", "valid"]), default="same", show_default=True,
+              help="With --input: 'same' keeps ceil(N/S), 'valid' pads nothing.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--si", is_flag=True, help="Decimal byte units for specs (MB = 10⁶).")
+@terminal_options
+@click.pass_context
+def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, stride: int, dilation: int, bias: bool,
+            input_size: int | None, padding: str, fmt: str, si: bool) -> None:
+    """Compare layer stacks (3x3x3 vs 7x7) or specs side by side.
+
+    \b
+    Layer stacks are 2-D convs, C channels in; a non-linearity follows each:
+      cnncalc compare 3x3x3 vs 7x7
+      cnncalc compare 3x3x3 vs 5x5x2 vs 7x7 --input 224
+      cnncalc compare --channels 256 1x1@64,3x3,1x1@256 vs 3x3
+    \b
+    Grammar (spaces between tokens are ignored; x may be written × or X):
+      comparison = stack { "vs" stack }
+      stack      = layer { "," layer }
+      layer      = [N "*"] Kh "x" Kw ["x" N] ["@" C_out]
+    \b
+      3x3 is one 3×3 conv, 3x1 one 3×1 conv; 3x3x3 = 3*3x3 = three 3×3 convs.
+      "x N" repeats only a square kernel: 3x1x2 is refused as ambiguous (write 2*3x1).
+      @C_out sets that layer's output channels (needs --channels); a layer
+      without @ keeps its input's channels.
+    \b
+    Specs: cnncalc compare specs/vgg16.yaml specs/vgg11.yaml
+      (an existing file, or a name ending in .yaml/.yml, is a spec; ratios are
+      against the first). Mixing specs and stacks is a usage error.
+    """
+    no_color = terminal_flag("no_color")
+    arguments = [item for item in items if item.lower() != "vs"]
+    specs = [item for item in arguments if _is_spec_argument(item)]
+    if specs and len(specs) != len(arguments):
+        other = next(item for item in arguments if not _is_spec_argument(item))
+        raise click.UsageError(f"cannot compare specs with layer stacks: '{specs[0]}' is a spec, '{other}' is not; "
+                               "compare specs with specs or stacks with stacks")
+    if specs:
+        given = [name for name in _STACK_OPTIONS
+                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            option = {"input_size": "input", "bias": "bias/--no-bias"}.get(given[0], given[0])
+            raise click.UsageError(f"--{option} applies to layer stacks, not to specs")
+        _compare_specs(specs, fmt, si, no_color)
+    else:
+        _compare_stacks(" ".join(items), channels, stride, dilation, bias, input_size, padding, fmt, no_color)
+
+
+def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool) -> None:
+    from ..compare import compare_reports
+    from ..engine import analyze
+    from ..render import compare as render
+
+    for path in paths:
+        if not os.path.isfile(path):
+            raise click.UsageError(f"spec '{path}' {'is not a file' if os.path.exists(path) else 'does not exist'}")
+    reports, problems = [], []
+    for path in paths:
+        try:
+            reports.append((path, analyze(load(path))))
+        except SpecError as error:
+            problems.extend(error.problems)
+    if problems:
+        exit_with_problems(tuple(problems))
+    comparison = compare_reports(reports)
+    if fmt == "json":
+        click.echo(render.render_specs_json(comparison), nl=False)
+        return
+    headers, rows = render.spec_rows(comparison, si)
+    if fmt == "markdown":
+        click.echo(render.render_rows_markdown(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND), nl=False)
+    else:
+        render.render_rows_table(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND,
+                                 color=False if no_color else None, ascii=terminal_flag("ascii"))
+
+
+def _compare_stacks(expression: str, channels: int | None, stride: int, dilation: int, bias: bool,
+                    input_size: int | None, padding: str, fmt: str, no_color: bool) -> None:
+    from ..compare import ExpressionError, StackError, StackSettings, compare_stacks, parse_expression
+    from ..render import compare as render
+
+    try:
+        stacks = parse_expression(expression, channels_allowed=channels is not None)
+    except ExpressionError as error:
+        click.echo(render.expression_error_text(error), err=True, nl=False)
+        raise SystemExit(EXIT_USAGE)
+    settings = StackSettings(channels=channels, stride=stride, dilation=dilation, bias=bias, input_size=input_size,
+                             padding=padding)
+    try:
+        comparison = compare_stacks(stacks, settings)
+    except StackError as error:
+        click.echo(f"cnncalc compare: error: {error}", err=True)
+        raise SystemExit(EXIT_USAGE)
+    if fmt == "json":
+        click.echo(render.render_stacks_json(comparison), nl=False)
+        return
+    headers, rows = render.stack_rows(comparison)
+    title, footer = render.settings_text(settings), render.stack_footer(comparison)
+    if fmt == "markdown":
+        click.echo(render.render_rows_markdown(title, headers, rows, footer, render.STACK_LEGEND), nl=False)
+    else:
+        render.render_rows_table(title, headers, rows, footer, render.STACK_LEGEND, color=False if no_color else None,
+                                 ascii=terminal_flag("ascii"))

@@ -1,0 +1,30 @@
+"""`cnncalc export torch`: a spec as PyTorch source."""
+
+from __future__ import annotations
+
+import click
+
+from ..problems import SpecError
+from . import SPEC_PATH, exit_with_problems, load
+
+
+@click.group()
+def export() -> None:
+    """Translate a spec into a framework's source code (printed; no file is written)."""
+
+
+@export.command("torch")
+@click.argument("spec", type=SPEC_PATH)
+@click.option("--floor", is_flag=True, help="Accept non-integer sizes (PyTorch floors them), as warnings.")
+def export_torch(spec: str, floor: bool) -> None:
+    """Print a PyTorch nn.Module equivalent to SPEC: one attribute per layer, named like the layer."""
+    from ..export.torch import torch_export
+    from ..render.problems import render_problem_lines
+
+    try:
+        exported = torch_export(load(spec), floor=floor)
+    except SpecError as error:
+        exit_with_problems(error.problems)
+        return
+    click.echo(render_problem_lines(exported.warnings), err=True, nl=False)
+    click.echo(exported.source, nl=False)
