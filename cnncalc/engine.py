@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from math import prod
+from operator import add, attrgetter
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .kinds import REGISTRY, Computed, LayerContext, LayerFailure, LayerKind, Window
@@ -56,21 +57,22 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     if len(fields) == 1:
         return fields[0]
     size, jump, start, notes = [], [], [], []
-    for d in range(len(fields[0].size)):
-        starts = [f.start[d] for f in fields]
-        ends = [f.start[d] + f.size[d] for f in fields]
-        jumps = sorted({f.jump[d] for f in fields})
-        doubled_centres = sorted({f.start[d] * 2 + f.size[d] - 1 for f in fields})  # 2 × centre: whole, no Fraction
-        if len(jumps) > 1:
-            notes.append("paths disagree on jump (" + " vs ".join(str(j) for j in jumps) + ")")
-        elif len(doubled_centres) > 1:
-            from fractions import Fraction  # only for the message: centres may be halves
+    by_dim = zip(zip(*[f.start for f in fields]), zip(*[f.size for f in fields]), zip(*[f.jump for f in fields]))
+    for starts, sizes, jumps in by_dim:  # one dim: each path's start, size and jump
+        distinct_jumps = sorted(set(jumps))
+        if len(distinct_jumps) > 1:
+            notes.append("paths disagree on jump (" + " vs ".join(str(j) for j in distinct_jumps) + ")")
+        else:
+            doubled_centres = sorted({s * 2 + r - 1 for s, r in zip(starts, sizes)})  # 2 × centre: whole, no Fraction
+            if len(doubled_centres) > 1:
+                from fractions import Fraction  # only for the message: centres may be halves
 
-            notes.append("paths are not centred alike (centres "
-                         + " vs ".join(str(Fraction(c, 2)) for c in doubled_centres) + ")")
-        start.append(min(starts))
-        size.append(max(ends) - min(starts))
-        jump.append(jumps[-1])
+                notes.append("paths are not centred alike (centres "
+                             + " vs ".join(str(Fraction(c, 2)) for c in doubled_centres) + ")")
+        first = min(starts)
+        start.append(first)
+        size.append(max(map(add, starts, sizes)) - first)  # the last end
+        jump.append(distinct_jumps[-1])
     note = "; ".join(sorted(set(notes + [f.note for f in fields if f.note])))
     return ReceptiveField(tuple(size), tuple(jump), tuple(start), any(f.bound for f in fields), note)
 
@@ -80,11 +82,15 @@ def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, sever
     return Problem(location, f"{kind} '{layer.name}': {message}", severity, layer.path)
 
 
+_denominator = attrgetter("denominator")
+
+
 def _beyond_limit(field: ReceptiveField) -> bool:
     """A size, jump or start past 10^36, or a fraction with a denominator past it: a stride of 10^36 on a
     1-pixel input is legal layer by layer, but the jumps multiply into numbers of millions of digits."""
-    return any(abs(v) > MAX_TENSOR_VALUES or v.denominator > MAX_TENSOR_VALUES  # an int's denominator is 1
-               for v in field.size + field.jump + field.start)
+    values = field.size + field.jump + field.start
+    return (max(values) > MAX_TENSOR_VALUES or min(values) < -MAX_TENSOR_VALUES
+            or max(map(_denominator, values)) > MAX_TENSOR_VALUES)  # an int's denominator is 1
 
 
 def _step(windows: tuple[Window, ...] | None) -> tuple[Any, ...] | None:
@@ -192,13 +198,15 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         else:
             continue
         kind_name = layer.kind
-        # Layers alike in kind, parameters (value and type: 0 is not 0.0) and inputs compute alike: once per
-        # spec, however often a deep network repeats them. A single input's name plays no part in it.
+        # Layers alike in kind, parameters (value and type: 0 is not 0.0) and input shapes compute alike: once
+        # per spec, however often a deep network repeats them. A single input's name plays no part in it; the
+        # names of several inputs appear in messages only, so an answer with messages is not kept for others.
         if single and kind_name not in _MERGING:
             seen: tuple[Any, ...] = input_shape
             sources = None  # made only when the layer is computed
         else:
-            seen = sources = tuple((name, shapes[name]) for name in inputs)
+            seen = tuple(map(shapes.__getitem__, inputs))
+            sources = tuple(zip(inputs, seen))
         written = layer.params
         key: tuple[Any, ...] | None = (kind_name, seen, tuple(written.items()), tuple(map(type, written.values())))
         try:
@@ -210,7 +218,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             outcome = _outcome(kind, written, sources or ((inputs[0], input_shape),), floor, len(made))
             made.append((kind, outcome[0]))
             uses.append(0)
-            if key is not None:
+            if key is not None and (sources is None or not (outcome[2] or outcome[3])):  # raised, notes
                 outcomes[key] = outcome
         computed, params, raised, notes, output_values, step, category, new_tensor, slot = outcome
         if raised:
