@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from math import prod
-from operator import add, attrgetter
+from operator import add, attrgetter, sub
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .kinds import REGISTRY, Computed, LayerContext, LayerFailure, LayerKind, Window
@@ -56,25 +56,32 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     whose regions are not centred alike are said so in `note` rather than guessed away."""
     if len(fields) == 1:
         return fields[0]
-    size, jump, start, notes = [], [], [], []
-    by_dim = zip(zip(*[f.start for f in fields]), zip(*[f.size for f in fields]), zip(*[f.jump for f in fields]))
-    for starts, sizes, jumps in by_dim:  # one dim: each path's start, size and jump
-        distinct_jumps = sorted(set(jumps))
-        if len(distinct_jumps) > 1:
-            notes.append("paths disagree on jump (" + " vs ".join(str(j) for j in distinct_jumps) + ")")
-        else:
-            doubled_centres = sorted({s * 2 + r - 1 for s, r in zip(starts, sizes)})  # 2 × centre: whole, no Fraction
-            if len(doubled_centres) > 1:
-                from fractions import Fraction  # only for the message: centres may be halves
+    ends = [tuple(map(add, f.start, f.size)) for f in fields]
+    start = tuple(map(min, *[f.start for f in fields]))  # per dim, over the paths
+    size = tuple(map(sub, map(max, *ends), start))
+    jump = tuple(map(max, *[f.jump for f in fields]))
+    notes = [f.note for f in fields if f.note]
+    doubled_centres = {tuple(map(add, f.start, end)) for f, end in zip(fields, ends)}  # start + end: whole, no Fraction
+    if len({f.jump for f in fields}) > 1 or len(doubled_centres) > 1:
+        notes += _disagreements(fields)
+    note = "; ".join(sorted(set(notes)))
+    return ReceptiveField(size, jump, start, any(f.bound for f in fields), note)
 
-                notes.append("paths are not centred alike (centres "
-                             + " vs ".join(str(Fraction(c, 2)) for c in doubled_centres) + ")")
-        first = min(starts)
-        start.append(first)
-        size.append(max(map(add, starts, sizes)) - first)  # the last end
-        jump.append(distinct_jumps[-1])
-    note = "; ".join(sorted(set(notes + [f.note for f in fields if f.note])))
-    return ReceptiveField(tuple(size), tuple(jump), tuple(start), any(f.bound for f in fields), note)
+
+def _disagreements(fields: list[ReceptiveField]) -> list[str]:
+    """Per dim, how the paths into a merge disagree: on jump, or else on where their regions are centred."""
+    notes = []
+    for d in range(len(fields[0].size)):
+        jumps = sorted({f.jump[d] for f in fields})
+        doubled_centres = sorted({f.start[d] * 2 + f.size[d] - 1 for f in fields})  # 2 × centre: whole, no Fraction
+        if len(jumps) > 1:
+            notes.append("paths disagree on jump (" + " vs ".join(str(j) for j in jumps) + ")")
+        elif len(doubled_centres) > 1:
+            from fractions import Fraction  # only for the message: centres may be halves
+
+            notes.append("paths are not centred alike (centres "
+                         + " vs ".join(str(Fraction(c, 2)) for c in doubled_centres) + ")")
+    return notes
 
 
 def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, severity: str) -> Problem:
