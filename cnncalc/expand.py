@@ -119,27 +119,50 @@ def _writes_names(items: list[Template]) -> bool:
 
 def _names_may_clash(items: list[Template]) -> bool:
     """Whether an automatic name could be a name the spec writes further on: only then must a first pass
-    learn the written names (Expander.run). Automatic names end in a number (conv3); a written name ends in
-    one only when written so (block2) or when an unnamed repeat numbers it (conv_2). Each template is looked
-    at once, however often aliases and block uses share it."""
-    names = numbered = False
+    learn the written names (Expander.run).
+
+    An automatic name is a scope's prefix (empty, or ending in '.'), a kind's or a block's name, and a
+    number: stage.1.conv3. A written name is a scope's prefix, the name, and the numbers of the unnamed
+    repeats around it: stage.1.c_2. With no '.' in the kind or block name, the two can be one only when,
+    after its last '.', the written name is that kind or block name and a number (conv3), or is where that
+    name begins, before a '_' (c for a block c_). Each template is looked at once, however often aliases
+    and block uses share it.
+    """
+    names: set[str] = set()  # as written, after their last '.'
+    kinds: set[LayerKind] = set()
+    blocks: set[str] = set()
     seen: set[int] = set()
     stack = [items]
     while stack:
         for item in stack.pop():
             if item.name is not None:
-                if item.name[-1:].isdigit():
-                    return True
-                names = True
-            if isinstance(item, LayerTemplate) or id(item) in seen:
+                names.add(item.name.rpartition(".")[2])
+            if isinstance(item, LayerTemplate):
+                kinds.add(item.kind)
+                continue
+            if id(item) in seen:
                 continue
             seen.add(id(item))
             if isinstance(item, BranchesTemplate):
+                kinds.add(item.merge)
                 stack.extend(item.branches)
             else:
-                numbered = numbered or (isinstance(item, RepeatTemplate) and item.name is None)
+                if isinstance(item, BlockTemplate):
+                    blocks.add(item.block)
                 stack.append(item.children)
-    return names and numbered
+    if not names:
+        return False
+    prefixes = blocks | {kind.auto_prefix for kind in kinds}
+    if any("." in prefix for prefix in prefixes):
+        return True
+    heads = {prefix[:i] for prefix in prefixes for i, c in enumerate(prefix) if c == "_"}  # c for c_
+    for name in names:
+        if name in heads:
+            return True
+        numbered = len(name) - len(name.rstrip("0123456789"))  # conv3: 1
+        if any(name[:-digits] in prefixes for digits in range(1, numbered + 1)):
+            return True
+    return False
 
 
 def _size(items: list[Template], memo: dict[int, int]) -> int:
