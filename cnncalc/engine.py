@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from math import prod
+from operator import add, attrgetter, sub
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .kinds import REGISTRY, Computed, LayerContext, LayerFailure, LayerKind, Window
@@ -55,10 +56,22 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     whose regions are not centred alike are said so in `note` rather than guessed away."""
     if len(fields) == 1:
         return fields[0]
-    size, jump, start, notes = [], [], [], []
+    ends = [tuple(map(add, f.start, f.size)) for f in fields]
+    start = tuple(map(min, *[f.start for f in fields]))  # per dim, over the paths
+    size = tuple(map(sub, map(max, *ends), start))
+    jump = tuple(map(max, *[f.jump for f in fields]))
+    notes = [f.note for f in fields if f.note]
+    doubled_centres = {tuple(map(add, f.start, end)) for f, end in zip(fields, ends)}  # start + end: whole, no Fraction
+    if len({f.jump for f in fields}) > 1 or len(doubled_centres) > 1:
+        notes += _disagreements(fields)
+    note = "; ".join(sorted(set(notes)))
+    return ReceptiveField(size, jump, start, any(f.bound for f in fields), note)
+
+
+def _disagreements(fields: list[ReceptiveField]) -> list[str]:
+    """Per dim, how the paths into a merge disagree: on jump, or else on where their regions are centred."""
+    notes = []
     for d in range(len(fields[0].size)):
-        starts = [f.start[d] for f in fields]
-        ends = [f.start[d] + f.size[d] for f in fields]
         jumps = sorted({f.jump[d] for f in fields})
         doubled_centres = sorted({f.start[d] * 2 + f.size[d] - 1 for f in fields})  # 2 × centre: whole, no Fraction
         if len(jumps) > 1:
@@ -68,11 +81,7 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
 
             notes.append("paths are not centred alike (centres "
                          + " vs ".join(str(Fraction(c, 2)) for c in doubled_centres) + ")")
-        start.append(min(starts))
-        size.append(max(ends) - min(starts))
-        jump.append(jumps[-1])
-    note = "; ".join(sorted(set(notes + [f.note for f in fields if f.note])))
-    return ReceptiveField(tuple(size), tuple(jump), tuple(start), any(f.bound for f in fields), note)
+    return notes
 
 
 def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, severity: str) -> Problem:
@@ -80,11 +89,49 @@ def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, sever
     return Problem(location, f"{kind} '{layer.name}': {message}", severity, layer.path)
 
 
+_denominator = attrgetter("denominator")
+
+
 def _beyond_limit(field: ReceptiveField) -> bool:
     """A size, jump or start past 10^36, or a fraction with a denominator past it: a stride of 10^36 on a
     1-pixel input is legal layer by layer, but the jumps multiply into numbers of millions of digits."""
-    return any(abs(v) > MAX_TENSOR_VALUES or v.denominator > MAX_TENSOR_VALUES  # an int's denominator is 1
-               for v in field.size + field.jump + field.start)
+    values = field.size + field.jump + field.start
+    return (max(values) > MAX_TENSOR_VALUES or min(values) < -MAX_TENSOR_VALUES
+            or max(map(_denominator, values)) > MAX_TENSOR_VALUES)  # an int's denominator is 1
+
+
+def _step(windows: tuple[Window, ...] | None) -> tuple[Any, ...] | None:
+    """What `_next_field` needs of a layer's windows, worked out once per computation: the windows, each
+    window's (F_eff − 1, P_before, S) (None when a window upsamples) and whether any window is a bound.
+    None for pointwise layers."""
+    if windows is None:
+        return None
+    steps = None
+    if all(w.upsample == 1 for w in windows):
+        steps = tuple((w.kernel - 1, w.pad_before, w.stride) for w in windows)
+    return windows, steps, any(w.bound for w in windows)
+
+
+def _next_field(field: ReceptiveField, step: tuple[Any, ...]) -> ReceptiveField | None:
+    """`receptive_field_step` on a field within the limit of `_beyond_limit`, or None when the result passes it.
+
+    A 2-D field with whole jumps through windows that do not upsample (the common case, once per layer of a
+    spec of 100,000 layers) takes a short path with the same arithmetic: its sizes and starts keep their
+    denominators, so only their magnitudes can pass the limit.
+    """
+    windows, steps, bound = step
+    if steps is not None and len(steps) == 2:
+        j0, j1 = field.jump
+        if type(j0) is int and type(j1) is int:
+            (grow0, pad0, stride0), (grow1, pad1, stride1) = steps
+            r0, r1 = field.size
+            s0, s1 = field.start
+            values = (r0 + grow0 * j0, r1 + grow1 * j1, j0 * stride0, j1 * stride1, s0 - pad0 * j0, s1 - pad1 * j1)
+            if max(values) > MAX_TENSOR_VALUES or min(values) < -MAX_TENSOR_VALUES:
+                return None
+            return ReceptiveField(values[0:2], values[2:4], values[4:6], field.bound or bound, field.note)
+    field = receptive_field_step(field, windows)
+    return None if _beyond_limit(field) else field
 
 
 def _percent(part: int, whole: int) -> float:
@@ -114,6 +161,22 @@ def _compute(kind: LayerKind, written: Mapping[str, Any], sources: tuple[tuple[s
     return computed, params, tuple(ctx.problems), tuple(ctx.notes)
 
 
+def _outcome(kind: LayerKind, written: Mapping[str, Any], sources: tuple[tuple[str, tuple[int, ...]], ...], floor: bool,
+             slot: int) -> tuple[Any, ...]:
+    """`_compute`'s answer with what every layer alike needs of it worked out once: (Computed or None,
+    resolved parameters, problems, the notes the table shows, the output's values, the `_step` of its
+    windows, its kind's category, whether it makes a new tensor, and `slot`, where `analyze` counts the
+    layers alike)."""
+    computed, params, raised, notes = _compute(kind, written, sources, floor)
+    if computed is None:
+        return computed, params, raised, notes, 0, None, kind.category, not kind.in_place, slot
+    return (computed, params, raised, computed.notes + notes, prod(computed.output_shape), _step(computed.windows),
+            kind.category, not kind.in_place, slot)
+
+
+_MERGING = frozenset(name for name, kind in REGISTRY.items() if kind.max_inputs > 1)  # kinds that take several inputs
+
+
 def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     """Compute every layer of `spec`. Raises SpecError listing every error (and warning) found.
 
@@ -127,116 +190,173 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     if prod(spec.input_shape) > MAX_TENSOR_VALUES:
         raise SpecError(problems + [Problem(spec.input_location, f"the input holds {prod(spec.input_shape):,} values, "
                                                                   f"more than cnncalc's limit of 10^36")])
-    outcomes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # what _compute returned, by layer alike
+    outcomes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # what _outcome returned, by layer alike
+    made: list[tuple[LayerKind, Computed | None]] = []  # by slot: each outcome's kind and Computed
+    uses: list[int] = []  # by slot: the layers computed alike, for the totals
     for layer in spec.layers:
-        if not all(map(shapes.__contains__, layer.inputs)):  # an earlier layer failed: nothing downstream
+        inputs = layer.inputs
+        single = len(inputs) == 1
+        if single:
+            input_shape = shapes.get(inputs[0])
+            if input_shape is None:  # an earlier layer failed: nothing downstream
+                continue
+        elif all(map(shapes.__contains__, inputs)):
+            input_shape = shapes[inputs[0]]
+        else:
             continue
-        kind = REGISTRY[layer.kind]
-        input_shape = shapes[layer.inputs[0]]
-        single = len(layer.inputs) == 1
-        sources = ((layer.inputs[0], input_shape),) if single else tuple((n, shapes[n]) for n in layer.inputs)
-        # Layers alike in kind, parameters (value and type: 0 is not 0.0) and inputs compute alike: once per
-        # spec, however often a deep network repeats them. A single input's name plays no part in it.
-        seen = input_shape if single and kind.max_inputs == 1 else sources
-        key = (kind.name, seen, tuple(layer.params.items()), tuple(map(type, layer.params.values())))
+        kind_name = layer.kind
+        # Layers alike in kind, parameters (value and type: 0 is not 0.0) and input shapes compute alike: once
+        # per spec, however often a deep network repeats them. A single input's name plays no part in it; the
+        # names of several inputs appear in messages only, so an answer with messages is not kept for others.
+        if single and kind_name not in _MERGING:
+            seen: tuple[Any, ...] = input_shape
+            sources = None  # made only when the layer is computed
+        else:
+            seen = tuple(map(shapes.__getitem__, inputs))
+            sources = tuple(zip(inputs, seen))
+        written = layer.params
+        key: tuple[Any, ...] | None = (kind_name, seen, tuple(written.items()), tuple(map(type, written.values())))
         try:
-            outcome = outcomes[key]
-        except KeyError:
-            outcome = outcomes[key] = _compute(kind, layer.params, sources, floor)
+            outcome = outcomes.get(key)
         except TypeError:  # an unhashable parameter value: computed without reuse
-            outcome = _compute(kind, layer.params, sources, floor)
-        computed, params, raised, notes = outcome
+            outcome = key = None
+        if outcome is None:
+            kind = REGISTRY[kind_name]
+            outcome = _outcome(kind, written, sources or ((inputs[0], input_shape),), floor, len(made))
+            made.append((kind, outcome[0]))
+            uses.append(0)
+            if key is not None and (sources is None or not (outcome[2] or outcome[3])):  # raised, notes
+                outcomes[key] = outcome
+        computed, params, raised, notes, output_values, step, category, new_tensor, slot = outcome
         if raised:
-            problems.extend(_problem(layer, kind.name, m, p, s) for m, p, s in raised)
+            problems.extend(_problem(layer, kind_name, m, p, s) for m, p, s in raised)
         if computed is None:
             continue
-        if prod(computed.output_shape) > MAX_TENSOR_VALUES:
-            problems.append(_problem(layer, kind.name, f"the output holds {prod(computed.output_shape):,} values, more "
+        if output_values > MAX_TENSOR_VALUES:
+            problems.append(_problem(layer, kind_name, f"the output holds {output_values:,} values, more "
                                                        "than cnncalc's limit of 10^36", None, ERROR))
             continue
-        merged = fields[layer.inputs[0]] if single else merge_fields([fields[name] for name in layer.inputs])
-        field = receptive_field_step(merged, computed.windows)
-        if _beyond_limit(field):
-            problems.append(_problem(layer, kind.name, "its receptive field passes cnncalc's limit of 10^36 (strides "
+        if single:
+            field = fields[inputs[0]]  # within the limit: checked when its layer was computed
+            if step is not None:
+                field = _next_field(field, step)
+        else:
+            merged = merge_fields([fields[name] for name in inputs])
+            field = receptive_field_step(merged, computed.windows)
+            if _beyond_limit(field):
+                field = None
+            if merged.note:
+                notes += (f"receptive field: {merged.note}",)
+        if field is None:
+            problems.append(_problem(layer, kind_name, "its receptive field passes cnncalc's limit of 10^36 (strides "
                                                        "and upsampling multiply layer after layer)", None, ERROR))
             continue
-        shapes[layer.name] = computed.output_shape
-        fields[layer.name] = field
-        if not single and merged.note:
-            notes += (f"receptive field: {merged.note}",)
-        results.append(
-            LayerResult(
-                index=len(results) + 1,
-                name=layer.name,
-                kind=kind.name,
-                category=kind.category,
-                description=computed.description,
-                location=layer.location,
-                inputs=layer.inputs,
-                block=layer.block,
-                input_shape=input_shape,
-                output_shape=computed.output_shape,
-                weight_count=computed.weight_count,
-                bias_count=computed.bias_count,
-                non_trainable_count=computed.non_trainable_count,
-                macs=computed.macs,
-                fan_in=computed.fan_in,
-                fan_out=computed.fan_out,
-                activation_count=prod(computed.output_shape),
-                new_tensor=not kind.in_place,
-                receptive_field=fields[layer.name],
-                notes=computed.notes + notes,
-                params=params,
-            )
-        )
+        name = layer.name
+        shapes[name] = computed.output_shape
+        fields[name] = field
+        uses[slot] += 1
+        results.append(LayerResult(  # positional, in the record's order: keywords cost twice as much per layer
+            len(results) + 1,  # index
+            name,
+            kind_name,
+            category,
+            computed.description,
+            layer.location,
+            inputs,
+            layer.block,
+            input_shape,
+            computed.output_shape,
+            computed.weight_count,
+            computed.bias_count,
+            computed.non_trainable_count,
+            computed.macs,
+            computed.fan_in,
+            computed.fan_out,
+            output_values,  # activation_count
+            new_tensor,
+            field,  # receptive_field
+            notes,
+            params,
+        ))
     if any(p.severity == ERROR for p in problems):
         raise SpecError(problems)
-    return _report(spec, results, tuple(p for p in problems if p.severity == WARNING), floor, batch)
+    return _report(spec, results, list(zip(made, uses)), tuple(p for p in problems if p.severity == WARNING), floor,
+                   batch)
 
 
 def _groups(layers: list[LayerResult]) -> tuple[GroupResult, ...]:
-    """Subtotals per group path prefix, in order of first appearance."""
-    members: dict[str, list[LayerResult]] = {}
-    levels: dict[str, int] = {}
-    for layer in layers:
-        for level, name in enumerate(layer.block, start=1):
-            members.setdefault(name, []).append(layer)
-            levels[name] = level
+    """Subtotals per group path prefix, in order of first appearance.
+
+    Consecutive layers of one scope share its group path: their sums are taken once per such run,
+    then added to every group of the path (a spec may have 100,000 layers in nested groups)."""
+    sums: dict[str, list[Any]] = {}  # name → [level, first layer, last layer, layers, params, non-trainable, activations, MACs]
+    position, count = 0, len(layers)
+    while position < count:
+        block = layers[position].block
+        end = position + 1
+        while end < count and layers[end].block == block:
+            end += 1
+        if block:
+            params = non_trainable = activations = macs = 0
+            for r in layers[position:end]:
+                params += r.weight_count + r.bias_count
+                non_trainable += r.non_trainable_count
+                if r.new_tensor:
+                    activations += r.activation_count
+                macs += r.macs
+            first, last, run = layers[position], layers[end - 1], end - position
+            for level, name in enumerate(block, start=1):
+                group = sums.get(name)
+                if group is None:
+                    sums[name] = [level, first, last, run, params, non_trainable, activations, macs]
+                else:
+                    group[0], group[2] = level, last
+                    group[3] += run
+                    group[4] += params
+                    group[5] += non_trainable
+                    group[6] += activations
+                    group[7] += macs
+        position = end
     return tuple(
         GroupResult(
             name=name,
-            level=levels[name],
-            first_index=group[0].index,
-            last_index=group[-1].index,
-            layer_count=len(group),
-            params=sum(r.param_count for r in group),
-            non_trainable=sum(r.non_trainable_count for r in group),
-            activations=sum(r.activation_count for r in group if r.new_tensor),
-            macs=sum(r.macs for r in group),
-            output_shape=group[-1].output_shape,
-            receptive_field=group[-1].receptive_field,
+            level=level,
+            first_index=first.index,
+            last_index=last.index,
+            layer_count=layer_count,
+            params=params,
+            non_trainable=non_trainable,
+            activations=activations,
+            macs=macs,
+            output_shape=last.output_shape,
+            receptive_field=last.receptive_field,
         )
-        for name, group in members.items()
+        for name, (level, first, last, layer_count, params, non_trainable, activations, macs) in sums.items()
     )
 
 
-def _report(spec: Spec, layers: list[LayerResult], warnings: tuple[Problem, ...], floor: bool, batch: int) -> Report:
+def _report(spec: Spec, layers: list[LayerResult], alike: list[tuple[tuple[LayerKind, Computed | None], int]],
+            warnings: tuple[Problem, ...], floor: bool, batch: int) -> Report:
+    """The report of the computed `layers`. `alike` pairs each distinct computation (kind, Computed) with
+    the number of layers that share it: the totals take each once, times that number."""
     weights = biases = non_trainable = macs = 0
     activations = prod(spec.input_shape)
     by_category: dict[str, list[int]] = {}  # category → [params, activations, MACs], in order of appearance
-    for r in layers:  # one pass: a spec may have 100,000 layers
-        new = r.activation_count if r.new_tensor else 0
-        weights += r.weight_count
-        biases += r.bias_count
-        non_trainable += r.non_trainable_count
+    for (kind, computed), count in alike:  # in order of the first layer of each
+        if not count:  # pragma: no cover - a computation no layer kept is an error, raised before
+            continue
+        new = 0 if kind.in_place else prod(computed.output_shape) * count
+        weights += computed.weight_count * count
+        biases += computed.bias_count * count
+        non_trainable += computed.non_trainable_count * count
         activations += new
-        macs += r.macs
-        sums = by_category.get(r.category)
+        macs += computed.macs * count
+        sums = by_category.get(kind.category)
         if sums is None:
-            sums = by_category[r.category] = [0, 0, 0]
-        sums[0] += r.weight_count + r.bias_count
+            sums = by_category[kind.category] = [0, 0, 0]
+        sums[0] += (computed.weight_count + computed.bias_count) * count
         sums[1] += new
-        sums[2] += r.macs
+        sums[2] += computed.macs * count
     size = spec.dtype_bytes
     peak = inference_peak(prod(spec.input_shape), layers)
     totals = Totals(

@@ -12,6 +12,8 @@ its output.
 
 from __future__ import annotations
 
+import itertools
+from operator import attrgetter
 from typing import Any, NamedTuple, Union
 
 from .kinds import LayerKind
@@ -115,18 +117,70 @@ def _writes_names(items: list[Template]) -> bool:
     return False
 
 
+def _names_may_clash(items: list[Template]) -> bool:
+    """Whether an automatic name could be a name the spec writes further on: only then must a first pass
+    learn the written names (Expander.run).
+
+    An automatic name is a scope's prefix (empty, or ending in '.'), a kind's or a block's name, and a
+    number: stage.1.conv3. A written name is a scope's prefix, the name, and the numbers of the unnamed
+    repeats around it: stage.1.c_2. With no '.' in the kind or block name, the two can be one only when,
+    after its last '.', the written name is that kind or block name and a number (conv3), or is where that
+    name begins, before a '_' (c for a block c_). Each template is looked at once, however often aliases
+    and block uses share it.
+    """
+    names: set[str] = set()  # as written, after their last '.'
+    kinds: set[LayerKind] = set()
+    blocks: set[str] = set()
+    seen: set[int] = set()
+    stack = [items]
+    while stack:
+        for item in stack.pop():
+            if item.name is not None:
+                names.add(item.name.rpartition(".")[2])
+            if isinstance(item, LayerTemplate):
+                kinds.add(item.kind)
+                continue
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, BranchesTemplate):
+                kinds.add(item.merge)
+                stack.extend(item.branches)
+            else:
+                if isinstance(item, BlockTemplate):
+                    blocks.add(item.block)
+                stack.append(item.children)
+    if not names:
+        return False
+    prefixes = blocks | {kind.auto_prefix for kind in kinds}
+    if any("." in prefix for prefix in prefixes):
+        return True
+    heads = {prefix[:i] for prefix in prefixes for i, c in enumerate(prefix) if c == "_"}  # c for c_
+    for name in names:
+        if name in heads:
+            return True
+        numbered = len(name) - len(name.rstrip("0123456789"))  # conv3: 1
+        if any(name[:-digits] in prefixes for digits in range(1, numbered + 1)):
+            return True
+    return False
+
+
 def _size(items: list[Template], memo: dict[int, int]) -> int:
     """Layers after expansion, a layer with several inputs counted once per input, capped at MAX_LAYERS + 1.
     A template shared through a YAML alias or a block use is measured once (`memo`, by id): a "billion
     laughs" of nested aliases is refused in time linear in its text."""
     total = 0
     for item in items:
-        if id(item) not in memo:
-            memo[id(item)] = item.size(memo)
-        total += memo[id(item)]
-        if total > MAX_LAYERS:
-            return MAX_LAYERS + 1
-    return total
+        if isinstance(item, LayerTemplate):  # as LayerTemplate.size: a layer costs nothing to measure again
+            total += len(item.sources) if item.sources else 1  # a list of layers is as long as its text
+        else:
+            size = memo.get(id(item))
+            if size is None:
+                size = memo[id(item)] = item.size(memo)
+            total += size
+            if total > MAX_LAYERS:
+                return MAX_LAYERS + 1
+    return min(total, MAX_LAYERS + 1)
 
 
 class _NameTooLong(Exception):
@@ -170,43 +224,67 @@ class Expander:
             self.problems.append(Problem(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers; "
                                                                 "cnncalc refuses specs that large"))
             return ()
+        problems_before = len(self.problems)
+        rehearse = _names_may_clash(templates)
         try:
-            if _writes_names(templates):  # a first, light pass learns every explicit name, so that
-                rehearsal = Expander(self.source)  # automatic names can avoid them
-                rehearsal.rehearsing = True
-                rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
-                self.reserved = frozenset(rehearsal.explicit)
+            if rehearse:
+                self.reserved = self.rehearse(templates)
             self.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
         except _NameTooLong as stop:
-            self.problems.append(stop.problem)
+            problem = stop.problem
+            if not rehearse and _writes_names(templates):
+                # The first pass, skipped as it could not change a name, names only groups: it may have
+                # stopped earlier, on a group's name, and then nothing else is reported.
+                try:
+                    self.rehearse(templates)
+                except _NameTooLong as earlier:
+                    del self.problems[problems_before:]
+                    problem = earlier.problem
+            self.problems.append(problem)
             return ()
         self.explain_pending()
         self.warn_unused()
         return tuple(self.layers)
 
+    def rehearse(self, templates: list[Template]) -> frozenset[str]:
+        """A first, light pass: the names the spec writes, so that automatic names can avoid them."""
+        rehearsal = Expander(self.source)
+        rehearsal.rehearsing = True
+        rehearsal.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
+        return frozenset(rehearsal.explicit)
+
     # -- names -----------------------------------------------------------------------------------
     def define(self, name: str, target: str, where: Location) -> bool:
-        self.name_characters += len(name)
-        if len(name) > MAX_NAME_LENGTH:  # nested groups repeat their prefixes in every name below them
-            raise _NameTooLong(Problem(where, f"the full name '{name[:40]}...' is longer than {MAX_NAME_LENGTH:,} "
-                                              "characters; use shorter names or fewer nested named groups"))
-        if self.name_characters > MAX_NAME_CHARACTERS:
-            raise _NameTooLong(Problem(where, f"the layers' full names add up to more than {MAX_NAME_CHARACTERS:,} "
-                                              "characters; use shorter names or fewer nested named groups"))
-        if name in self.names or name == INPUT_NAME:
+        length = len(name)
+        self.name_characters += length
+        if length > MAX_NAME_LENGTH or self.name_characters > MAX_NAME_CHARACTERS:
+            self.too_long(name, where)
+        names = self.names
+        if name in names or name == INPUT_NAME:
             first = self.defined_at.get(name)
             at = f" at line {first.line}" if first else ""
             self.problems.append(Problem(where, f"the name '{name}' is already used{at}; names must be unique"))
             return False
-        self.names[name] = target
+        names[name] = target
         self.defined_at[name] = where
         return True
 
+    def too_long(self, name: str, where: Location) -> None:
+        """Stop: `name` is too long, or the names so far add up to too many characters."""
+        if len(name) > MAX_NAME_LENGTH:  # nested groups repeat their prefixes in every name below them
+            raise _NameTooLong(Problem(where, f"the full name '{name[:40]}...' is longer than {MAX_NAME_LENGTH:,} "
+                                              "characters; use shorter names or fewer nested named groups"))
+        raise _NameTooLong(Problem(where, f"the layers' full names add up to more than {MAX_NAME_CHARACTERS:,} "
+                                          "characters; use shorter names or fewer nested named groups"))
+
     def auto_name(self, scope: _Scope, prefix: str) -> str:
+        """`prefix` and the scope's next number for it, skipping names already taken or written in the spec."""
+        count = scope.counters.get(prefix, 0)
         while True:
-            scope.counters[prefix] = scope.counters.get(prefix, 0) + 1
-            name = f"{scope.prefix}{prefix}{scope.counters[prefix]}"
+            count += 1
+            name = f"{scope.prefix}{prefix}{count}"
             if name not in self.names and name not in self.reserved:
+                scope.counters[prefix] = count
                 return name
 
     def resolve(self, ref: str, where: Location, scope: _Scope) -> str:
@@ -249,7 +327,10 @@ class Expander:
             self.problems.append(Problem(where, f"no layer or group named '{ref}' above this point{hint}"))
 
     def warn_unused(self) -> None:
-        used = {name for layer in self.layers for name in layer.inputs}
+        # the sets are made without a Python loop over the layers (there may be 1,000,000)
+        used = set(itertools.chain.from_iterable(map(attrgetter("inputs"), self.layers)))
+        if used.issuperset(map(attrgetter("name"), self.layers[:-1])):
+            return
         for layer in self.layers[:-1]:
             if layer.name not in used:
                 self.problems.append(Problem(layer.location, f"the output of '{layer.name}' is never used; "
@@ -259,8 +340,12 @@ class Expander:
     # -- walking ---------------------------------------------------------------------------------
     def items(self, items: list[Template], scope: _Scope, previous: str, iteration: bool = False) -> str:
         """`iteration`: the items are one iteration of a named repeat (a lone block instance then is the iteration)."""
+        lone = iteration and len(items) == 1
         for item in items:
-            previous = self.item(item, scope, previous, lone=iteration and len(items) == 1)
+            if isinstance(item, LayerTemplate):  # most items: straight to `layer`
+                previous = self.layer(item, scope, previous)
+            else:
+                previous = self.item(item, scope, previous, lone)
         return previous
 
     def item(self, item: Template, scope: _Scope, previous: str, lone: bool = False) -> str:
@@ -272,7 +357,9 @@ class Expander:
             return self.branches(item, scope, previous)
         return self.block(item, scope, previous, lone)
 
-    def layer(self, item: LayerTemplate, scope: _Scope, previous: str, name: str | None = None) -> str:
+    def layer(self, item: LayerTemplate, scope: _Scope, previous: str, name: str | None = None,
+              inputs: tuple[str, ...] | None = None) -> str:
+        """`name` and `inputs`, when given, stand for what the template would give (a merge of branches)."""
         if name is None:
             if item.name is not None:
                 name = scope.prefix + item.name + scope.suffix
@@ -282,16 +369,21 @@ class Expander:
         if self.rehearsing:
             self.names.setdefault(name, name)
             return name
-        inputs = self.sources(item.sources, scope, previous)
+        if inputs is None:
+            inputs = (previous,) if item.sources is None else self.sources(item.sources, scope, previous)
         self.define(name, name, item.name_location or item.location)
-        self.layers.append(LayerSpec(kind=item.kind.name, name=name, params=item.params, location=item.location,
-                                     param_locations=item.param_locations, inputs=inputs, block=scope.group))
+        # positional, in the record's order (kind, name, params, location, param_locations, inputs, block):
+        # keywords cost more, once per layer
+        self.layers.append(LayerSpec(item.kind.name, name, item.params, item.location, item.param_locations, inputs,
+                                     scope.group))
         return name
 
     def repeat(self, item: RepeatTemplate, scope: _Scope, previous: str) -> str:
         if item.name is None:
             for i in range(1, item.count + 1):
-                previous = self.items(item.children, scope._replace(suffix=f"{scope.suffix}_{i}"), previous)
+                iteration = _Scope(scope.prefix, scope.input_name, scope.group, scope.counters, scope.parent,
+                                   f"{scope.suffix}_{i}")  # the scope itself, but for the suffix
+                previous = self.items(item.children, iteration, previous)
             return previous
         group = scope.prefix + item.name + scope.suffix
         self.explicit.add(group)
@@ -319,9 +411,7 @@ class Expander:
         outputs = tuple(self.items(branch, inner, start) if branch else start for branch in item.branches)
         merge = LayerTemplate(item.location, item.merge, sources=None)
         name = f"{group}.{item.merge.name}" if group else None
-        last = self.layer(merge, inner, previous, name=name)
-        if not self.rehearsing:
-            self.layers[-1] = self.layers[-1]._replace(inputs=outputs)
+        last = self.layer(merge, inner, previous, name=name, inputs=outputs)
         if group is not None:
             self.define(group, last, item.name_location or item.location)
         return last
@@ -333,7 +423,7 @@ class Expander:
             self.explicit.add(group)
         elif lone:
             # the only item of a named repeat's iteration: the iteration is the block instance
-            inner = scope._replace(input_name=start)
+            inner = _Scope(scope.prefix, start, scope.group, scope.counters, scope.parent, scope.suffix)
             return self.items(item.children, inner, start)
         else:
             group = self.auto_name(scope, item.block)

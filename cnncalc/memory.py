@@ -42,37 +42,41 @@ def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
     """Run the layers in order: a layer's output is allocated when it runs (in-place layers and
     views allocate nothing) while its inputs are still alive; after it, every storage that no later
     layer reads is freed. Outputs no layer reads (the network's results) stay to the end.
-    The peak is the largest sum of live storages, taken while a layer runs."""
-    owners = storage_owners(layers)
-    never = len(layers)  # kept to the end
-    last_use = {owner: -1 for owner in set(owners.values())}
-    read = set()
-    for i, layer in enumerate(layers):
-        for source in layer.inputs:
-            last_use[owners[source]] = max(last_use[owners[source]], i)
-            read.add(source)
-    for name, owner in owners.items():
-        if name != INPUT_NAME and name not in read:  # a result of the network
-            last_use[owner] = never
+    The peak is the largest sum of live storages, taken while a layer runs.
+
+    Each layer comes after the layers it reads (as `analyze` orders them): two passes over the layers,
+    whatever their number, the first learning when each storage is read last."""
     if not layers:
         return Peak(input_values, INPUT_NAME, (INPUT_NAME,))
-    sizes = {INPUT_NAME: input_values}
-    sizes.update({layer.name: layer.activation_count for layer in layers if layer.new_tensor})
-    frees: dict[int, list[str]] = {}
-    for owner, when in last_use.items():
-        frees.setdefault(max(when, 0), []).append(owner)  # an input nothing reads goes after the first layer
+    owners = {INPUT_NAME: INPUT_NAME}  # as storage_owners, learnt on the way
+    last_read: dict[str, int] = {}  # storage → the position of the last layer that reads it
+    unread: dict[str, str] = {}  # tensor → its storage, for the tensors no layer has read so far
+    for i, layer in enumerate(layers):
+        inputs = layer.inputs
+        for source in inputs:
+            last_read[owners[source]] = i  # positions grow: the last assignment is the last read
+            unread.pop(source, None)
+        name = layer.name
+        unread[name] = owners[name] = name if layer.new_tensor or not inputs else owners[inputs[0]]
+    for owner in unread.values():  # the network's results
+        last_read[owner] = len(layers)  # kept to the end
+    input_unread = INPUT_NAME not in last_read  # then it goes after the first layer
     live: dict[str, int] = {INPUT_NAME: input_values}
     current = input_values
-    best = Peak(-1, INPUT_NAME, ())
+    best_values, best_layer, best_live = -1, INPUT_NAME, ()
     for i, layer in enumerate(layers):
         if layer.new_tensor:
-            live[layer.name] = sizes[layer.name]
-            current += sizes[layer.name]
-        if current > best.values:
-            best = Peak(current, layer.name, tuple(live))
-        for owner in frees.get(i, ()):
-            current -= live.pop(owner, 0)
-    return best
+            live[layer.name] = layer.activation_count
+            current += layer.activation_count
+        if current > best_values:
+            best_values, best_layer, best_live = current, layer.name, tuple(live)
+        for source in layer.inputs:  # a storage is freed after the last layer that reads it
+            owner = owners[source]
+            if last_read[owner] == i:
+                current -= live.pop(owner, 0)
+        if input_unread and i == 0:
+            current -= live.pop(INPUT_NAME)
+    return Peak(best_values, best_layer, best_live)
 
 
 class SavedTensor(NamedTuple):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from fractions import Fraction
 
-from cnncalc.engine import analyze, receptive_field_step
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cnncalc.engine import MAX_TENSOR_VALUES, _beyond_limit, _next_field, _step, analyze, receptive_field_step
 from cnncalc.kinds import Window
 from cnncalc.parser import parse_file, parse_text
 from cnncalc.problems import SpecError
@@ -23,6 +27,40 @@ def test_receptive_field_recurrence():
     step = receptive_field_step(field, (Window(kernel=3, stride=2, pad_before=1), Window(kernel=1, stride=1, pad_before=0)))
     assert step == ReceptiveField(size=(3 + 2 * 2, 1), jump=(4, 1), start=(-1 - 1 * 2, 0))
     assert receptive_field_step(field, None) is field  # pointwise layers change nothing
+
+
+_VALUES = st.one_of(st.integers(-40, 40), st.sampled_from([MAX_TENSOR_VALUES, -MAX_TENSOR_VALUES, 10**20]),
+                    st.fractions(max_denominator=12).filter(lambda v: abs(v) < 100))
+_JUMPS = st.one_of(st.integers(1, 8), st.integers(1, 8), st.sampled_from([10**18, 10**35, MAX_TENSOR_VALUES]),
+                   st.fractions(min_value=Fraction(1, 12), max_value=8, max_denominator=12))
+_WINDOWS = st.builds(Window, kernel=st.integers(1, 9), stride=st.one_of(st.integers(1, 4), st.just(10**20)),
+                     pad_before=st.integers(-3, 4), upsample=st.sampled_from([1, 1, 1, 1, 2, 3, Fraction(3, 2)]),
+                     bound=st.booleans())
+
+
+@given(st.sampled_from([1, 2, 2, 2, 3]).flatmap(lambda ndim: st.tuples(
+    st.builds(ReceptiveField, st.lists(_VALUES, min_size=ndim, max_size=ndim).map(tuple),
+              st.lists(_JUMPS, min_size=ndim, max_size=ndim).map(tuple),
+              st.lists(_VALUES, min_size=ndim, max_size=ndim).map(tuple), st.booleans(), st.sampled_from(["", "n"])),
+    st.lists(_WINDOWS, min_size=ndim, max_size=ndim).map(tuple))))
+def test_the_short_receptive_field_step_is_the_recurrence(case):
+    """analyze's step for 2-D fields with whole jumps gives what the recurrence and its limit give, types included."""
+    field, windows = case
+    if _beyond_limit(field):
+        return  # analyze steps only from fields within the limit
+    stepped = receptive_field_step(field, windows)
+    expected = None if _beyond_limit(stepped) else stepped
+    assert repr(_next_field(field, _step(windows))) == repr(expected)
+
+
+@pytest.mark.parametrize("spatial", ["1", "1, 1", "1, 1, 1"])
+def test_receptive_field_limit_in_every_dimensionality(spatial):
+    """A stride of 10^36 is legal once; the second makes the jump 10^72."""
+    with pytest.raises(SpecError) as caught:
+        run(f"input: [1, {spatial}]\nlayers:\n  - repeat: 3\n    layers: [{{maxpool: {{kernel: 1, stride: {10**36}}}}}]\n")
+    assert [(p.location.line, p.message) for p in caught.value.problems] == [
+        (4, "maxpool 'pool2': its receptive field passes cnncalc's limit of 10^36 (strides and upsampling multiply layer "
+            "after layer)")]
 
 
 def test_vgg16_activations_against_the_lecture_column():
