@@ -23,6 +23,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024  # larger files are refused before they are parsed
 MAX_YAML_DEPTH = 1_000  # lists and mappings inside one another
+_DEPTH_MESSAGE = (f"the YAML is nested {MAX_YAML_DEPTH:,} levels deep here (lists and mappings inside one another); "
+                  "cnncalc stops there")
 # Text libyaml refuses is read again by PyYAML's own parser for its clearer messages, when it is small and has
 # few flow brackets: that parser is about 30 times slower, and slower still for every open bracket (1,000
 # nested '[' alone take it a second).
@@ -107,6 +109,8 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, source: str, loader: type) -> 
                                   f"invalid YAML: character U+{character:04X} is not allowed ({exc.reason})")])
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    if exc.problem == "exceeded maximum nesting depth":  # newer libyaml (PyYAML 6.0.4's) stops near 1,000 levels too
+        return SpecError([Problem(Location(source, line, column), _DEPTH_MESSAGE)])
     message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
     context = exc.context_mark
     if exc.context and context and mark and (context.line, context.column) != (mark.line, mark.column):
@@ -207,8 +211,7 @@ class _Composer:
                                                   f"&{event.anchor}: that is a cycle")
             else:  # a list or a mapping opens
                 if len(stack) >= MAX_YAML_DEPTH:
-                    self.refuse(event.start_mark, f"the YAML is nested more than {MAX_YAML_DEPTH:,} levels deep here "
-                                                  "(lists and mappings inside one another); cnncalc stops there")
+                    self.refuse(event.start_mark, _DEPTH_MESSAGE)
                 cls = SequenceNode if kind is SequenceStartEvent else MappingNode
                 tag = event.tag
                 if tag is None or tag == "!":
