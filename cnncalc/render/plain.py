@@ -124,9 +124,11 @@ class PlainTable:
     and by render/terminal_direct.py for a terminal (which uses the cells' styles: Dim cells, bold rows)."""
 
     def __init__(self, title: str = "", ascii: bool = False) -> None:
-        from .ascii import to_ascii
+        self.text = str
+        if ascii:
+            from .ascii import to_ascii
 
-        self.text = to_ascii if ascii else str
+            self.text = to_ascii
         self.title = self.text(title)
         self.rule = "-" if ascii else "─"
         self.headers: list[str] = []
