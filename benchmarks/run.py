@@ -136,7 +136,8 @@ FORMS = {"explicit": explicit_spec, "repeat": repeat_spec, "residual": residual_
 
 
 def generate(sizes: tuple[int, ...], out: Path) -> dict[str, Path]:
-    """Write both forms of every size to `out`; returns label → path."""
+    """Write every form of every size to `out` (a file already holding the same text is left alone); returns
+    label → path."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     for size in sizes:

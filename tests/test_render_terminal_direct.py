@@ -359,28 +359,14 @@ def on_a_pseudo_terminal(*args: str, columns: int) -> tuple[str, str]:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
-def test_on_a_terminal_wide_enough_rich_is_not_imported_and_the_output_is_richs(monkeypatch):
-    written, report = on_a_pseudo_terminal("shapes", str(SPECS / "vgg16.yaml"), columns=160)
+@pytest.mark.parametrize("columns", [160, 100], ids=["wide enough", "narrower: the table is fitted"])
+def test_on_a_terminal_rich_is_not_imported_and_the_output_is_richs(monkeypatch, columns):
+    written, report = on_a_pseudo_terminal("shapes", str(SPECS / "vgg16.yaml"), columns=columns)
     assert report == "exit 0 rich []"
     for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "COLORTERM", "LINES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
-    monkeypatch.setenv("COLUMNS", "160")
-    by_rich = Terminal()
-    with monkeypatch.context() as patch:
-        patch.setattr(terminal_direct, "terminal_settings", lambda out, color: None)
-        render_table(analyze(parse_file(SPECS / "vgg16.yaml")), out=by_rich)
-    assert written == by_rich.getvalue()
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
-def test_on_a_narrower_terminal_the_table_is_fitted_without_rich(monkeypatch):
-    written, report = on_a_pseudo_terminal("shapes", str(SPECS / "vgg16.yaml"), columns=100)
-    assert report == "exit 0 rich []"
-    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "COLORTERM", "LINES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TERM", "xterm-256color")
-    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("COLUMNS", str(columns))
     by_rich = Terminal()
     with monkeypatch.context() as patch:
         patch.setattr(terminal_direct, "terminal_settings", lambda out, color: None)
