@@ -5,6 +5,7 @@
     python benchmarks/run.py --quick            # a smoke run: 100- and 1,000-layer specs, 1 run
     python benchmarks/run.py --startup-only     # only the start-up commands against the bare import
     python benchmarks/run.py --instructions     # also count their instructions (valgrind): repeatable on a busy machine
+    python benchmarks/run.py --instructions-growth  # also count the generated specs' instructions (minutes)
 
 Every command runs as a fresh subprocess of this interpreter, with this checkout first on PYTHONPATH,
 so what is timed is what a user waits for: interpreter start-up, imports, parsing, computing and
@@ -367,6 +368,21 @@ def libyaml() -> str:
     return "libyaml C loader" if getattr(yaml, "__with_libyaml__", False) else "pure-Python loader (no libyaml)"
 
 
+def print_instruction_growth(paths: dict[str, Path], sizes: tuple[int, ...]) -> None:
+    """Instructions each generated spec's `check` executes beyond the bare import, and their growth with 10× the
+    layers: the work itself, apart from what the machine's caches and load make of it."""
+    baseline = count_instructions(BASELINE, [])
+    if baseline is None:
+        print("\nvalgrind is not installed: no instruction counts")
+        return
+    print("\ninstructions beyond the bare import (valgrind callgrind, one run each):")
+    for form in FORMS:
+        counts = [count_instructions(CNNCALC, ["check", str(paths[f"{form} {size:,}"])]) - baseline for size in sizes]
+        growth = ", ".join(f"{large / small:.2f}×" for small, large in zip(counts, counts[1:]))
+        print(f"  {form}: " + ", ".join(f"{size:,} layers {count / 1e6:,.1f} M" for size, count in zip(sizes, counts))
+              + f"; growth with 10× the layers: {growth}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="timed runs per command (default 10)")
@@ -378,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the bare import and the start-up commands (no generated specs, no engine run)")
     parser.add_argument("--instructions", action="store_true",
                         help="also count the start-up commands' instructions with valgrind (once each)")
+    parser.add_argument("--instructions-growth", action="store_true",
+                        help="also count the generated specs' instructions with valgrind (once each; minutes at "
+                             "100,000 layers) and how they grow with 10× the layers")
     options = parser.parse_args(argv)
     runs = 1 if options.quick else max(1, options.runs)
     huge_runs = 1 if options.quick else max(1, options.huge_runs)
@@ -424,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ninstructions (valgrind callgrind, one run each; a piped command):")
             for command, count in counted:
                 print(f"  {command.label:<{width}}  {count / 1e6:>8.1f} M  {count / counted[0][1]:.3f}× the bare import")
+
+    if options.instructions_growth and paths:
+        print_instruction_growth(paths, sizes)
 
     median = None
     if not options.startup_only:

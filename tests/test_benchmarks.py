@@ -7,6 +7,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,26 @@ def parse_file_text(text: str):
     from cnncalc.parser import parse_text
 
     return parse_text(text, "residual.yaml")
+
+
+def test_instruction_growth_is_the_count_beyond_the_bare_import_over_the_smaller_one(run_module, monkeypatch, capsys):
+    # a stand-in for valgrind: the bare import 100 M; a spec of n layers 100 M + n · 1,000 (+ 50,000 for residual)
+    def fake_count(code, args):
+        if code == run_module.BASELINE:
+            return 100_000_000
+        name = Path(args[1]).stem
+        layers = int(name.rsplit("-", 1)[1])
+        return 100_000_000 + layers * 1_000 + (50_000 if name.startswith("residual") else 0)
+
+    monkeypatch.setattr(run_module, "count_instructions", fake_count)
+    paths = {f"{form} {size:,}": Path(f"{form}-{size}.yaml") for form in run_module.FORMS for size in (100, 1_000)}
+    run_module.print_instruction_growth(paths, (100, 1_000))
+    out = capsys.readouterr().out
+    assert "  explicit: 100 layers 0.1 M, 1,000 layers 1.0 M; growth with 10× the layers: 10.00×" in out
+    assert "  residual: 100 layers 0.1 M, 1,000 layers 1.1 M; growth with 10× the layers: 7.00×" in out  # 1.05 M / 0.15 M
+
+
+def test_instruction_growth_without_valgrind_says_so(run_module, monkeypatch, capsys):
+    monkeypatch.setattr(run_module, "count_instructions", lambda code, args: None)
+    run_module.print_instruction_growth({}, (100, 1_000))
+    assert "valgrind is not installed" in capsys.readouterr().out
