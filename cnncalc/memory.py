@@ -9,6 +9,7 @@ one *storage*, named after the tensor that owns the memory. Counts are values pe
 from typing import NamedTuple, Protocol, Sequence
 
 from .kinds import INPUT, OUTPUT, REGISTRY
+from .kinds.base import EAGER
 from .spec import INPUT_NAME
 
 
@@ -108,24 +109,40 @@ class SavedLayer(Protocol):
     params: object
 
 
-def saved_tensors(input_values: int, layers: Sequence[SavedLayer], value_bytes: int) -> tuple[SavedTensor, ...]:
+def saved_tensors(input_values: int, layers: Sequence[SavedLayer], value_bytes: int,
+                  attention: str = EAGER) -> tuple[SavedTensor, ...]:
     """The input batch, then every tensor each layer's kind keeps for backward (its
     `saved_for_backward`). A storage kept by several layers (a conv output that the in-place ReLU
-    after it keeps, and the next conv keeps as its input) is `first` only where it is first kept."""
+    after it keeps, and the next conv keeps as its input) is `first` only where it is first kept.
+    `attention` (eager or fused) picks the tensors an attention implementation keeps."""
     owners = storage_owners(layers)
     counted_at = {INPUT_NAME: INPUT_NAME}
     out = [SavedTensor(INPUT_NAME, INPUT_NAME, "batch", input_values, value_bytes, True, INPUT_NAME, True, INPUT_NAME)]
+    shapes: dict[str, tuple[int, ...]] = {}
+    storage_values = {INPUT_NAME: input_values}  # a view keeps its whole storage: a selected token, all tokens
     for layer in layers:
         kind = REGISTRY[layer.kind]
-        for saved in kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, value_bytes):
+        shapes[layer.name] = layer.output_shape
+        storage_values.setdefault(owners[layer.name], layer.activation_count)
+        if kind.max_inputs > 1:
+            input_shapes = tuple(shapes.get(name, layer.input_shape) for name in layer.inputs)
+            kept = kind.saved_for_backward_merge(layer.params, input_shapes, layer.output_shape, value_bytes)
+        else:
+            kept = kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, value_bytes)
+        for saved in kept:
+            if saved.implementation and saved.implementation != attention:
+                continue
+            values = saved.values
             if saved.what == INPUT:
-                storage = owners[layer.inputs[0]] if layer.inputs else INPUT_NAME
+                storage = owners[layer.inputs[saved.input_index]] if layer.inputs else INPUT_NAME
+                values = max(values, storage_values[storage])
             elif saved.what == OUTPUT:
                 storage = owners[layer.name]
+                values = max(values, storage_values[storage])
             else:
                 storage = f"{layer.name}/{saved.what}"
             first = storage not in counted_at
             counted_at.setdefault(storage, layer.name)
-            out.append(SavedTensor(layer.name, layer.kind, saved.what, saved.values, saved.bytes_per_value,
+            out.append(SavedTensor(layer.name, layer.kind, saved.what, values, saved.bytes_per_value,
                                    saved.per_sample, storage, first, counted_at[storage]))
     return tuple(out)

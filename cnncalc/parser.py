@@ -71,7 +71,7 @@ _REPEAT_KEYS = ("repeat", "layers", "name")
 _BRANCHES_KEYS = ("branches", "merge", "name", "from")
 _LAYER_KEYS = ("name", "from")
 _RESERVED = ("repeat", "branches", "merge", "layers", "blocks", "input")
-_MERGES = ("add", "concat")
+_MERGES = ("add", "mul", "concat")
 _REQUIRED = object()
 _UNSEEN = object()  # not in a memo
 _NESTING_MESSAGE = (f"layer lists (repeat blocks, groups, branches, blocks) nest more than {MAX_NESTING} deep here; "
@@ -583,7 +583,7 @@ class _Parser:
                     merge = REGISTRY[value_node.value]
                 else:
                     text = value_node.value if isinstance(value_node, yaml.ScalarNode) else ""
-                    self.error(value_node, f"'merge' must be add or concat, not {describe_node(value_node)}"
+                    self.error(value_node, f"'merge' must be add, mul or concat, not {describe_node(value_node)}"
                                + did_you_mean(str(text), _MERGES))
             elif key == "name":
                 name, name_location = self.layer_name(value_node), self.loc(value_node)
@@ -595,7 +595,7 @@ class _Parser:
                 self.error(key_node, f"a branches block takes 'branches', 'merge', 'name' and 'from', not '{key}'"
                            + did_you_mean(key, _BRANCHES_KEYS))
         if merge is None:
-            self.fail(node, "a branches block needs 'merge: add' or 'merge: concat'")
+            self.fail(node, "a branches block needs 'merge: add', 'merge: mul' or 'merge: concat'")
         if not isinstance(branches_node, yaml.SequenceNode) or len(branches_node.value) < 2:
             self.fail(branches_node or node, "'branches' must be a list of two or more branches, each a list of layers "
                                              "([] for a shortcut that passes the input through)")

@@ -123,7 +123,7 @@ LAYER_NAME: Schema = {
 _SOURCE: Schema = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}
 SOURCES: Schema = {
     "description": f"The layer's inputs: a layer or group name (or '{INPUT_NAME}'), or a list of them for a merge "
-                   "(add, concat). Default: the layer above.",
+                   "(add, mul, concat). Default: the layer above.",
     "anyOf": [_SOURCE, {"type": "array", "items": _SOURCE, "minItems": 1}],
 }
 EXPRESSION: Schema = {
@@ -133,7 +133,7 @@ EXPRESSION: Schema = {
 }
 # Keys a kind layer may carry besides its kind (beside the kind key, or inside its parameter mapping).
 LAYER_KEYS: dict[str, Schema] = {"name": _ref("layer_name"), "from": _ref("sources")}
-MERGES = ("add", "concat")
+MERGES = ("add", "mul", "concat")
 RESERVED = ("repeat", "branches", "merge", "layers", "blocks", "input")  # never a block name
 WITH_BLOCKS = "_with_blocks"  # the suffix of the layer-list $defs for a spec that has `blocks:`
 
@@ -172,7 +172,7 @@ def layer_defs(family: str) -> Schema:
             "additionalProperties": False,
         },
         f"branches_block{family}": {
-            "description": "Parallel branches from one input, merged: `merge: add` (residual) or `concat`.",
+            "description": "Parallel branches from one input, merged: `merge: add` (residual), `mul` (a gate) or `concat`.",
             "type": "object",
             "properties": {
                 "branches": {

@@ -19,6 +19,7 @@ from cnncalc.render.sizing import saved_rules_markdown
 from cnncalc.sizing import Settings, memory_report
 
 from .conftest import ROOT, SPECS, torch_or_skip
+from .torch_modules import MODERN_ORACLE_SPECS, modern_module
 
 SMALL = """name: small
 input: [3, 8, 8]
@@ -234,13 +235,16 @@ layers:
     from: [side, resized]
   - sigmoid
 """,
-]
+] + MODERN_ORACLE_SPECS
 
 
 def torch_module(torch, layer):
     """The PyTorch module for one computed layer, spatial dims from its input shape."""
     nn = torch.nn
     p, ndim = layer.params, len(layer.input_shape) - 1
+    modern = modern_module(torch, layer)
+    if modern is not None:
+        return modern
     if layer.kind in ("conv", "dwconv"):
         conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[ndim - 1]
         channels = layer.input_shape[0]
@@ -322,11 +326,12 @@ def measure(torch, report, batch):
             start = len(kept)
             inputs = [tensors[name] for name in layer.inputs]
             y = module(*inputs)
-            assert tuple(y.shape[1:]) == layer.output_shape, layer.name
-            into, out = inputs[0].untyped_storage().data_ptr(), y.untyped_storage().data_ptr()
+            assert tuple(y.shape[1:]) == tuple(layer.output_shape), layer.name
+            into = {x.untyped_storage().data_ptr() for x in inputs}
+            out = y.untyped_storage().data_ptr()
             labelled = set()
             for ptr, nbytes in kept[start:]:
-                label = "input" if ptr == into else "output" if ptr == out else "own"
+                label = "input" if ptr in into else "output" if ptr == out else "own"
                 labelled.add((label, nbytes, ptr))
                 distinct[ptr] = nbytes
             per_layer.append(sorted((label, nbytes) for label, nbytes, _ in labelled))
@@ -337,15 +342,30 @@ def measure(torch, report, batch):
 def predicted(report, batch):
     """cnncalc's rule per layer, labelled as measure() labels PyTorch's (an in-place layer's output is its input)."""
     out = []
+    shapes = {layer.name: layer.output_shape for layer in report.layers}
+    owners = storage_owners(report.layers)
+    storage_values = {"input": prod(report.input_shape)}  # a view keeps its whole storage (a selected token)
+    for layer in report.layers:
+        storage_values.setdefault(owners[layer.name], layer.activation_count)
     for layer in report.layers:
         kind = REGISTRY[layer.kind]
         labelled = set()
-        for s in kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, 4):
+        if kind.max_inputs > 1:
+            rule = kind.saved_for_backward_merge(layer.params, tuple(shapes.get(name, report.input_shape)
+                                                                     for name in layer.inputs), layer.output_shape, 4)
+        else:
+            rule = kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, 4)
+        for s in rule:
+            if s.implementation == "fused":
+                continue
             what = s.what if s.what in ("input", "output") else "own"
+            values = s.values
+            if s.what == "input":
+                values = max(values, storage_values[owners[layer.inputs[s.input_index]]])
             if what == "output" and not layer.new_tensor:
                 what = "input"
-            labelled.add((what, s.values * s.bytes_per_value * (batch if s.per_sample else 1), s.what))
-        out.append(sorted((what, nbytes) for what, nbytes, _ in labelled))
+            labelled.add((what, values * s.bytes_per_value * (batch if s.per_sample else 1), s.what, s.input_index))
+        out.append(sorted((what, nbytes) for what, nbytes, *_ in labelled))
     return out
 
 

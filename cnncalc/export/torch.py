@@ -17,7 +17,9 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 from ..engine import analyze
 from ..kinds import REGISTRY
-from ..kinds.base import per_dim
+from ..kinds.base import is_tokens, per_dim
+from .torch_helpers import (ATTENTION_HELPER, CLASS_TOKEN_HELPER, LAYER_NORM_HELPER, MUL_HELPER, PATCHIFY_HELPER,
+                            POSITION_HELPER, SCALE_HELPER, SELECT_TOKEN_HELPER, TOKEN_LINEAR_HELPER)
 from ..kinds.conv import resolve_padding
 from ..problems import Problem, SpecError
 from ..spec import INPUT_NAME, LayerSpec, Spec
@@ -173,7 +175,10 @@ def global_pool(layer: TorchLayer) -> Translation:
 
 
 def fc(layer: TorchLayer) -> Translation:
-    """nn.Linear over every input value; a volume is flattened in forward first."""
+    """nn.Linear over every input value; a volume is flattened in forward first; tokens are mapped one by one."""
+    if is_tokens(layer.input_shape):
+        return Translation(_call("TokenLinear", str(layer.input_shape[0]), str(layer.params["units"]),
+                                 bias=None if layer.params["bias"] else "False"), helpers=(TOKEN_LINEAR_HELPER,))
     inputs = 1
     for size in layer.input_shape:
         inputs *= size
@@ -259,6 +264,56 @@ def lrn(layer: TorchLayer) -> Translation:
                              beta=_float(p["beta"]), k=_float(p["k"])))
 
 
+def _activation(module: str) -> Callable[[TorchLayer], Translation]:
+    """An activation PyTorch can run in place: in place unless another layer reads its input."""
+    return lambda layer: Translation(_call(module, inplace=_in_place(layer)))
+
+
+def prelu(layer: TorchLayer) -> Translation:
+    """nn.PReLU(C): one slope per channel (dim 1); nn.PReLU() has one slope."""
+    slopes = layer.input_shape[0] if layer.params["slopes"] == "channel" else 1
+    return Translation(f"nn.PReLU({slopes})" if slopes != 1 else "nn.PReLU()")
+
+
+def adaptive_pool(layer: TorchLayer) -> Translation:
+    kind = "AdaptiveAvgPool" if layer.spec.kind == "adaptiveavgpool" else "AdaptiveMaxPool"
+    return Translation(f"nn.{kind}{layer.ndim}d({_arg(layer.sizes('size'))})")
+
+
+def layernorm(layer: TorchLayer) -> Translation:
+    p = layer.params
+    module = _call("ChannelLayerNorm", str(layer.input_shape[0]), eps=_unless(_float(p["eps"]), "1e-05"),
+                   elementwise_affine=None if p["affine"] else "False")
+    if layer.ndim == 0:  # a vector: the channels are the last dim already
+        return Translation(module.replace("ChannelLayerNorm", "nn.LayerNorm", 1))
+    return Translation(module, helpers=(LAYER_NORM_HELPER,))
+
+
+def groupnorm(layer: TorchLayer) -> Translation:
+    p = layer.params
+    return Translation(_call("nn.GroupNorm", str(p["groups"]), str(layer.input_shape[0]),
+                             eps=_unless(_float(p["eps"]), "1e-05"), affine=None if p["affine"] else "False"))
+
+
+def instancenorm(layer: TorchLayer) -> Translation:
+    p = layer.params
+    return Translation(_call(f"nn.InstanceNorm{layer.ndim}d", str(layer.input_shape[0]),
+                             eps=_unless(_float(p["eps"]), "1e-05"), affine="True" if p["affine"] else None))
+
+
+def patchify(layer: TorchLayer) -> Translation:
+    return Translation(_call("Patchify", str(layer.input_shape[0]), str(layer.params["dim"]),
+                             _arg(layer.sizes("patch")), str(layer.ndim),
+                             bias=None if layer.params["bias"] else "False"), helpers=(PATCHIFY_HELPER,))
+
+
+def attention(layer: TorchLayer) -> Translation:
+    features = layer.input_shape[0]
+    dim = layer.params["dim"] if layer.params["dim"] is not None else features
+    return Translation(_call("SelfAttention", str(features), str(layer.params["heads"]), str(dim),
+                             bias=None if layer.params["bias"] else "False"), helpers=(ATTENTION_HELPER,))
+
+
 def _fixed(module: str) -> Callable[[TorchLayer], Translation]:
     return lambda layer: Translation(module)
 
@@ -287,6 +342,28 @@ TRANSLATIONS: dict[str, Callable[[TorchLayer], Translation]] = {
     "identity": _fixed("nn.Identity()"),
     "add": lambda layer: Translation("Add()", "{module}({inputs})", helpers=(ADD_HELPER,)),
     "concat": lambda layer: Translation("Concat()", "{module}({inputs})", helpers=(CONCAT_HELPER,)),
+    "mul": lambda layer: Translation("Mul()", "{module}({inputs})", helpers=(MUL_HELPER,)),
+    "relu6": _activation("nn.ReLU6"),
+    "hardswish": _activation("nn.Hardswish"),
+    "hardsigmoid": _activation("nn.Hardsigmoid"),
+    "silu": _activation("nn.SiLU"),
+    "mish": _activation("nn.Mish"),
+    "prelu": prelu,
+    "adaptiveavgpool": adaptive_pool,
+    "adaptivemaxpool": adaptive_pool,
+    "layernorm": layernorm,
+    "groupnorm": groupnorm,
+    "instancenorm": instancenorm,
+    "scale": lambda layer: Translation(f"Scale({layer.input_shape[0]}, {layer.ndim})", helpers=(SCALE_HELPER,)),
+    "channelshuffle": lambda layer: Translation(f"nn.ChannelShuffle({layer.params['groups']})"),
+    "pixelshuffle": lambda layer: Translation(f"nn.PixelShuffle({layer.params['factor']})"),
+    "pixelunshuffle": lambda layer: Translation(f"nn.PixelUnshuffle({layer.params['factor']})"),
+    "patchify": patchify,
+    "classtoken": lambda layer: Translation(f"ClassToken({layer.input_shape[0]})", helpers=(CLASS_TOKEN_HELPER,)),
+    "posembed": lambda layer: Translation(f"PositionEmbedding({layer.input_shape[0]}, {layer.input_shape[1]})",
+                                          helpers=(POSITION_HELPER,)),
+    "attention": attention,
+    "selecttoken": lambda layer: Translation("SelectToken()", helpers=(SELECT_TOKEN_HELPER,)),
 }
 
 

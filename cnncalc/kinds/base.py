@@ -74,18 +74,90 @@ INPUT = "input"  # Saved.what for the layer's input tensor (shared with the laye
 OUTPUT = "output"  # Saved.what for the layer's output tensor (shared with the layers that read it)
 
 
+EAGER = "eager"  # Saved.implementation: kept only by the plain (unfused) attention
+FUSED = "fused"  # kept only by fused attention kernels (scaled_dot_product_attention's flash/efficient paths)
+
+
 class Saved(NamedTuple):
     """One tensor a layer keeps for its backward pass.
 
     `what` is INPUT or OUTPUT for the layer's own input or output (whose memory other layers may
     keep too: counted once), or a name for a tensor of its own ("indices", "mask", ...).
     `values` is per sample when `per_sample`, else per batch (batchnorm's per-channel statistics).
+    `input_index` says which input INPUT means for a merge (mul keeps both). `implementation` is ""
+    for a tensor every implementation keeps, else EAGER or FUSED (attention: `--attention`).
     """
 
     what: str
     values: int
     bytes_per_value: int
     per_sample: bool = True
+    input_index: int = 0
+    implementation: str = ""
+
+
+class Tokens(tuple):
+    """A token sequence [D, L]: D features for each of L tokens (a plain tuple in every other respect).
+
+    `grid` is the patch grid the tokens came from (per spatial dim of the image, for the receptive field
+    of attention, which mixes every token), and `mixed` whether a layer has already mixed them all.
+    """
+
+    grid: tuple[int, ...]
+    mixed: bool
+
+    def __new__(cls, values: tuple[int, ...], grid: tuple[int, ...] = (), mixed: bool = False) -> "Tokens":
+        self = super().__new__(cls, values)
+        self.grid = tuple(grid)
+        self.mixed = mixed
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Tokens, (tuple(self), self.grid, self.mixed)
+
+    # Tokens equal only tokens of the same grid and mixing: [768, 197] tokens are not a 1-D volume of 768
+    # channels and 197 positions, and layers alike are computed once per input shape (the engine's key).
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Tokens) and tuple.__eq__(self, other) and self.grid == other.grid
+                and self.mixed == other.mixed)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(("tokens", tuple(self), self.grid, self.mixed))
+
+    def __repr__(self) -> str:
+        return f"Tokens({tuple(self)!r})"
+
+    def like(self, values: tuple[int, ...], mixed: bool | None = None) -> "Tokens":
+        """Other tokens from the same grid."""
+        return Tokens(values, self.grid, self.mixed if mixed is None else mixed)
+
+
+def is_tokens(shape: tuple[int, ...]) -> bool:
+    return isinstance(shape, Tokens)
+
+
+def tokens_text(shape: tuple[int, ...]) -> str:
+    return f"[{shape[0]}, {shape[1]}] (features, tokens)"
+
+
+def refuse_tokens(kind: str, shape: tuple[int, ...], expected: str = "an image volume C×H×W") -> None:
+    """Image kinds on a token sequence: a failure that names what was expected."""
+    if is_tokens(shape):
+        raise LayerFailure(f"{kind} expects {expected}, but its input is a token sequence {tokens_text(shape)}; "
+                           "token layers (patchify, classtoken, posembed, attention, selecttoken, per-token fc and "
+                           "1×1 conv, norms, activations) work on tokens, image layers before patchify")
+
+
+def shape_words(shape: tuple[int, ...]) -> str:
+    """How a message names a shape: a token sequence, a vector or a volume (H×W×C)."""
+    if is_tokens(shape):
+        return "a token sequence " + tokens_text(shape)
+    if len(shape) == 1:
+        return f"a vector of {shape[0]:,}"
+    return "a volume " + "×".join(str(v) for v in shape[1:] + shape[:1])
 
 
 class LayerFailure(Exception):
@@ -160,6 +232,12 @@ class LayerKind:
                       ctx: LayerContext) -> Computed:
         """For kinds with max_inputs > 1: `inputs` pairs each input's name with its shape."""
         raise NotImplementedError
+
+    def saved_for_backward_merge(self, params: Mapping[str, Any], input_shapes: tuple[tuple[int, ...], ...],
+                                 output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+        """For kinds with max_inputs > 1, which may keep any input (Saved.input_index); default: as
+        `saved_for_backward` with the first input."""
+        return self.saved_for_backward(params, input_shapes[0], output_shape, value_bytes)
 
     def saved_for_backward(
         self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...], value_bytes: int

@@ -19,6 +19,8 @@ from .base import (
     Param,
     Window,
     compact,
+    is_tokens,
+    refuse_tokens,
     per_dim,
     prod_int,
     slide_all,
@@ -88,6 +90,11 @@ class Conv(LayerKind):
                 "groups",
             )
         same = params["padding"] == "same"
+        tokens = is_tokens(input_shape)
+        if tokens:
+            from .tokens import per_token_conv_check  # tokens import conv's helpers
+
+            per_token_conv_check(params, input_shape, k, s, d)
         out = slide_all(spatial, k, s, pads, d, ctx, exact_required=not same, rounding=params["round"])
         per_filter = cin // groups
         fan_in = k + (per_filter,)
@@ -109,6 +116,9 @@ class Conv(LayerKind):
         notes = ()
         if same:
             notes = ("same padding: " + ", ".join(f"{b}/{a}" for b, a in pads) + " (before/after)",)
+        if tokens:
+            return Computed(output_shape=input_shape.like((filters,) + out), description=description + ", per token",
+                            weight_count=weights, bias_count=biases, macs=macs, fan_in=fan_in, fan_out=filters)
         return Computed(
             output_shape=(filters,) + out,
             description=description,
@@ -174,6 +184,7 @@ class Deconv(LayerKind):
     saved_rule = "its input (for the weight gradient)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        refuse_tokens("deconv", input_shape)
         require_volume("deconv", input_shape)
         cin, spatial = input_shape[0], input_shape[1:]
         ndim = len(spatial)

@@ -1,10 +1,10 @@
-"""Element-wise layers: activations and dropout. Shape unchanged, no parameters, no MACs."""
+"""Element-wise layers: activations and dropout. Shape unchanged, no MACs; only prelu learns parameters."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import INPUT, NUMBER, OUTPUT, PROBABILITY, Computed, LayerContext, LayerKind, Param, Saved, prod_int
+from .base import CHOICE, INPUT, NUMBER, OUTPUT, PROBABILITY, Computed, LayerContext, LayerKind, Param, Saved, prod_int
 
 
 class Elementwise(LayerKind):
@@ -98,4 +98,64 @@ class Dropout(Elementwise):
         return (Saved("mask", prod_int(output_shape), 1),)
 
 
-KINDS = (ReLU(), LeakyReLU(), Sigmoid(), Tanh(), GELU(), Softmax(), Dropout())
+class InPlaceCopy(Elementwise):
+    """An activation PyTorch runs in place (inplace=True, as torchvision builds its networks) whose
+    backward needs the original input: autograd keeps a copy of the input before overwriting it."""
+
+    in_place = True
+    saved_rule = "a copy of its input (in place, autograd copies the input before overwriting it)"
+
+    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
+                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
+        return (Saved("input copy", prod_int(input_shape), value_bytes),)
+
+
+class ReLU6(InPlaceCopy):
+    name = "relu6"
+    auto_prefix = "relu"
+    summary = "min(max(0, x), 6), in place (MobileNetV2)."
+
+
+class Hardswish(InPlaceCopy):
+    name = "hardswish"
+    auto_prefix = "hswish"
+    summary = "x·min(max(x + 3, 0), 6)/6, in place (MobileNetV3)."
+
+
+class Hardsigmoid(InPlaceCopy):
+    name = "hardsigmoid"
+    auto_prefix = "hsigmoid"
+    summary = "min(max(x + 3, 0), 6)/6, in place (MobileNetV3's squeeze-and-excitation gate)."
+
+
+class SiLU(InPlaceCopy):
+    name = "silu"
+    auto_prefix = "silu"
+    summary = "x·σ(x), also called swish, in place (EfficientNet)."
+
+
+class Mish(InPlaceCopy):
+    name = "mish"
+    auto_prefix = "mish"
+    summary = "x·tanh(ln(1 + eˣ)), in place."
+
+
+class PReLU(Elementwise):
+    name = "prelu"
+    category = "activation"
+    auto_prefix = "prelu"
+    main_param = "slopes"
+    params = (Param("slopes", CHOICE, "channel", "a learnt slope for x < 0 per channel, or one for every channel",
+                    choices=("channel", "one")),)
+    summary = "x for x ≥ 0, a learnt slope·x otherwise; a new tensor."
+    param_rule = "weights = C (slopes: channel) or 1 (slopes: one)"
+    saved_rule = "its input (the slopes are parameters)"
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        slopes = input_shape[0] if params["slopes"] == "channel" else 1
+        return Computed(output_shape=input_shape, description="prelu" + (", one slope" if slopes == 1 else ""),
+                        weight_count=slopes, fan_out=slopes)
+
+
+KINDS = (ReLU(), LeakyReLU(), Sigmoid(), Tanh(), GELU(), Softmax(), Dropout(),
+         ReLU6(), Hardswish(), Hardsigmoid(), SiLU(), Mish(), PReLU())

@@ -1,10 +1,10 @@
-"""Merges of several inputs: `add` (element-wise) and `concat` (along channels)."""
+"""Merges of several inputs: `add` and `mul` (element-wise, with broadcasting) and `concat` (along channels)."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import Computed, LayerContext, LayerFailure, LayerKind
+from .base import INPUT, Computed, LayerContext, LayerFailure, LayerKind, Saved, Tokens, is_tokens, prod_int
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -21,23 +21,61 @@ class Merge(LayerKind):
         raise LayerFailure(f"{self.name} merges two or more inputs; give them with 'from: [a, b]'")
 
 
+def broadcast(inputs: tuple[tuple[str, tuple[int, ...]], ...]) -> tuple[int, ...]:
+    """The common shape of inputs that broadcast as PyTorch broadcasts them (same number of dims; per dim the
+    sizes are equal or one of them is 1: a C×1×1 gate against C×H×W); otherwise a failure showing both shapes."""
+    first_name, first = inputs[0]
+    out = list(first)
+    for name, shape in inputs[1:]:
+        if len(shape) != len(first) or is_tokens(shape) != is_tokens(first) or any(
+                a != b and 1 not in (a, b) for a, b in zip(shape, out)):
+            raise LayerFailure(
+                f"inputs do not broadcast: '{first_name}' gives {_shape(first)} and '{name}' gives {_shape(shape)}; "
+                "each size must be equal, or 1 in one of them (a C×1×1 gate against C×H×W), with the same number "
+                "of dims; match them (e.g. a 1×1 conv with stride on the shortcut)"
+            )
+        out = [max(a, b) for a, b in zip(out, shape)]
+    result = tuple(out)
+    tokens = [shape for _, shape in inputs if is_tokens(shape)]
+    if tokens:
+        return Tokens(result, tokens[0].grid, any(t.mixed for t in tokens))
+    return result
+
+
+def _broadcast_note(inputs: tuple[tuple[str, tuple[int, ...]], ...], out: tuple[int, ...]) -> tuple[str, ...]:
+    spread = [f"'{name}' {_shape(shape)}" for name, shape in inputs if tuple(shape) != tuple(out)]
+    return (f"broadcast to {_shape(out)}: " + ", ".join(spread),) if spread else ()
+
+
 class Add(Merge):
     name = "add"
     auto_prefix = "add"
-    summary = "Element-wise sum of two or more inputs of exactly the same shape (residual connections)."
-    shape_rule = "output = the common input shape; every input must have it"
+    summary = "Element-wise sum of two or more inputs (residual connections); a size 1 broadcasts (C×1×1 against C×H×W)."
+    shape_rule = "output = the inputs' common shape: per dim the sizes are equal, or 1 in all inputs but one"
     mac_rule = "0 (the additions are not multiply-accumulates)"
-    saved_rule = "nothing (the gradient passes to every input unchanged)"
+    saved_rule = "nothing (the gradient passes to every input unchanged, summed over broadcast dims)"
 
     def compute_merge(self, params, inputs, ctx):
-        first_name, first = inputs[0]
-        for name, shape in inputs[1:]:
-            if shape != first:
-                raise LayerFailure(
-                    f"inputs must have the same shape, but '{first_name}' gives {_shape(first)} and "
-                    f"'{name}' gives {_shape(shape)}; match them (e.g. a 1×1 conv with stride on the shortcut)"
-                )
-        return Computed(output_shape=first, description=f"add {len(inputs)}")
+        out = broadcast(inputs)
+        return Computed(output_shape=out, description=f"add {len(inputs)}", notes=_broadcast_note(inputs, out))
+
+
+class Mul(Merge):
+    name = "mul"
+    auto_prefix = "mul"
+    summary = ("Element-wise product of two or more inputs; a size 1 broadcasts: a C×1×1 gate scales each channel "
+               "of C×H×W (squeeze-and-excitation).")
+    shape_rule = "output = the inputs' common shape: per dim the sizes are equal, or 1 in all inputs but one"
+    mac_rule = ("0 (element-wise products of activations are not counted, as torchvision's figures do not count "
+                "them: C·H·W products per gate)")
+    saved_rule = "every input (each one's gradient is the product of the others)"
+
+    def compute_merge(self, params, inputs, ctx):
+        out = broadcast(inputs)
+        return Computed(output_shape=out, description=f"mul {len(inputs)}", notes=_broadcast_note(inputs, out))
+
+    def saved_for_backward_merge(self, params, input_shapes, output_shape, value_bytes):
+        return tuple(Saved(INPUT, prod_int(shape), value_bytes, input_index=i) for i, shape in enumerate(input_shapes))
 
 
 class Concat(Merge):
@@ -56,8 +94,9 @@ class Concat(Merge):
                     f"'{name}' gives {_shape(shape)}"
                 )
         channels = sum(shape[0] for _, shape in inputs)
-        return Computed(output_shape=(channels,) + first[1:],
+        out = (channels,) + first[1:]
+        return Computed(output_shape=first.like(out) if is_tokens(first) else out,
                         description="concat " + " + ".join(str(shape[0]) for _, shape in inputs))
 
 
-KINDS = (Add(), Concat())
+KINDS = (Add(), Mul(), Concat())

@@ -19,6 +19,7 @@ from .base import (
     Window,
     compact,
     per_dim,
+    refuse_tokens,
     prod_int,
     slide_all,
     spatial_text,
@@ -43,6 +44,7 @@ class Pool(LayerKind):
     )
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        refuse_tokens(self.name, input_shape)
         require_volume(self.name, input_shape)
         spatial = input_shape[1:]
         ndim = len(spatial)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import CHOICE, NUMBER, POOL_PADDING, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Window, per_dim, spatial_text
+from .base import CHOICE, NUMBER, POOL_PADDING, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Window, per_dim, refuse_tokens, spatial_text
 from .conv import require_volume
 
 
@@ -24,6 +24,7 @@ class Upsample(LayerKind):
     keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        refuse_tokens("upsample", input_shape)
         require_volume("upsample", input_shape)
         spatial = input_shape[1:]
         ndim = len(spatial)
@@ -66,6 +67,7 @@ class Pad(LayerKind):
     keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        refuse_tokens("pad", input_shape)
         require_volume("pad", input_shape)
         spatial = input_shape[1:]
         ndim = len(spatial)

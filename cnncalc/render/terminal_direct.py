@@ -41,7 +41,7 @@ from .plain import NUMBER, PlainTable, shrink, stage_floors, wrap_trimmed
 # Characters rich counts as one column without its Unicode tables (rich.cells' single-cell ranges: Latin,
 # Greek, Cyrillic, box drawing and shapes, Braille), and the other one-column characters cnncalc writes.
 ONE_COLUMN_RANGES = ((0x20, 0x7E), (0xA0, 0xAC), (0xAE, 0x2FF), (0x370, 0x482), (0x2500, 0x25FC), (0x2800, 0x28FF))
-CNNCALC_SYMBOLS = "–—‘’“”…⁰⁴⁵⁶⁷⁸⁹⁻←→−≈≠≡≤≥"
+CNNCALC_SYMBOLS = "–—‘’“”…⁰⁴⁵⁶⁷⁸⁹⁻←→−≈≠≡≤≥ᵀ√"
 
 
 def one_column(texts: list[str]) -> bool:

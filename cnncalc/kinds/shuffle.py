@@ -1,0 +1,89 @@
+"""Rearrangements without parameters or MACs: `channelshuffle`, `pixelshuffle`, `pixelunshuffle`."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .base import COUNT, Computed, LayerContext, LayerFailure, LayerKind, Param, Window, refuse_tokens, shape_words
+from .conv import require_volume
+
+
+def _divisors_near(n: int, wanted: int) -> int:
+    return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: (abs(d - wanted), d))
+
+
+class ChannelShuffle(LayerKind):
+    name = "channelshuffle"
+    category = "reshape"
+    auto_prefix = "shuffle"
+    main_param = "groups"
+    summary = "Interleaves the channels of its groups (ShuffleNet): C = g·k channels read as g×k, written as k×g."
+    params = (Param("groups", COUNT, description="channel groups; must divide the channels"),)
+    shape_rule = "output = input; groups must divide C"
+    saved_rule = "nothing (the backward shuffles back)"
+    keeps_input = False
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        refuse_tokens(self.name, input_shape)
+        require_volume(self.name, input_shape)
+        channels, groups = input_shape[0], params["groups"]
+        if channels % groups:
+            raise LayerFailure(f"groups {groups} must divide the channels ({channels}); try groups "
+                               f"{_divisors_near(channels, groups)}", "groups")
+        return Computed(output_shape=input_shape, description=f"channelshuffle {groups}")
+
+
+def _require_2d(kind: str, input_shape: tuple[int, ...]) -> None:
+    refuse_tokens(kind, input_shape, "a 2-D image volume C×H×W")
+    if len(input_shape) != 3:
+        raise LayerFailure(f"{kind} works on 2-D volumes C×H×W only (as PyTorch's), but its input is "
+                           f"{shape_words(input_shape)}")
+
+
+class PixelShuffle(LayerKind):
+    name = "pixelshuffle"
+    category = "reshape"
+    auto_prefix = "pixelshuffle"
+    main_param = "factor"
+    summary = "Sub-pixel upsampling (ESPCN): C·r² channels of H×W become C channels of rH×rW. 2-D only."
+    params = (Param("factor", COUNT, description="upscale factor r"),)
+    shape_rule = "C·r²×H×W → C×rH×rW; r² must divide the channels"
+    saved_rule = "nothing (a rearrangement)"
+    keeps_input = False
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        _require_2d(self.name, input_shape)
+        r = params["factor"]
+        channels, h, w = input_shape
+        if channels % (r * r):
+            raise LayerFailure(f"factor {r} needs channels divisible by {r}² = {r * r}, but the input has {channels}",
+                               "factor")
+        from fractions import Fraction
+
+        return Computed(output_shape=(channels // (r * r), h * r, w * r), description=f"pixelshuffle ×{r}",
+                        windows=(Window(1, 1, 0, upsample=Fraction(r)),) * 2)
+
+
+class PixelUnshuffle(LayerKind):
+    name = "pixelunshuffle"
+    category = "reshape"
+    auto_prefix = "pixelunshuffle"
+    main_param = "factor"
+    summary = "The inverse of pixelshuffle (space to depth): C×H×W becomes C·r² channels of H/r×W/r. 2-D only."
+    params = (Param("factor", COUNT, description="downscale factor r"),)
+    shape_rule = "C×H×W → C·r²×H/r×W/r; r must divide H and W"
+    saved_rule = "nothing (a rearrangement)"
+    keeps_input = False
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        _require_2d(self.name, input_shape)
+        r = params["factor"]
+        channels, h, w = input_shape
+        if h % r or w % r:
+            raise LayerFailure(f"factor {r} must divide the height {h} and the width {w}: {h}/{r} and {w}/{r}",
+                               "factor")
+        return Computed(output_shape=(channels * r * r, h // r, w // r), description=f"pixelunshuffle ÷{r}",
+                        windows=(Window(r, r, 0),) * 2)
+
+
+KINDS = (ChannelShuffle(), PixelShuffle(), PixelUnshuffle())
