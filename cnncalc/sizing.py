@@ -13,6 +13,7 @@ from .report import LayerResult, Report
 from .training import HALF_DTYPES, MASTER_DTYPE, OPTIMIZERS, TRAINING_DTYPES  # noqa: F401 - re-exported
 
 _ACTIVATION_WHATS = ("batch", "input", "output")  # saved tensors that are activations of the network
+_OWN_TERMS = ("attention probabilities",)  # saved tensors the memory table shows as a term of their own
 
 
 class Settings(NamedTuple):
@@ -26,6 +27,7 @@ class Settings(NamedTuple):
     dtype: str = "float32"
     mixed: bool = False
     optimizer: str = "sgd"
+    attention: str = "eager"  # eager keeps the attention probabilities for backward; fused kernels do not
 
     @property
     def value_bytes(self) -> int:
@@ -120,19 +122,30 @@ class MemoryReport(NamedTuple):
 def _activation_terms(saved: tuple[SavedTensor, ...]) -> tuple[Term, ...]:
     """The counted saved tensors grouped by bytes per value and by whether they grow with the batch;
     a group of nothing but activations is unlabelled, others name what they hold."""
-    groups: dict[tuple[int, bool], tuple[list[str], int]] = {}
+    groups: dict[tuple[int, bool, bool], tuple[list[str], int]] = {}
     for s in saved:
         if not s.first:
             continue
         what = "activations" if s.what in _ACTIVATION_WHATS else s.what
-        names, values = groups.get((s.bytes_per_value, s.per_sample), ([], 0))
+        apart = what in _OWN_TERMS  # a term of its own, so that the table names it
+        names, values = groups.get((s.bytes_per_value, s.per_sample, apart), ([], 0))
         if what not in names:
             names.append(what)
-        groups[(s.bytes_per_value, s.per_sample)] = (names, values + s.values)
+        groups[(s.bytes_per_value, s.per_sample, apart)] = (names, values + s.values)
     # per sample first; among them the group holding the activations, then the larger bytes per value
-    ordered = sorted(groups.items(), key=lambda item: (not item[0][1], "activations" not in item[1][0], -item[0][0]))
+    ordered = sorted(groups.items(), key=lambda item: (not item[0][1], "activations" not in item[1][0], item[0][2],
+                                                       -item[0][0]))
     return tuple(Term("" if names == ["activations"] else ", ".join(names), values, 1, size, per_sample)
-                 for (size, per_sample), (names, values) in ordered)
+                 for (size, per_sample, _), (names, values) in ordered)
+
+
+def _attention_note(report: Report, settings: Settings) -> str:
+    """How attention was counted, when the network has any: eager keeps heads·L² probabilities per layer."""
+    if not any(layer.kind == "attention" for layer in report.layers):
+        return ""
+    if settings.attention == "eager":
+        return "; attention eager: its probabilities kept (--attention fused: not)"
+    return "; attention fused: probabilities recomputed in backward, not kept"
 
 
 def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryReport:
@@ -140,7 +153,7 @@ def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryR
     params, buffers = report.totals.params, report.totals.non_trainable
     size = settings.value_bytes
     state_names = OPTIMIZERS[settings.optimizer]
-    saved = saved_tensors(report.totals.input_activations, report.layers, size)
+    saved = saved_tensors(report.totals.input_activations, report.layers, size, settings.attention)
     peak = inference_peak(report.totals.input_activations, report.layers)
     working = f"{settings.dtype} working copy" if settings.mixed else ""
     parameters = component("parameters", "parameters", (Term(working, params, 1, size),), batch)
@@ -159,7 +172,7 @@ def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryR
                                                      "of the parameters" if state_names else "no state")),
         buffer_line,
         component("activations", "activations", _activation_terms(saved), batch,
-                  "kept for the backward pass, each storage once"),
+                  "kept for the backward pass, each storage once" + _attention_note(report, settings)),
     ]
     inference = (
         parameters,

@@ -19,7 +19,7 @@ def _analyzed(spec: str, floor: bool):
         raise  # pragma: no cover - exit_with_problems exits
 
 
-def _settings(report, dtype: str | None, mixed: bool, optimizer: str):
+def _settings(report, dtype: str | None, mixed: bool, optimizer: str, attention: str = "eager"):
     """The training settings; a dtype that cannot train, or --mixed with a 32/64-bit dtype, is a usage error."""
     from ..sizing import HALF_DTYPES, TRAINING_DTYPES, Settings
 
@@ -34,7 +34,7 @@ def _settings(report, dtype: str | None, mixed: bool, optimizer: str):
     if mixed and dtype not in HALF_DTYPES:
         raise click.BadParameter(f"--mixed keeps float32 master weights for 16-bit training: use --dtype "
                                  f"{' or '.join(HALF_DTYPES)}, not {dtype}", param_hint="'--dtype'")
-    return Settings(dtype=dtype, mixed=mixed, optimizer=optimizer)
+    return Settings(dtype=dtype, mixed=mixed, optimizer=optimizer, attention=attention)
 
 
 def _training_options(command):
@@ -48,6 +48,9 @@ def _training_options(command):
         click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="sgd", show_default=True,
                      help="sgd keeps no state; momentum, nesterov and rmsprop one copy of the parameters; "
                           "adam and adamw two."),
+        click.option("--attention", type=click.Choice(["eager", "fused"]), default="eager", show_default=True,
+                     help="eager (nn.MultiheadAttention training) keeps each attention layer's heads·L² "
+                          "probabilities for backward; fused kernels (flash, memory-efficient) do not."),
         click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do."),
         click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²)."),
     )):
@@ -63,14 +66,14 @@ def _training_options(command):
               help="Samples per batch (at most 10^9).")
 @_training_options
 @click.option("--summary", is_flag=True, help="Only the breakdown, without the per-layer table of kept tensors.")
-def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, optimizer: str, floor: bool, si: bool,
-           summary: bool) -> None:
+def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, optimizer: str, attention: str,
+           floor: bool, si: bool, summary: bool) -> None:
     """Training and inference memory: parameters, gradients, optimizer state, activations kept for
     backward, the inference peak and the totals, each with its arithmetic."""
     from ..sizing import memory_report
 
     report = _analyzed(spec, floor)
-    result = memory_report(report, _settings(report, dtype, mixed, optimizer), batch)
+    result = memory_report(report, _settings(report, dtype, mixed, optimizer, attention), batch)
     from ..render import sizing as render
 
     if fmt == "table":
@@ -116,7 +119,7 @@ class SizeType(click.ParamType):
               help="Output format.")
 @_training_options
 def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bool, fmt: str, dtype: str | None,
-        mixed: bool, optimizer: str, floor: bool, si: bool) -> None:
+        mixed: bool, optimizer: str, attention: str, floor: bool, si: bool) -> None:
     """The largest batch whose memory fits --memory minus --reserve, exact and as a power of two.
 
     Exit 4 when not even batch 1 fits (the output says how much is missing).
@@ -132,7 +135,8 @@ def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bo
         raise click.BadParameter(f"the reserve ({reserved:,} bytes) leaves nothing of --memory ({budget:,} bytes)",
                                  param_hint="'--reserve'")
     report = _analyzed(spec, floor)
-    result = fit_batch(report, _settings(report, dtype, mixed, optimizer), budget, reserved, inference=inference,
+    result = fit_batch(report, _settings(report, dtype, mixed, optimizer, attention), budget, reserved,
+                       inference=inference,
                        dataset=dataset)
     from ..render import sizing as render
 

@@ -179,6 +179,9 @@ class InstanceNorm(LayerKind):
         if len(input_shape) < 2 or is_tokens(input_shape):
             raise LayerFailure("instancenorm normalises each channel over its positions: it needs an image volume "
                                f"C×H×W (or C×L, C×D×H×W), but its input is {shape_words(input_shape)}")
+        if prod_int(input_shape[1:]) == 1:
+            raise LayerFailure("instancenorm over a single position normalises every value to 0 (PyTorch refuses "
+                               "it in training); use it on a volume of more than one position")
         channels = input_shape[0]
         affine = params["affine"]
         return Computed(
