@@ -41,7 +41,8 @@ def test_export_is_valid_python_with_one_attribute_per_layer(path):
     tree = ast.parse(exported.source)
     classes = [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
     assert classes[-1] == exported.class_name  # after any helper classes (Add, Concat)
-    assigned = [line.strip().split(" = ")[0] for line in exported.source.splitlines()
+    network = exported.source.split(f"class {exported.class_name}(nn.Module):")[1]  # after the helper classes
+    assigned = [line.strip().split(" = ")[0] for line in network.splitlines()
                 if line.strip().startswith("self.") and " = " in line]
     assert assigned == [f"self.{exported.attributes[layer.name]}" for layer in spec.layers]
 

@@ -29,6 +29,7 @@ from cnncalc.parser import parse_file, parse_text
 from cnncalc.problems import SpecError
 
 from .conftest import SPECS, TEST_SPECS, doc
+from .test_modern_specs import TORCHVISION
 
 PUBLISHED = [
     # spec, parameters, MACs at the spec's input size
@@ -42,7 +43,8 @@ PUBLISHED = [
     ("mobilenet_v1.yaml", 4_231_976, 567_716_352 + 1024 * 1000),
     ("mobilenet_v2.yaml", 3_504_872, 300_774_272),
 ]
-ZOO_CHECKED = {spec for spec, _, _ in PUBLISHED} | {"unet.yaml"}  # unet.yaml: by hand, below
+ZOO_CHECKED = ({spec for spec, _, _ in PUBLISHED} | {"unet.yaml"}  # unet.yaml: by hand, below
+               | {f"{name}.yaml" for name in TORCHVISION})  # the networks after 2016: test_modern_specs.py
 
 
 def report_of(name: str):

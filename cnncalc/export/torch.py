@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, NamedTuple
 from ..engine import analyze
 from ..kinds import REGISTRY
 from ..kinds.base import is_tokens, per_dim
-from .torch_helpers import (ATTENTION_HELPER, CLASS_TOKEN_HELPER, LAYER_NORM_HELPER, MUL_HELPER, PATCHIFY_HELPER,
+from .torch_helpers import (ATTENTION_HELPER, CHUNK_HELPER, CLASS_TOKEN_HELPER, LAYER_NORM_HELPER, MUL_HELPER, PATCHIFY_HELPER,
                             POSITION_HELPER, SCALE_HELPER, SELECT_TOKEN_HELPER, TOKEN_LINEAR_HELPER)
 from ..kinds.conv import resolve_padding
 from ..problems import Problem, SpecError
@@ -356,6 +356,8 @@ TRANSLATIONS: dict[str, Callable[[TorchLayer], Translation]] = {
     "instancenorm": instancenorm,
     "scale": lambda layer: Translation(f"Scale({layer.input_shape[0]}, {layer.ndim})", helpers=(SCALE_HELPER,)),
     "channelshuffle": lambda layer: Translation(f"nn.ChannelShuffle({layer.params['groups']})"),
+    "chunk": lambda layer: Translation(f"Chunk({layer.params['chunks']}, {int(layer.params['index'])})",
+                                       helpers=(CHUNK_HELPER,)),
     "pixelshuffle": lambda layer: Translation(f"nn.PixelShuffle({layer.params['factor']})"),
     "pixelunshuffle": lambda layer: Translation(f"nn.PixelUnshuffle({layer.params['factor']})"),
     "patchify": patchify,

@@ -122,3 +122,16 @@ class SelectToken(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x[:, :, 0]
 '''
+
+
+CHUNK_HELPER = '''\
+class Chunk(nn.Module):
+    """One of `chunks` equal parts of the channels (a view)."""
+
+    def __init__(self, chunks: int, index: int) -> None:
+        super().__init__()
+        self.chunks, self.index = chunks, index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.chunk(self.chunks, dim=1)[self.index]
+'''

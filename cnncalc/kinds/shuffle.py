@@ -1,10 +1,10 @@
-"""Rearrangements without parameters or MACs: `channelshuffle`, `pixelshuffle`, `pixelunshuffle`."""
+"""Rearrangements without parameters or MACs: `channelshuffle`, `chunk`, `pixelshuffle`, `pixelunshuffle`."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import COUNT, Computed, LayerContext, LayerFailure, LayerKind, Param, Window, refuse_tokens, shape_words
+from .base import COUNT, NUMBER, Computed, LayerContext, LayerFailure, LayerKind, Param, Window, is_tokens, refuse_tokens, shape_words
 from .conv import require_volume
 
 
@@ -31,6 +31,36 @@ class ChannelShuffle(LayerKind):
             raise LayerFailure(f"groups {groups} must divide the channels ({channels}); try groups "
                                f"{_divisors_near(channels, groups)}", "groups")
         return Computed(output_shape=input_shape, description=f"channelshuffle {groups}")
+
+
+class Chunk(LayerKind):
+    name = "chunk"
+    category = "reshape"
+    auto_prefix = "chunk"
+    in_place = True
+    main_param = "index"
+    summary = ("One of `chunks` equal parts of the channels, a view (PyTorch's x.chunk(chunks, dim=1)[index]; "
+               "ShuffleNetV2 splits its channels in two).")
+    params = (
+        Param("chunks", COUNT, 2, "equal parts of the channels; must divide them"),
+        Param("index", NUMBER, 0, "which part, from 0"),
+    )
+    shape_rule = "channels = C/chunks, the part index·C/chunks to (index + 1)·C/chunks − 1; spatial sizes unchanged"
+    saved_rule = "nothing (a view)"
+    keeps_input = False
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        channels, chunks, index = input_shape[0], params["chunks"], params["index"]
+        if channels % chunks:
+            raise LayerFailure(f"chunks {chunks} must divide the channels ({channels}); try chunks "
+                               f"{_divisors_near(channels, chunks)}", "chunks")
+        if index != int(index) or not 0 <= index < chunks:
+            raise LayerFailure(f"index {index} must be a whole number from 0 to {chunks - 1}", "index")
+        part = channels // chunks
+        out = (part,) + tuple(input_shape[1:])
+        return Computed(output_shape=input_shape.like(out) if is_tokens(input_shape) else out,
+                        description=f"chunk {int(index) + 1}/{chunks}: channels {int(index) * part}-"
+                                    f"{(int(index) + 1) * part - 1}")
 
 
 def _require_2d(kind: str, input_shape: tuple[int, ...]) -> None:
@@ -86,4 +116,4 @@ class PixelUnshuffle(LayerKind):
                         windows=(Window(r, r, 0),) * 2)
 
 
-KINDS = (ChannelShuffle(), PixelShuffle(), PixelUnshuffle())
+KINDS = (ChannelShuffle(), Chunk(), PixelShuffle(), PixelUnshuffle())
