@@ -151,6 +151,25 @@ def test_shuffles_follow_torch(dims):
             assert "works on 2-D volumes C×H×W only" in outcome(x, f"pixelshuffle: {factor}")
 
 
+@pytest.mark.parametrize("dims", [0, 1, 2, 3])
+def test_chunk_is_torchs_chunk(dims):
+    """x.chunk(chunks, dim=1)[index] for chunks that divide the channels; a located error otherwise (torch's
+    chunk would give unequal parts)."""
+    torch = torch_or_skip()
+    rng = random.Random(f"chunk{dims}")
+    for _ in range(CASES):
+        x = shape(rng, dims, channels=rng.choice([2, 4, 6, 12]))
+        chunks = rng.choice([1, 2, 3, 4])
+        index = rng.randrange(chunks)
+        ours = outcome(x, f"chunk: {{chunks: {chunks}, index: {index}}}")
+        if x[0] % chunks:
+            assert f"chunks {chunks} must divide the channels ({x[0]})" in ours
+            continue
+        theirs = (tuple(torch.zeros(2, *x).chunk(chunks, dim=1)[index].shape[1:]), 0)
+        assert ours == theirs
+    assert "index 2 must be a whole number from 0 to 1" in outcome((4, 3), "chunk: {chunks: 2, index: 2}")
+
+
 def merged(shapes, kind: str):
     layers = "".join(f"  - {{name: in{i}, conv: {{filters: {s[0]}, kernel: 1}}, from: input}}\n"
                      for i, s in enumerate(shapes))

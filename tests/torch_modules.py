@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import reduce
 from operator import mul
 
-from cnncalc.export import torch as exporter
+from cnncalc.export import torch_helpers as exporter
 
 
 def helper(torch, source: str, name: str):
@@ -44,6 +44,8 @@ def modern_module(torch, layer):
         return helper(torch, exporter.SCALE_HELPER, "Scale")(channels, ndim)
     if layer.kind == "channelshuffle":
         return nn.ChannelShuffle(p["groups"])
+    if layer.kind == "chunk":
+        return helper(torch, exporter.CHUNK_HELPER, "Chunk")(p["chunks"], int(p["index"]))
     if layer.kind == "pixelshuffle":
         return nn.PixelShuffle(p["factor"])
     if layer.kind == "pixelunshuffle":
@@ -89,6 +91,12 @@ layers:
   - layernorm
   - scale
   - channelshuffle: 2
+  - {name: whole, identity}
+  - chunk: {chunks: 2, index: 1}
+  - conv: {filters: 4, kernel: 1}
+  - {name: half, chunk: {chunks: 2, index: 0}, from: whole}
+  - concat:
+    from: [half, conv4]
   - pixelshuffle: 2
   - prelu: one
   - pixelunshuffle: 2

@@ -190,7 +190,7 @@ class LayerKind:
     """A layer kind: its parameters and its rules. Subclasses override `compute`."""
 
     name: str = ""
-    category: str = "other"  # conv, pool, fc, activation, norm, reshape, regularization
+    category: str = "other"  # conv, pool, fc, activation, norm, reshape, regularization, merge, embedding, attention
     auto_prefix: str = "layer"
     params: tuple[Param, ...] = ()
     main_param: str | None = None
