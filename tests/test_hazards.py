@@ -735,3 +735,28 @@ def test_readme_hazard_table_names_existing_tests():
     assert len(named) >= 40
     for module, test in named:
         assert hasattr(modules[module or "test_hazards"], test), test
+
+
+# -- the harness itself ---------------------------------------------------------------------------
+
+def test_harness_enumerates_every_command_the_cli_lists():
+    found = {words: command for words, command in commands()}
+    # the commands `cnncalc --help` documents, each reached with its subcommands (export torch)
+    assert {words[0] for words in found} >= {"check", "compare", "export", "fit", "layers", "memory", "schema",
+                                             "shapes", "solve"}
+    assert ("export", "torch") in found
+    assert all(isinstance(command, click.Command) for command in found.values())
+    assert sum(takes_a_spec(command) for command in found.values()) >= 7
+
+
+def test_harness_picks_up_a_command_added_later(monkeypatch):
+    monkeypatch.setitem(cli.COMMANDS, "zz-later", ("layers", "layers"))
+    assert ("zz-later",) in {words for words, _ in commands()}
+
+
+def test_harness_fails_when_it_reaches_fewer_commands_than_documented(monkeypatch):
+    from . import cli_harness
+
+    monkeypatch.setattr(cli_harness, "documented_commands", lambda: {"check", "shapes", "import"})
+    with pytest.raises(AssertionError, match="--help lists"):
+        commands()
