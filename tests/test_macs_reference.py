@@ -268,3 +268,133 @@ def test_reference_deconv_is_a_real_transposed_convolution(case):
                           output_padding=output_padding, groups=groups, dilation=dilation)[0]
     assert tuple(expected.shape) == out.shape
     assert expected.flatten().tolist() == out.values
+
+
+# -- the kinds of networks after 2016 -------------------------------------------------------------------
+
+@pytest.mark.parametrize("layer", [
+    "relu6", "hardswish", "hardsigmoid", "silu", "mish", "prelu", "adaptiveavgpool: 4", "adaptivemaxpool: [2, 3]",
+    "layernorm", "groupnorm: 2", "instancenorm", "scale", "channelshuffle: 2", "chunk: 1", "pixelshuffle: 2",
+    "pixelunshuffle: 2",
+])
+def test_element_wise_and_rearranging_kinds_count_no_macs(layer):
+    """Activations, pooling, normalisation, per-channel factors and rearrangements: no weight is applied."""
+    assert cnncalc_layer((4, 6, 6), layer).macs == 0
+
+
+def test_patchify_macs_are_a_strided_convolution_s():
+    """Patches of 3 on 6×9: kernel = stride = 3, no padding; the reference convolution counts its products."""
+    rng = random.Random("patchify")
+    x, w = random_tensor((2, 6, 9), rng), random_tensor((5, 2, 3, 3), rng)
+    _, multiplications = conv_reference(x, w, None, (3, 3), ((0, 0), (0, 0)), (1, 1), 1)
+    layer = cnncalc_layer((2, 6, 9), "patchify: {dim: 5, patch: 3}")
+    assert tuple(layer.output_shape) == (5, 6)  # 2·3 patches
+    assert layer.macs == multiplications == 5 * 6 * 2 * 3 * 3
+
+
+def attention_reference(x: Tensor, projections: list[Tensor], heads: int):
+    """Self-attention on tokens x (D×L) with weight matrices W_q, W_k, W_v (dim×D) and W_o (D×dim), no biases,
+    in loops: returns (output D×L as a Tensor, multiplications performed). The softmax and the 1/√d scaling
+    are computed but not counted, as cnncalc counts no activation."""
+    from math import exp, sqrt
+
+    features, length = x.shape
+    w_q, w_k, w_v, w_o = projections
+    dim = w_q.shape[0]
+    width = dim // heads
+    count = 0
+
+    def project(w: Tensor, inputs: list[list[float]], rows: int, cols: int) -> list[list[float]]:
+        nonlocal count
+        out = []
+        for token in range(length):
+            row = []
+            for r in range(rows):
+                total = 0.0
+                for c in range(cols):
+                    total += w[(r, c)] * inputs[token][c]
+                    count += 1
+                row.append(total)
+            out.append(row)
+        return out
+
+    tokens = [[x[(f, t)] for f in range(features)] for t in range(length)]
+    q, k, v = (project(w, tokens, dim, features) for w in (w_q, w_k, w_v))
+    context = [[0.0] * dim for _ in range(length)]
+    for h in range(heads):
+        part = range(h * width, (h + 1) * width)
+        for i in range(length):
+            scores = []
+            for j in range(length):
+                total = 0.0
+                for f in part:
+                    total += q[i][f] * k[j][f]
+                    count += 1
+                scores.append(total / sqrt(width))
+            top = max(scores)
+            weights = [exp(s - top) for s in scores]
+            weights = [w / sum(weights) for w in weights]
+            for f in part:
+                total = 0.0
+                for j in range(length):
+                    total += weights[j] * v[j][f]
+                    count += 1
+                context[i][f] = total
+    out = project(w_o, context, features, dim)
+    return Tensor((features, length), [out[t][f] for f in range(features) for t in range(length)]), count
+
+
+ATTENTION_CASES = [(4, 3, 1, 4), (6, 5, 2, 6), (8, 4, 4, 8), (6, 3, 2, 4)]  # features D, tokens L, heads, dim
+
+
+@pytest.mark.parametrize(("features", "length", "heads", "dim"), ATTENTION_CASES)
+def test_attention_macs_equal_the_reference_count(features, length, heads, dim):
+    rng = random.Random(f"attention{features}{length}")
+    x = random_tensor((features, length), rng)
+    projections = [random_tensor((dim, features), rng) for _ in range(3)] + [random_tensor((features, dim), rng)]
+    _, multiplications = attention_reference(x, projections, heads)
+    text = (f"input: [1, {length}]\nlayers:\n  - patchify: {{dim: {features}, patch: 1}}\n"
+            f"  - attention: {{heads: {heads}, dim: {dim}, bias: false}}\n")
+    layer = analyze(parse_text(text, "t.yaml")).layers[-1]
+    assert layer.macs == multiplications == 4 * length * features * dim + 2 * length * length * dim
+
+
+@pytest.mark.parametrize(("features", "length", "heads", "dim"), ATTENTION_CASES)
+def test_reference_attention_is_the_exported_attention(features, length, heads, dim):
+    """The loops compute what the exported module computes (and nn.MultiheadAttention, when dim = D)."""
+    torch = torch_or_skip()
+    from cnncalc.export.torch_helpers import ATTENTION_HELPER
+
+    rng = random.Random(f"attention{features}{length}")
+    x = random_tensor((features, length), rng)
+    projections = [random_tensor((dim, features), rng) for _ in range(3)] + [random_tensor((features, dim), rng)]
+    out, _ = attention_reference(x, projections, heads)
+    namespace = {"torch": torch, "nn": torch.nn}
+    exec(ATTENTION_HELPER, namespace)
+    module = namespace["SelfAttention"](features, heads, dim, bias=False).double()
+    with torch.no_grad():
+        for linear, w in zip((module.q, module.k, module.v, module.out), projections):
+            linear.weight.copy_(torch.tensor(w.values, dtype=torch.float64).reshape(w.shape))
+        tokens = torch.tensor(x.values, dtype=torch.float64).reshape(1, features, length)
+        expected = module(tokens)[0]
+        assert expected.flatten().tolist() == pytest.approx(out.values, rel=1e-9, abs=1e-9)
+        if dim == features:
+            mha = torch.nn.MultiheadAttention(features, heads, bias=False, batch_first=True).double()
+            mha.in_proj_weight.copy_(torch.cat([module.q.weight, module.k.weight, module.v.weight]))
+            mha.out_proj.weight.copy_(module.out.weight)
+            t = tokens.transpose(1, 2)
+            theirs = mha(t, t, t, need_weights=False)[0].transpose(1, 2)[0]
+            assert theirs.flatten().tolist() == pytest.approx(out.values, rel=1e-9, abs=1e-9)
+
+
+def test_per_token_fc_macs_are_an_fc_per_token():
+    """fc 3 on 5 tokens of 4 features: the reference fc on each token, five times."""
+    rng = random.Random("tokens")
+    w = random_tensor((3, 4), rng)
+    total = 0
+    for _ in range(5):
+        _, multiplications = fc_reference(random_tensor((4,), rng), w, None)
+        total += multiplications
+    layer = analyze(parse_text("input: [1, 5]\nlayers:\n  - patchify: {dim: 4, patch: 1}\n  - fc: {units: 3, bias: "
+                               "false}\n", "t.yaml")).layers[-1]
+    assert layer.macs == total == 5 * 4 * 3
