@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .base import (
+    INPUT,
     SIZE,
     Computed,
     LayerContext,
@@ -16,7 +17,6 @@ from .base import (
     prod_int,
     refuse_tokens,
     spatial_text,
-    INPUT,
 )
 from .conv import require_volume
 from .pool import MAX_POOL_RULE, input_and_indices
