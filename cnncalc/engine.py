@@ -68,6 +68,24 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     return ReceptiveField(size, jump, start, any(f.bound for f in fields), note)
 
 
+def merge_fields_broadcast(fields: list[ReceptiveField], shapes: list[tuple[int, ...]],
+                           output_shape: tuple[int, ...]) -> ReceptiveField:
+    """`merge_fields` for inputs that may broadcast (add, mul): an input of size 1 in a spatial dim where the
+    output is larger (a squeeze-and-excitation gate) is one unit applied at every position. Its region joins
+    the union, but it steps like the other paths (its own jump, the whole input, is no step between output
+    units), and it is not a path whose alignment the others should share."""
+    out = output_shape[1:]
+    spread = [any(n == 1 < o for n, o in zip(shape[1:], out)) for shape in shapes]
+    if not any(spread) or all(spread):
+        return merge_fields(fields)
+    stepping = [f for f, s in zip(fields, spread) if not s]
+    jump = tuple(map(min, *[f.jump for f in stepping])) if len(stepping) > 1 else stepping[0].jump
+    union = merge_fields([f._replace(jump=jump, note="") if s else f for f, s in zip(fields, spread)])
+    aligned = merge_fields(stepping)
+    notes = [aligned.note] + [f.note for f, s in zip(fields, spread) if s and f.note]
+    return union._replace(jump=aligned.jump, note="; ".join(sorted({n for n in notes if n})))
+
+
 def _disagreements(fields: list[ReceptiveField]) -> list[str]:
     """Per dim, how the paths into a merge disagree: on jump, or else on where their regions are centred."""
     notes = []
@@ -241,7 +259,8 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             if step is not None:
                 field = _next_field(field, step)
         else:
-            merged = merge_fields([fields[name] for name in inputs])
+            merged = merge_fields_broadcast([fields[name] for name in inputs],
+                                            [shapes[name] for name in inputs], computed.output_shape)
             field = receptive_field_step(merged, computed.windows)
             if _beyond_limit(field):
                 field = None

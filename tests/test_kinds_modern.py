@@ -384,3 +384,25 @@ def test_tokens_are_not_a_1d_volume():
             "  - maxpool: {kernel: 3, stride: 1, padding: 1}\n")
     assert run(text).layers[-1].output_shape == (64, 196)
     assert prod(run(text).layers[-1].output_shape) == 64 * 196
+
+
+def test_a_gate_widens_the_receptive_field_to_the_input_without_changing_its_step():
+    """Squeeze-and-excitation on 17×17 after a 3×3/2 conv: the gate (one unit, from the global average) sees
+    the whole input, so each product does; neighbouring products are still 2 pixels apart (the volume's jump),
+    not the gate's 17 × 2."""
+    report = run("""input: [3, 33, 33]
+layers:
+  - {name: x, conv: {filters: 8, kernel: 3, stride: 2, padding: 1}}
+  - globalavgpool
+  - conv: {filters: 8, kernel: 1}
+  - {name: gate, sigmoid}
+  - mul:
+    from: [x, gate]
+  - conv: {filters: 8, kernel: 3, padding: 1}
+""")
+    x, gate, product, after = (report.layers[i].receptive_field for i in (0, 3, 4, 5))
+    assert (x.size, x.jump, x.start) == ((3, 3), (2, 2), (-1, -1))
+    assert gate.size == (35, 35) and gate.start == (-1, -1)  # 3 + 16·2: the 17 units over the padded input
+    assert product.jump == (2, 2) and product.size == (35, 35) and product.start == (-1, -1)
+    assert after.size == (39, 39) and after.jump == (2, 2)  # + (3 − 1)·2
+    assert "disagree" not in report.layers[4].receptive_field.note
