@@ -68,7 +68,7 @@ def _flag_limits(given: dict, min_rf: int | None, batch: int | None, optimizer: 
 @click.argument("specs", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(list(CHECK_FORMATS)), default="text", show_default=True,
               help="text: file:line:col: severity: message per line; github: GitHub Actions annotations; "
-                   "json: every file's problems and budgets; sarif: SARIF 2.1.0 for code scanning.")
+                   "json: every file's problems and budgets; sarif: SARIF 2.1.0 for code scanning; junit: JUnit XML.")
 @click.option("--floor", is_flag=True, help="Accept non-integer sizes (floored), as warnings.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_budget_options
@@ -119,7 +119,7 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool, max_param
         echo_text(renderer.render_check(results, verdicts))
     else:
         click.echo(renderer.render_check(results, verdicts), nl=False)
-    if fmt not in ("json", "sarif"):
+    if fmt in ("text", "github"):
         from ..render.problems import budget_summary, check_summary
 
         click.echo(check_summary(results) + budget_summary(verdicts), err=True)
