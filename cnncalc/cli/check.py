@@ -65,7 +65,7 @@ def _flag_limits(given: dict, min_rf: int | None, batch: int | None, optimizer: 
 
 
 @click.command()
-@click.argument("specs", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.argument("specs", nargs=-1, required=True, type=click.Path(allow_dash=True, readable=False))
 @click.option("--format", "fmt", type=click.Choice(list(CHECK_FORMATS)), default="text", show_default=True,
               help="text: file:line:col: severity: message per line; github: GitHub Actions annotations; "
                    "json: every file's problems and budgets; sarif: SARIF 2.1.0 for code scanning; junit: JUnit XML.")
