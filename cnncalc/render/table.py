@@ -22,7 +22,7 @@ COLUMNS = (
     Column("name", "name", LABEL, 100, right=False),
     Column("layer", "layer", NUMBER, 70, right=False),
     Column("output", "output", NUMBER, 90),
-    Column("activations", "activations", FORMULA, 40),
+    Column("activations", "activations", FORMULA, 75),
     Column("params", "params", FORMULA, 80),
     Column("macs", "MACs", NUMBER, 60),
     Column("rf", "RF /jump", NUMBER, 30),
