@@ -3,6 +3,7 @@ no two texts overlapping in the layout, hostile names escaped, nothing fetched, 
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 
@@ -165,16 +166,17 @@ def test_hostile_names_are_text_in_html():
 
 def _dot_strings(text: str) -> list[str]:
     """The quoted strings of DOT text, read as graphviz reads them (a backslash escapes the next character in
-    labels; \\n is a line break)."""
+    labels; \\n is a line break; an entity is its character)."""
     strings = []
     for match in re.finditer(r'"((?:[^"\\]|\\.)*)"', text):
-        strings.append(re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), match.group(1)))
+        unquoted = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), match.group(1))
+        strings.append(html.unescape(unquoted))
     return strings
 
 
 def test_hostile_names_are_quoted_in_dot():
     text = render_dot(hostile_report())
-    assert quote('a"b\\c') == '"a\\"b\\\\c"'
+    assert quote('a"b\\c&amp;') == '"a\\"b\\\\c&amp;amp;"'
     lines = set()
     for string in _dot_strings(text):
         lines.update(string.split("\n"))

@@ -1,6 +1,6 @@
 """The network as Graphviz DOT text: a node per layer with its output shape, an edge per input (every input of a
 merge), a cluster per repeat, block and group. Names are quoted for DOT: in its strings a backslash and a double
-quote are escaped, a control character is replaced; node identifiers are numbers, never names."""
+quote are escaped, '&' is written &amp;, a control character is replaced; node identifiers are numbers, never names."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from .numbers import shape_text, short
 
 
 def quote(text: str) -> str:
-    """`text` as a DOT quoted string, read back by graphviz as the same text ('\\' and '"' escaped; the
-    escString sequences \\N, \\G, \\l … cannot arise, since every backslash is doubled)."""
-    return '"' + clean(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """`text` as a DOT quoted string, read back by graphviz as the same text: '\\' and '"' escaped (so the
+    escString sequences \\N, \\G, \\l … cannot arise), and '&' written &amp; (graphviz reads entities)."""
+    return '"' + clean(text).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _label(*lines: str) -> str:
