@@ -9,8 +9,9 @@ The layout is plain data; render/svg.py draws it, render/html.py draws it row by
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 from ..report import LayerResult, Report
 from ..spec import Span
@@ -324,7 +325,7 @@ def _title(report: Report) -> str:
     return clip(f"{report.name}: input {shape_text(report.input_shape)}, {report.dtype}, batch {report.batch}", 200)
 
 
-def _box_lines(report: Report, row: Row, nodes: list[Node]) -> tuple[str, str]:
+def _box_lines(report: Report, row: Row, nodes: Sequence[Node]) -> tuple[str, str]:
     """A box's two lines: a name, then what it is and its output."""
     if row.kind == "input":
         return "input", shape_text(report.input_shape)
@@ -337,7 +338,7 @@ def _box_lines(report: Report, row: Row, nodes: list[Node]) -> tuple[str, str]:
 
 
 def box_lines(layout: Layout, row: Row) -> tuple[str, str]:
-    return _box_lines(layout.report, row, list(layout.nodes))
+    return _box_lines(layout.report, row, layout.nodes)
 
 
 def _route(report: Report, rows: list[Row], layer_row: list[int], nodes: list[Node],
@@ -358,8 +359,6 @@ def _route(report: Report, rows: list[Row], layer_row: list[int], nodes: list[No
         return row.kind == "header" and r < target <= nodes[row.node].last_row
 
     def free(lane: int, source: int, target: int) -> bool:
-        import bisect
-
         in_lane = box_rows.get(lane, [])
         k = bisect.bisect_right(in_lane, source)
         while k < len(in_lane) and in_lane[k] < target:

@@ -114,11 +114,10 @@ def row_elements(layout_: Layout, r: int, pieces: Pieces, interactive: bool) -> 
         own = row.kind == "header" and n == row.node
         top = 2.0 if node.header == r else 0.0
         bottom = ROW - 2 if node.last_row == r else ROW
-        only = "open" if own and interactive else ""
-        if only or not own or not interactive:
-            out.append(f'<path class="frame{" open-only" if only else ""}" d="M{_num(left)},{_num(bottom)} '
-                       f'V{_num(top)}{f" H{_num(right)}" if top else f" M{_num(right)},{_num(top)}"} V{_num(bottom)}'
-                       f'{f" H{_num(left)}" if bottom < ROW else ""}"/>')
+        only = " open-only" if own and interactive else ""  # closed, a group is its header box alone
+        across = f" H{_num(right)}" if top else f" M{_num(right)},{_num(top)}"  # its top edge on its header's row
+        out.append(f'<path class="frame{only}" d="M{_num(left)},{_num(bottom)} V{_num(top)}{across} '
+                   f'V{_num(bottom)}{f" H{_num(left)}" if bottom < ROW else ""}"/>')
         if interactive and row.kind == "header" and not own and node.last_row == nodes[row.node].last_row:
             out.append(f'<path class="frame closed-only" d="M{_num(left)},{_num(ROW - 2)} H{_num(right)}"/>')
     # edges
