@@ -19,7 +19,7 @@ from cnncalc.render.graph_layout import (BOX_HEIGHT, BOX_TOP, MAX_PICTURE_LAYERS
 from cnncalc.render.html import render_html
 from cnncalc.render.svg import render_svg
 
-from .conftest import SPECS
+from .conftest import ROOT, SPECS
 
 SVG = "{http://www.w3.org/2000/svg}"
 ZOO = sorted(p.name for p in SPECS.glob("*.yaml"))
@@ -237,3 +237,17 @@ def test_cli_formats(tmp_path):
     assert stacks.exit_code == 2 and "compares specs" in stacks.output
     memory = runner.invoke(main, ["memory", vgg, "--format", "html", "--optimizer", "adam"])
     assert memory.exit_code == 0 and "optimizer state" in memory.output and "http" not in memory.output
+
+
+def test_docs_pictures_are_current():
+    """docs/picture.md shows the pictures cnncalc draws now, with the commands that draw them."""
+    import importlib.util
+
+    loader = importlib.util.spec_from_file_location("pictures", ROOT / "docs" / "pictures.py")
+    pictures = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(pictures)
+    assert pictures.stale() == [], "run python docs/pictures.py"
+    page = (ROOT / "docs" / "picture.md").read_text(encoding="utf-8")
+    for name, spec in pictures.PICTURES.items():
+        assert f"]({name})" in page and f"cnncalc shapes {spec} --format svg" in page
+        assert (ROOT / "docs" / name).read_text(encoding="utf-8") == render_svg(report_of(spec.split("/")[-1]))
