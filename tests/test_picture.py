@@ -219,6 +219,8 @@ def test_a_spec_beyond_the_limit_is_refused_by_name(tmp_path):
     spec.write_text(f"input: [3, 8, 8]\nlayers:\n  - repeat: {MAX_PICTURE_LAYERS + 1}\n    layers: [relu]\n")
     with pytest.raises(PictureTooLarge):
         layout(analyze(parse_file(str(spec))))
+    result = runner.invoke(main, ["compare", str(SPECS / "vgg16.yaml"), str(spec), "--format", "html"])
+    assert result.exit_code == 2 and f"at most {MAX_PICTURE_LAYERS:,}" in result.output
 
 
 def test_cli_formats(tmp_path):

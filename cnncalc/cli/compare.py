@@ -99,9 +99,15 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool) -> None
         click.echo(render.render_specs_json(comparison), nl=False)
         return
     if fmt == "html":
+        from ..render.graph_layout import PictureTooLarge
         from ..render.html_pages import render_compare_html
 
-        click.echo(render_compare_html(comparison, si), nl=False)
+        try:
+            text = render_compare_html(comparison, si)
+        except PictureTooLarge as error:
+            click.echo(f"cnncalc compare: error: {error}", err=True)
+            raise SystemExit(EXIT_USAGE)
+        click.echo(text, nl=False)
         return
     headers, rows = render.spec_rows(comparison, si)
     if fmt == "markdown":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..compare import SpecComparison
 from ..sizing import Breakdown, MemoryReport
-from .graph_layout import SMALL, bar_length, Column, clip, layer_sums, text_width
+from .graph_layout import SMALL, Column, bar_length, check_size, clip, layer_sums, text_width
 from .html import page
 from .numbers import byte_size, short
 from .sizing import LOWER_BOUND_NOTE, arithmetic, memory_title, percent
@@ -30,8 +30,10 @@ def render_compare_html(comparison: SpecComparison, si: bool = False) -> str:
     side by side; one scale per column across all the networks, so that bars compare between them."""
     from .compare import SPEC_LEGEND, SPEC_TITLE, spec_rows
 
-    headers, rows = spec_rows(comparison, si)
     specs = comparison.specs
+    for spec in specs:
+        check_size(len(spec.report.layers))  # a bar per layer: as many as a picture draws, at most
+    headers, rows = spec_rows(comparison, si)
     sums = [[layer_sums(layer, s.report.dtype_bytes) for layer in s.report.layers] for s in specs]
     scales = {key: max((getattr(x, key) for per in sums for x in per), default=0) for key, _ in KEYS}
     names = [[clip(layer.name, NAME_LIMIT) for layer in s.report.layers] for s in specs]
