@@ -29,6 +29,11 @@ def torch_or_skip():
     return torch
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/golden/ from cnncalc's output (then read the diff)")
+
+
 CHROMIUM = "/usr/bin/chromium"
 
 

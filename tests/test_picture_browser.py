@@ -105,6 +105,7 @@ def test_zoo_report_in_the_browser(browser, artifacts, spec):
         box.focus()
         assert report.layers[0].name in page.inner_text("#info")  # its arithmetic, for the keyboard too
         page.click("#close-all")
+        assert not page.is_visible("#info")  # shown only while a box is hovered or focused
         page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
         assert page.locator("details:not([open])").count() == 0  # open in print
         page.evaluate("window.dispatchEvent(new Event('afterprint'))")

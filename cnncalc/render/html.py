@@ -21,8 +21,10 @@ details > summary:focus-visible { outline: 2px solid #0969da; } .box:focus { out
 details[open] > summary .closed-only { display: none; }
 details:not([open]) > summary .open-only { display: none; }
 .controls button { font: inherit; margin-right: .4em; }
-#info { position: sticky; bottom: 0; background: #fff; border-top: 1px solid #d0d7de; padding: .4em 0;
-  white-space: pre-wrap; font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; min-height: 1.3em; }
+#info { position: fixed; right: 1em; bottom: 1em; max-width: 52em; background: #fff; border: 1px solid #d0d7de;
+  border-radius: 6px; box-shadow: 0 2px 8px rgba(31, 35, 40, .15); padding: .5em .8em; white-space: pre-wrap;
+  font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; }
+#info:empty { display: none; }
 .warn { color: #9a6700; } table.compare { border-collapse: collapse; } table.compare td, table.compare th
   { border: 1px solid #d0d7de; padding: .2em .5em; text-align: left; vertical-align: top; }
 .panels { display: flex; gap: 1.5em; align-items: flex-start; overflow-x: auto; }
@@ -36,8 +38,14 @@ SCRIPT = """(function () {
     var title = holder ? holder.querySelector('title') : null;
     if (title && info) { info.textContent = title.textContent; }
   }
+  function hide(event) {
+    var holder = event.target.closest ? event.target.closest('.box, summary') : null;
+    if (holder && !(event.relatedTarget && holder.contains(event.relatedTarget)) && info) { info.textContent = ''; }
+  }
   document.addEventListener('mouseover', show);
   document.addEventListener('focusin', show);
+  document.addEventListener('mouseout', hide);
+  document.addEventListener('focusout', hide);
   function all(open) {
     document.querySelectorAll('details').forEach(function (d) { d.open = open; });
   }
@@ -133,7 +141,7 @@ def render_html(report: Report, si: bool = False) -> str:
             '<ul class="totals">', *(f"<li>{attr(line)}</li>" for line in total_lines(report, si)), "</ul>",
             "<h2>The network</h2>",
             '<p class="controls">Each group, repeat and block is one box: click it (or press Enter on it) to open it. '
-            'Hover over or focus a box for its arithmetic. '
+            'Hover over a box, or focus it, for its arithmetic. '
             '<button type="button" id="open-all">open all</button>'
             '<button type="button" id="close-all">close all</button></p>',
             *graph_html(picture), *rf_plot(report)]
