@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from ..training import OPTIMIZERS
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, terminal_options
 
 
@@ -16,7 +17,7 @@ from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, ter
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
               help="Samples per batch for the memory total.")
 @click.option("--optimizer", default="sgd", show_default=True, help="Optimizer for the training memory total.",
-              type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]))
+              type=click.Choice(list(OPTIMIZERS)))
 @click.option("--inference", is_flag=True, help="Compare inference memory (forward only) instead of training.")
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do.")
 @terminal_options
