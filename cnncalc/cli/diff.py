@@ -6,22 +6,24 @@ from __future__ import annotations
 import click
 
 from ..training import OPTIMIZERS
-from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, terminal_options
+from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, table_options, table_settings
 
 
 @click.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
-              help="text; markdown: a pull-request comment (summary table, then the layers in <details>); json.")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "markdown", "json"]), default="table",
+              show_default=True, help="table (text: the same as plain text); markdown: a pull-request comment "
+                                      "(summary table, then the layers in <details>); json.")
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
               help="Samples per batch for the memory total.")
 @click.option("--optimizer", default="sgd", show_default=True, help="Optimizer for the training memory total.",
               type=click.Choice(list(OPTIMIZERS)))
 @click.option("--inference", is_flag=True, help="Compare inference memory (forward only) instead of training.")
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do.")
-@terminal_options
-def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bool, floor: bool) -> None:
+@table_options
+def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bool, floor: bool, exact: bool,
+         wide: bool, columns: str | None, width: int | None) -> None:
     """Compare OLD and NEW: totals side by side with deltas (params, MACs, activations, memory at --batch,
     receptive field), then the layers added, removed or changed, matched by name.
 
@@ -32,8 +34,10 @@ def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bo
     from ..diff import diff_reports
     from ..engine import analyze
     from ..problems import SpecError, SpecReadError
+    from ..render.diff import LAYER_KEYS, TOTAL_KEYS
     from ..render.problems import render_problem_lines
 
+    options = table_settings(fmt, exact, wide, columns, width, TOTAL_KEYS + LAYER_KEYS)
     reports = []
     problems = []
     code = EXIT_OK
@@ -58,5 +62,5 @@ def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bo
     elif fmt == "markdown":
         click.echo(render.render_markdown(result), nl=False)
     else:
-        echo_text(render.render_text(result))
+        render.render_table(result, options)
     raise SystemExit(EXIT_OK)

@@ -65,26 +65,47 @@ def _counts(diff: Diff) -> str:
     return text + f", {diff.unchanged} alike"
 
 
-# -- text --------------------------------------------------------------------------------------------------
+# -- the table (the layout every table command uses) ----------------------------------------------------
 
-def _aligned(rows: list[tuple[str, ...]], right: tuple[int, ...]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                      for i, cell in enumerate(row)).rstrip() for row in rows]
+TOTAL_KEYS = ["total", "old", "new", "change"]
+LAYER_KEYS = ["layer", "change", "kind", "output", "params", "macs"]
 
 
-def render_text(diff: Diff) -> str:
-    lines = [f"{diff.old_source} → {diff.new_source}", ""]
-    rows = [("", "old", "new", "change")]
-    rows += [(row.label, _value(row.old, row.is_bytes), _value(row.new, row.is_bytes), _delta(row))
-             for row in diff.totals]
-    lines += _aligned(rows, (1, 2, 3))
-    lines += ["", _counts(diff)]
+def diff_blocks(diff: Diff, exact: bool = False) -> list:
+    """The totals table, the count of layers that differ, and the table of those layers (render/layout.py);
+    `exact` writes MACs as whole integers."""
+    from .layout import BOLD, DIM, LABEL, NOTE, NUMBER, Cell, Column, Para, Row, Table
+
+    totals = Table([Column("total", "", LABEL, 100, right=False), Column("old", "old", NUMBER, 80),
+                    Column("new", "new", NUMBER, 90), Column("change", "change", NUMBER, 95)],
+                   [Row([row.label, _value(row.old, row.is_bytes), _value(row.new, row.is_bytes),
+                         Cell(_delta(row), mark=BOLD if row.delta else None)]) for row in diff.totals],
+                   title=f"{printable(diff.old_source)} → {printable(diff.new_source)}")
+    blocks = [totals, Para(""), Para(_counts(diff), DIM)]
     if diff.layers:
-        lines.append("")
-        lines += _aligned([("layer", "change", "kind", "output", "params", "MACs")]
-                          + [change_cells(c) for c in diff.layers], ())
-    return "\n".join(printable(line) for line in lines) + "\n"
+        def macs(side):
+            return "" if side is None else thousands(side.macs) if exact else short(side.macs)
+
+        rows = []
+        for change in diff.layers:
+            name, what, kind, output, params, _ = change_cells(change)
+            rows.append(Row([printable(name), what, kind, output, params,
+                             _pair(macs(change.old), macs(change.new))]))
+        blocks += [Para(""), Table([Column("layer", "layer", LABEL, 100, right=False),
+                                    Column("change", "change", NUMBER, 90, right=False),
+                                    Column("kind", "kind", NOTE, 40, right=False),
+                                    Column("output", "output", NUMBER, 80, right=False),
+                                    Column("params", "params", NUMBER, 70),
+                                    Column("macs", "MACs", NUMBER, 60)], rows)]
+    return blocks
+
+
+def render_table(diff: Diff, options=None, out=None) -> None:
+    """The blocks through the console: rich on a terminal, plain text elsewhere, fitted to the width."""
+    from .console import TableOptions, show
+
+    options = options or TableOptions()
+    show(diff_blocks(diff, options.exact), options, out)
 
 
 # -- Markdown ----------------------------------------------------------------------------------------------
