@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import click
 
-from ..training import OPTIMIZERS
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, table_options, table_settings
 
 
 @click.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["table", "text", "markdown", "json"]), default="table",
-              show_default=True, help="table (text: the same as plain text); markdown: a pull-request comment "
-                                      "(summary table, then the layers in <details>); json.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text; markdown: a pull-request comment (summary table, then the layers in <details>); json.")
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
               help="Samples per batch for the memory total.")
 @click.option("--optimizer", default="sgd", show_default=True, help="Optimizer for the training memory total.",
-              type=click.Choice(list(OPTIMIZERS)))
+              type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]))
 @click.option("--inference", is_flag=True, help="Compare inference memory (forward only) instead of training.")
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do.")
 @table_options
@@ -34,10 +32,11 @@ def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bo
     from ..diff import diff_reports
     from ..engine import analyze
     from ..problems import SpecError, SpecReadError
-    from ..render.diff import LAYER_KEYS, TOTAL_KEYS
+    from ..render.diff import DIFF_KEYS
     from ..render.problems import render_problem_lines
 
-    options = table_settings(fmt, exact, wide, columns, width, TOTAL_KEYS + LAYER_KEYS)
+    options = table_settings("table", exact, wide, columns, width, DIFF_KEYS)  # text: through rich on a terminal
+
     reports = []
     problems = []
     code = EXIT_OK
@@ -62,5 +61,7 @@ def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bo
     elif fmt == "markdown":
         click.echo(render.render_markdown(result), nl=False)
     else:
-        render.render_table(result, options)
+        from ..render.console import show
+
+        show(render.text_blocks(result), options)
     raise SystemExit(EXIT_OK)

@@ -65,47 +65,35 @@ def _counts(diff: Diff) -> str:
     return text + f", {diff.unchanged} alike"
 
 
-# -- the table (the layout every table command uses) ----------------------------------------------------
+# -- text --------------------------------------------------------------------------------------------------
 
-TOTAL_KEYS = ["total", "old", "new", "change"]
-LAYER_KEYS = ["layer", "change", "kind", "output", "params", "macs"]
+def text_blocks(diff: Diff) -> list:
+    """The two sources, the totals with their deltas, the count of layers that differ, and those layers: as
+    blocks of the one table layout (render/layout.py), every text from a spec made printable."""
+    from .layout import LABEL, NOTE, NUMBER, Column, Para, Row, Table
 
-
-def diff_blocks(diff: Diff, exact: bool = False) -> list:
-    """The totals table, the count of layers that differ, and the table of those layers (render/layout.py);
-    `exact` writes MACs as whole integers."""
-    from .layout import BOLD, DIM, LABEL, NOTE, NUMBER, Cell, Column, Para, Row, Table
-
-    totals = Table([Column("total", "", LABEL, 100, right=False), Column("old", "old", NUMBER, 80),
-                    Column("new", "new", NUMBER, 90), Column("change", "change", NUMBER, 95)],
-                   [Row([row.label, _value(row.old, row.is_bytes), _value(row.new, row.is_bytes),
-                         Cell(_delta(row), mark=BOLD if row.delta else None)]) for row in diff.totals],
-                   title=f"{printable(diff.old_source)} → {printable(diff.new_source)}")
-    blocks = [totals, Para(""), Para(_counts(diff), DIM)]
+    totals = Table((Column("total", "", LABEL, 100, right=False), Column("old", "old", NUMBER, 80),
+                    Column("new", "new", NUMBER, 90), Column("change", "change", NUMBER, 95)),  # the change is kept longest
+                   [Row((row.label, _value(row.old, row.is_bytes), _value(row.new, row.is_bytes), _delta(row)))
+                    for row in diff.totals])
+    blocks = [Para(printable(f"{diff.old_source} → {diff.new_source}")), Para(""), totals, Para(""),
+              Para(_counts(diff))]
     if diff.layers:
-        def macs(side):
-            return "" if side is None else thousands(side.macs) if exact else short(side.macs)
-
-        rows = []
-        for change in diff.layers:
-            name, what, kind, output, params, _ = change_cells(change)
-            rows.append(Row([printable(name), what, kind, output, params,
-                             _pair(macs(change.old), macs(change.new))]))
-        blocks += [Para(""), Table([Column("layer", "layer", LABEL, 100, right=False),
-                                    Column("change", "change", NUMBER, 90, right=False),
-                                    Column("kind", "kind", NOTE, 40, right=False),
-                                    Column("output", "output", NUMBER, 80, right=False),
-                                    Column("params", "params", NUMBER, 70),
-                                    Column("macs", "MACs", NUMBER, 60)], rows)]
+        columns = (Column("layer", "layer", LABEL, 100, right=False), Column("change", "change", NUMBER, 90, right=False),
+                   Column("kind", "kind", NOTE, 50, right=False), Column("output", "output", NUMBER, 80, right=False),
+                   Column("params", "params", NUMBER, 70, right=False), Column("macs", "MACs", NUMBER, 60, right=False))
+        blocks += [Para(""), Table(columns, [Row([printable(cell) for cell in change_cells(c)]) for c in diff.layers])]
     return blocks
 
 
-def render_table(diff: Diff, options=None, out=None) -> None:
-    """The blocks through the console: rich on a terminal, plain text elsewhere, fitted to the width."""
-    from .console import TableOptions, show
+DIFF_KEYS = ["total", "old", "new", "change", "layer", "kind", "output", "params", "macs"]
 
-    options = options or TableOptions()
-    show(diff_blocks(diff, options.exact), options, out)
+
+def render_text(diff: Diff) -> str:
+    """The text form without a width limit (what a pipe gets)."""
+    from .layout import plain_text, render_blocks
+
+    return plain_text(render_blocks(text_blocks(diff)))
 
 
 # -- Markdown ----------------------------------------------------------------------------------------------
