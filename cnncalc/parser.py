@@ -16,18 +16,8 @@ from .compose import MAX_SPEC_BYTES, compose, decode, short_tag, too_large_messa
 from .expand import MAX_LAYERS, BlockTemplate, BranchesTemplate, Expander, LayerTemplate, RepeatTemplate, Template
 from .expr import ExpressionError, evaluate
 from .kinds import REGISTRY
-from .kinds.base import (
-    BOOL,
-    CHOICE,
-    COUNT,
-    NUMBER,
-    PADDING,
-    POOL_PADDING,
-    POSITIVE_NUMBER,
-    PROBABILITY,
-    SIZE,
-    LayerKind,
-)
+from .kinds.base import LayerKind
+from .kinds.params import MAX_SPATIAL_DIMS, PARAM_TYPES, did_you_mean
 from .problems import WARNING, Location, Problem, SpecError, SpecReadError
 from .spec import DEFAULT_DTYPE, DTYPE_BYTES, INPUT_NAME, LayerSpec, Spec
 
@@ -53,7 +43,6 @@ class _Loader(_FastestLoader):  # type: ignore[misc, valid-type]
         return tag
 
 
-MAX_SPATIAL_DIMS = 3
 MAX_NESTING = 32  # repeat blocks, groups and branches inside one another; far beyond any real network, within the stack
 MAX_BLOCK_READS = MAX_LAYERS  # YAML nodes read for block uses (each use with new arguments reads its block)
 MAX_PROBLEMS = 1_000  # errors reported per spec before reading stops
@@ -82,14 +71,6 @@ class _BlockDefinition(NamedTuple):
     params: dict[str, tuple[Any, Location]]  # name → (default or _REQUIRED, where declared)
     layers: yaml.Node
     location: Location
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'conv'?)' when a close match exists, else ''."""
-    import difflib  # only a spec with a mistake needs it
-
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 class _Abort(Exception):
@@ -264,42 +245,26 @@ class _Parser:
         return value
 
     def read_param_value(self, kind: LayerKind, name: str, node: yaml.Node) -> Any:
+        """Read by the parameter's type (kinds/params.py's PARAM_TYPES), a `$expression` replaced first."""
         param = kind.param(name)
         assert param is not None
-        what = f"{kind.name} '{name}'"
-        node = self.subst(node)
-        if param.type == COUNT:
-            return self.integer(node, what, 1)
-        if param.type == SIZE:
-            return self.sizes(node, what, 1)
-        if param.type == POOL_PADDING:
-            return self.sizes(node, what, 0)
-        if param.type == PADDING:
-            if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
-                if node.value in ("same", "valid"):
-                    return node.value
-                self.fail(node, f"{what} must be an int, one int per spatial dim, 'same' or 'valid', not '{node.value}'"
-                          + did_you_mean(node.value, ("same", "valid")))
-            return self.sizes(node, what, 0)
-        if param.type == BOOL:
-            self.check_tag(node)
-            if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL:
-                return _constructor.construct_yaml_bool(node)
-            self.fail(node, f"{what} must be true or false, not {describe_node(node)}")
-        if param.type in (NUMBER, POSITIVE_NUMBER, PROBABILITY):
-            value = self.number(node, what)
-            if param.type == POSITIVE_NUMBER and value <= 0:
-                self.fail(node, f"{what} must be greater than 0, got {node.value}")
-            if param.type == PROBABILITY and not 0 <= value < 1:
-                self.fail(node, f"{what} is a probability: at least 0 and less than 1, got {node.value}")
-            return value
-        if param.type == CHOICE:
-            if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in param.choices:
-                return node.value
-            text = node.value if isinstance(node, yaml.ScalarNode) else ""
-            self.fail(node, f"{what} must be one of {', '.join(param.choices)}, not {describe_node(node)}"
-                      + did_you_mean(str(text), param.choices))
-        raise AssertionError(f"unknown parameter type {param.type}")  # pragma: no cover
+        return PARAM_TYPES[param.type].read(self, self.subst(node), f"{kind.name} '{name}'", param)
+
+    def boolean(self, node: yaml.Node, what: str) -> bool:
+        self.check_tag(node)
+        if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL:
+            return _constructor.construct_yaml_bool(node)
+        self.fail(node, f"{what} must be true or false, not {describe_node(node)}")
+        raise AssertionError  # unreachable
+
+    @staticmethod
+    def word(node: yaml.Node) -> str | None:
+        """The text of a plain text value, else None."""
+        return node.value if isinstance(node, yaml.ScalarNode) and node.tag == _STR else None
+
+    @staticmethod
+    def describe(node: yaml.Node) -> str:
+        return describe_node(node)
 
     # -- block parameters --------------------------------------------------------------------
     def subst(self, node: yaml.Node) -> yaml.Node:
