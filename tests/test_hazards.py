@@ -1,6 +1,6 @@
 """Hostile and broken input: every case ends in an answer or a located error, quickly, with no traceback.
 
-Each test is named after the hazard it covers; the README's "Hostile input" table lists them. Expected
+Each test is named after the hazard it covers; docs/hostile-input.md lists them in its table. Expected
 values are worked out by hand in the comments, never copied from cnncalc's output. The last tests run
 every command the CLI has (tests/cli_harness.py) over the whole hostile corpus, so that commands added
 later are held to the same rules.
@@ -30,7 +30,7 @@ from cnncalc.problems import SpecError
 from cnncalc.render.numbers import byte_size, short
 
 from .cli_harness import assert_no_crash, commands, invocations, run, takes_a_spec
-from .conftest import ROOT, SPECS
+from .conftest import ROOT, SPECS, doc
 
 VALID = ("name: tiny\ninput: [3, 8, 8]\nlayers:\n  - conv: {filters: 4, kernel: 3, padding: 1}\n  - relu\n"
          "  - maxpool: 2\n  - flatten\n  - fc: 10\n")
@@ -723,13 +723,14 @@ def test_cnncalc_never_writes_to_a_spec(tmp_path):
         specs_dir.chmod(stat.S_IRWXU)
 
 
-def test_readme_hazard_table_names_existing_tests():
+def test_documented_hazard_table_names_existing_tests():
     import re
 
     from . import test_properties
 
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("| hazard | behaviour | test |"):readme.index("<!-- sections of later commands go here -->")]
+    page = doc("hostile-input.md")
+    start = page.index("| hazard | behaviour | test |")
+    table = page[start:page.index("\n\n", start)]
     named = re.findall(r"`(?:tests/(test_\w+)\.py::)?(test_\w+)`", table)
     modules = {"test_hazards": sys.modules[__name__], "test_properties": test_properties}
     assert len(named) >= 40
