@@ -205,7 +205,7 @@ def main(debug: bool) -> None:
 
 def load(path: str) -> Spec:
     """The spec at `path` (`-`: standard input), parsed; raises SpecError."""
-    from ..compose import MAX_SPEC_BYTES
+    from ..loader import MAX_SPEC_BYTES
     from ..parser import parse_bytes, parse_file
 
     if path == "-":
