@@ -119,6 +119,8 @@ class LayerKind:
     mac_rule: str = "0"
     saved_rule: str = ""  # one line for the docs: what `saved_for_backward` keeps; every kind states its own
     keeps_input: bool = True  # the default `saved_for_backward`: the input, or nothing (shapes suffice)
+    dims: tuple[int, ...] = (1, 2, 3)  # the spatial dims of the inputs it takes (a 2-D-only kind says (2,))
+    example: Mapping[str, Any] | None = None  # parameters of a typical use, when a value per required type is not one
 
     @cached_property
     def _params_by_name(self) -> dict[str, Param]:
