@@ -147,6 +147,7 @@ class _Composer:
         get_event = self.loader.get_event
         ScalarEvent, AliasEvent, SequenceStartEvent = yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent
         SequenceEndEvent, MappingEndEvent = yaml.SequenceEndEvent, yaml.MappingEndEvent
+        MappingStartEvent = yaml.MappingStartEvent
         ScalarNode, SequenceNode, MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
         append = None  # the innermost open collection's value.append
         in_mapping = False  # whether that collection is a mapping
@@ -197,28 +198,23 @@ class _Composer:
                 if event.anchor is not None:
                     self.anchor(event, node)
                     open_anchored.add(id(node))
+            # the node joins the innermost open collection (the root, a lone value, is the document)
+            if stack:
+                if not in_mapping:
+                    append(node)
+                elif key is None:
+                    key = node
+                else:
+                    append((key, node))
+                    key = None
+            elif kind is ScalarEvent or kind is AliasEvent:
+                return node
+            if kind is SequenceStartEvent or kind is MappingStartEvent:  # it opens: the innermost from now on
                 if stack:
-                    if not in_mapping:
-                        append(node)
-                    elif key is None:
-                        key = node
-                    else:
-                        append((key, node))
-                        key = None
                     stack[-1][2] = key
                 in_mapping = kind is not SequenceStartEvent
                 stack.append([node, in_mapping, None])
                 append, key = node.value.append, None
-                continue
-            if not stack:
-                return node
-            if not in_mapping:
-                append(node)
-            elif key is None:
-                key = node
-            else:
-                append((key, node))
-                key = None
 
     def check_tag(self, event: yaml.Event, tag: str, cls: type) -> None:
         """An explicit tag: only YAML's core ones, on a value that fits them. Every misfit is reported

@@ -26,76 +26,79 @@ MAX_NAME_CHARACTERS = 64 * MAX_LAYERS  # all full names together: nested groups 
 HINT_COMPARISONS = 200_000  # names compared for "did you mean" hints to unresolved `from:` names, in all
 
 
-class LayerTemplate:
+class _Item:
+    """What every template has: where it stands, the name the spec gives it (None: an automatic one) and
+    the inputs it names with `from:` (None: the layer above)."""
+
+    __slots__ = ("location", "name", "name_location", "sources")
+
+    def __init__(self, location: Location, name: str | None = None, name_location: Location | None = None,
+                 sources: tuple[tuple[str, Location], ...] | None = None):
+        self.location = location
+        self.name = name
+        self.name_location = name_location
+        self.sources = sources
+
+
+class LayerTemplate(_Item):
     """One layer as read, before names and inputs are resolved: its kind, its validated parameters
     and where each came from."""
 
-    __slots__ = ("location", "kind", "params", "param_locations", "name", "name_location", "sources")
+    __slots__ = ("kind", "params", "param_locations")
 
     def __init__(self, location: Location, kind: LayerKind, name: str | None = None,
                  name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None, *,
                  params: dict[str, Any] | None = None, param_locations: dict[str, Location] | None = None):
-        self.location = location
+        super().__init__(location, name, name_location, sources)
         self.kind = kind
         self.params: dict[str, Any] = {} if params is None else params
         self.param_locations: dict[str, Location] = {} if param_locations is None else param_locations
-        self.name = name
-        self.name_location = name_location
-        self.sources = sources
 
     def size(self, memo: dict[int, int]) -> int:
         return max(1, len(self.sources or ()))  # once per input: a merge's inputs are work too
 
 
-class RepeatTemplate:
+class RepeatTemplate(_Item):
     """`repeat: N` with its layers, or a group (`layers:` without `repeat:`, `plain`)."""
 
-    __slots__ = ("location", "count", "children", "name", "name_location", "plain")
+    __slots__ = ("count", "children", "plain")
 
     def __init__(self, location: Location, count: int, children: list[Template], name: str | None = None,
                  name_location: Location | None = None, plain: bool = False):
-        self.location = location
+        super().__init__(location, name, name_location)
         self.count = count
         self.children = children
-        self.name = name
-        self.name_location = name_location
         self.plain = plain  # a group: one level, no iterations
 
     def size(self, memo: dict[int, int]) -> int:
         return min(_size(self.children, memo) * self.count, MAX_LAYERS + 1)
 
 
-class BranchesTemplate:
+class BranchesTemplate(_Item):
     """`branches:` (lists of layers side by side) and the `merge` kind that joins their outputs."""
 
-    __slots__ = ("location", "branches", "merge", "name", "name_location", "sources")
+    __slots__ = ("branches", "merge")
 
     def __init__(self, location: Location, branches: list[list[Template]], merge: LayerKind, name: str | None = None,
                  name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None):
-        self.location = location
+        super().__init__(location, name, name_location, sources)
         self.branches = branches
         self.merge = merge
-        self.name = name
-        self.name_location = name_location
-        self.sources = sources
 
     def size(self, memo: dict[int, int]) -> int:
         return min(sum(_size(b, memo) for b in self.branches) + len(self.branches), MAX_LAYERS + 1)
 
 
-class BlockTemplate:
+class BlockTemplate(_Item):
     """One use of a block from `blocks:`, its layers read with that use's arguments."""
 
-    __slots__ = ("location", "block", "children", "name", "name_location", "sources")
+    __slots__ = ("block", "children")
 
     def __init__(self, location: Location, block: str, children: list[Template], name: str | None = None,
                  name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None):
-        self.location = location
+        super().__init__(location, name, name_location, sources)
         self.block = block
         self.children = children
-        self.name = name
-        self.name_location = name_location
-        self.sources = sources
 
     def size(self, memo: dict[int, int]) -> int:
         return _size(self.children, memo)
