@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import itertools
 from operator import attrgetter
-from typing import Any, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from .kinds import LayerKind
 from .problems import WARNING, Location, Problem, SpecError, unique
 from .spec import DEFAULT_DTYPE, INPUT_NAME, LayerSpec, Spec
+
+if TYPE_CHECKING:
+    from .budget import Budget
 
 MAX_LAYERS = 1_000_000
 MAX_NAME_LENGTH = 1_000  # a layer's full name, group prefixes included
@@ -117,6 +120,7 @@ class SpecTemplate(NamedTuple):
     dtype: str = DEFAULT_DTYPE
     location: Location = Location("<spec>", 1, 1)
     input_location: Location = Location("<spec>", 1, 1)
+    budget: Budget | None = None  # the limits `cnncalc check` holds the network to (`budget:`)
 
 
 def expand(spec: SpecTemplate) -> Spec:
@@ -128,7 +132,8 @@ def expand(spec: SpecTemplate) -> Spec:
     if any(p.severity != WARNING for p in problems):
         raise SpecError(problems)
     return Spec(name=spec.name, source=spec.source, input_shape=spec.input_shape, layers=layers, dtype=spec.dtype,
-                location=spec.location, input_location=spec.input_location, warnings=tuple(problems))
+                location=spec.location, input_location=spec.input_location, warnings=tuple(problems),
+                budget=spec.budget)
 
 
 def _size(items: list[Template], memo: dict[int, int]) -> int:

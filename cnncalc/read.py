@@ -19,7 +19,7 @@ from .read_layers import LAYER_KEYS, MAX_NESTING, RESERVED, REQUIRED, BlockDefin
 from .values import FLOAT, INT, NULL, STR, Abort, Stop, describe_node
 from .spec import DEFAULT_DTYPE, DTYPE_BYTES
 
-ROOT_KEYS = ("name", "input", "dtype", "blocks", "layers")
+ROOT_KEYS = ("name", "input", "dtype", "blocks", "layers", "budget")
 
 __all__ = ["MAX_NESTING", "ROOT_KEYS", "SpecReader", "read_spec"]
 
@@ -92,10 +92,15 @@ class SpecReader(LayerReader):
                 templates = self.layer_list(fields["layers"][1], "'layers'")
             except Abort:
                 pass
+        budget = None
+        if "budget" in fields:
+            from .budget_read import read_budget
+
+            budget = read_budget(*fields["budget"], self.loc, self.error)
         if self.problems:  # what reading finds is an error
             raise SpecError(unique(self.problems))
         return SpecTemplate(name=name, source=self.source, input_shape=input_shape, templates=templates, dtype=dtype,
-                            location=self.loc(root), input_location=input_location)
+                            location=self.loc(root), input_location=input_location, budget=budget)
 
     def input_shape(self, node: yaml.Node) -> tuple[int, ...]:
         if not isinstance(node, yaml.SequenceNode) or not 1 <= len(node.value) <= 1 + MAX_SPATIAL_DIMS:
