@@ -411,6 +411,7 @@ def _report(spec: Spec, layers: list[LayerResult], alike: list[_Alike], warnings
         totals=totals,
         shares=tuple(shares),
         warnings=warnings,
+        structure=spec.structure,
     )
 
 

@@ -4,6 +4,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
 from .problems import Location, Problem
+from .spec import Span
 
 
 class ReceptiveField(NamedTuple):
@@ -118,6 +119,7 @@ class Report(NamedTuple):
     shares: tuple[Share, ...]
     groups: tuple[GroupResult, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    structure: tuple[Span, ...] = ()  # the spec's repeats, blocks, groups and branches (Spec.structure)
 
     def __repr__(self) -> str:
         """Plain text, as a notebook shows it: one line per layer (the first REPR_LAYERS) and the totals."""
