@@ -77,6 +77,8 @@ class PixelShuffle(LayerKind):
     main_param = "factor"
     summary = "Sub-pixel upsampling (ESPCN): C·r² channels of H×W become C channels of rH×rW. 2-D only."
     params = (Param("factor", COUNT, description="upscale factor r"),)
+    dims = (2,)
+    example = {"factor": 2}
     shape_rule = "C·r²×H×W → C×rH×rW; r² must divide the channels"
     saved_rule = "nothing (a rearrangement)"
     keeps_input = False
@@ -101,6 +103,8 @@ class PixelUnshuffle(LayerKind):
     main_param = "factor"
     summary = "The inverse of pixelshuffle (space to depth): C×H×W becomes C·r² channels of H/r×W/r. 2-D only."
     params = (Param("factor", COUNT, description="downscale factor r"),)
+    dims = (2,)
+    example = {"factor": 2}
     shape_rule = "C×H×W → C·r²×H/r×W/r; r must divide H and W"
     saved_rule = "nothing (a rearrangement)"
     keeps_input = False

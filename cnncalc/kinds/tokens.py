@@ -86,6 +86,7 @@ class Patchify(LayerKind):
 
 
 class ClassToken(LayerKind):
+    dims = ()  # tokens [D, L] only, made by patchify: no image input
     name = "classtoken"
     category = "embedding"
     auto_prefix = "cls"
@@ -103,6 +104,7 @@ class ClassToken(LayerKind):
 
 
 class PositionEmbedding(LayerKind):
+    dims = ()  # tokens [D, L] only, made by patchify: no image input
     name = "posembed"
     category = "embedding"
     auto_prefix = "pos"
@@ -120,6 +122,7 @@ class PositionEmbedding(LayerKind):
 
 
 class Attention(LayerKind):
+    dims = ()  # tokens [D, L] only, made by patchify: no image input
     name = "attention"
     category = "attention"
     auto_prefix = "attn"
@@ -184,6 +187,7 @@ class Attention(LayerKind):
 
 
 class SelectToken(LayerKind):
+    dims = ()  # tokens [D, L] only, made by patchify: no image input
     name = "selecttoken"
     category = "reshape"
     auto_prefix = "select"
