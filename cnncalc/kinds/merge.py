@@ -22,6 +22,7 @@ class Merge(LayerKind):
 
 
 class Add(Merge):
+    grad_flow = "same"
     name = "add"
     auto_prefix = "add"
     summary = "Element-wise sum of two or more inputs of exactly the same shape (residual connections)."
@@ -41,6 +42,7 @@ class Add(Merge):
 
 
 class Concat(Merge):
+    grad_flow = "view"
     name = "concat"
     auto_prefix = "concat"
     summary = "Concatenation of two or more inputs along the channels; spatial sizes must match."

@@ -61,6 +61,7 @@ class LRN(LayerKind):
     )
     saved_rule = ("its input, its squares zero-padded across channels ((C + size − 1)·H·W) and two C·H·W "
                   "intermediates (PyTorch builds it from pow, avg_pool3d and div)")
+    backward_temporaries = 3  # div's and pow's backward: three C·H·W intermediates beside the input gradient
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("lrn", input_shape)  # as PyTorch's LocalResponseNorm, which refuses (N, C)
