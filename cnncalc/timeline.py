@@ -185,7 +185,6 @@ def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: in
                     walk.alloc((i, part, "state", copy), "optimizer_state", count * facts.state_bytes, 0)
         if layer.non_trainable_count:
             walk.alloc((i, "buffers"), "buffers", layer.non_trainable_count * facts.state_bytes, 0)
-    walk.alloc(INPUT_NAME, "input", 0, input_values * size, holders=1)  # held by the caller all step
     # which layers have a backward: their output depends on a parameter
     needs_grad = {INPUT_NAME: False}
     for layer in layers:
@@ -196,6 +195,7 @@ def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: in
     for layer in layers:
         for source in layer.inputs:
             reads[owners[source]] = reads.get(owners[source], 0) + 1
+    walk.alloc(INPUT_NAME, "input", 0, input_values * size, holders=1 + reads.get(INPUT_NAME, 0))  # the caller's
     values = {INPUT_NAME: input_values}
     saved_by: list[list[object]] = []
     everything_kept = input_values * size * batch
@@ -236,8 +236,9 @@ def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: in
     # backward
     grads: dict[str, object] = {}
     sliced: set[str] = set()
+    read_names = {source for layer in layers for source in layer.inputs}
     for layer in layers:
-        if needs_grad[layer.name] and reads.get(layer.name, 0) == 0:
+        if needs_grad[layer.name] and layer.name not in read_names:
             grads[layer.name] = ("grad", layer.name)  # the loss's gradient: an expanded scalar, no memory
     for i in range(len(layers) - 1, -1, -1):
         layer, kind = layers[i], kinds[i]
@@ -282,6 +283,7 @@ def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: in
             else:
                 summed = ("sum", name, source)
                 walk.alloc(summed, "activation_gradients", 0, values[source] * size)
+                walk.mark("backward", name)  # the sum, while both gradients are alive
                 walk.release(earlier)
                 walk.release(key)
                 grads[source] = summed

@@ -19,15 +19,22 @@ def _analyzed(spec: str, floor: bool):
         raise  # pragma: no cover - exit_with_problems exits
 
 
-def _settings(report, dtype: str | None, mixed: bool, optimizer: str):
-    """The training settings; a dtype that cannot train, or --mixed with a 32/64-bit dtype, is a usage error."""
-    from ..sizing import HALF_DTYPES, TRAINING_DTYPES, Settings
+def _settings(report, dtype: str | None, mixed: bool, optimizer: str, inference_only: bool = True):
+    """The training settings; a dtype that cannot train, or --mixed with a 32/64-bit dtype, is a usage error.
+    An int8 spec gives its inference memory at 1 byte per value (`inference_only`), and training asks for a dtype."""
+    from ..sizing import HALF_DTYPES, INFERENCE_DTYPES, TRAINING_DTYPES, Settings
 
     if dtype is None:
         if report.dtype in TRAINING_DTYPES and (not mixed or report.dtype in HALF_DTYPES):
             dtype = report.dtype
         elif mixed:
             dtype = "float16"
+        elif report.dtype in INFERENCE_DTYPES and inference_only:
+            dtype = report.dtype
+        elif report.dtype in INFERENCE_DTYPES:
+            raise click.UsageError(f"the spec's dtype {report.dtype} runs inference only: cnncalc does not model "
+                                   f"{report.dtype} training; pass --inference, or --dtype "
+                                   f"{'|'.join(TRAINING_DTYPES)} for training memory")
         else:
             raise click.UsageError(f"the spec's dtype {report.dtype} is not a training dtype; "
                                    f"pass --dtype {'|'.join(TRAINING_DTYPES)}")
@@ -132,7 +139,8 @@ def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bo
         raise click.BadParameter(f"the reserve ({reserved:,} bytes) leaves nothing of --memory ({budget:,} bytes)",
                                  param_hint="'--reserve'")
     report = _analyzed(spec, floor)
-    result = fit_batch(report, _settings(report, dtype, mixed, optimizer), budget, reserved, inference=inference,
+    result = fit_batch(report, _settings(report, dtype, mixed, optimizer, inference), budget, reserved,
+                       inference=inference,
                        dataset=dataset)
     from ..render import sizing as render
 
