@@ -34,3 +34,10 @@ STEP_COPIES: Mapping[str, int] = {
     "adam": 1,
     "adamw": 1,
 }
+
+def default_training_dtype(spec_dtype: str, mixed: bool) -> str | None:
+    """The dtype to train in when none is asked for: the spec's when it trains (and is 16-bit under mixed
+    precision); float16 under mixed precision otherwise; None when the spec's dtype cannot train (int8)."""
+    if spec_dtype in TRAINING_DTYPES and (not mixed or spec_dtype in HALF_DTYPES):
+        return spec_dtype
+    return "float16" if mixed else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..problems import SpecError
-from . import EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_problems, load, terminal_flag, terminal_options
+from . import EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_error, load, terminal_flag, terminal_options
 
 
 def _analyzed(spec: str, floor: bool):
@@ -15,27 +15,25 @@ def _analyzed(spec: str, floor: bool):
     try:
         return analyze(load(spec), floor=floor)
     except SpecError as error:
-        exit_with_problems(error.problems)
-        raise  # pragma: no cover - exit_with_problems exits
+        exit_with_error(error)
+        raise  # pragma: no cover - exit_with_error exits
 
 
 def _settings(report, dtype: str | None, mixed: bool, optimizer: str, inference_only: bool = True):
     """The training settings; a dtype that cannot train, or --mixed with a 32/64-bit dtype, is a usage error.
     An int8 spec gives its inference memory at 1 byte per value (`inference_only`), and training asks for a dtype."""
     from ..sizing import HALF_DTYPES, INFERENCE_DTYPES, TRAINING_DTYPES, Settings
+    from ..training import default_training_dtype
 
     if dtype is None:
-        if report.dtype in TRAINING_DTYPES and (not mixed or report.dtype in HALF_DTYPES):
+        dtype = default_training_dtype(report.dtype, mixed)
+        if dtype is None and report.dtype in INFERENCE_DTYPES and inference_only:
             dtype = report.dtype
-        elif mixed:
-            dtype = "float16"
-        elif report.dtype in INFERENCE_DTYPES and inference_only:
-            dtype = report.dtype
-        elif report.dtype in INFERENCE_DTYPES:
+        elif dtype is None and report.dtype in INFERENCE_DTYPES:
             raise click.UsageError(f"the spec's dtype {report.dtype} runs inference only: cnncalc does not model "
                                    f"{report.dtype} training; pass --inference, or --dtype "
                                    f"{'|'.join(TRAINING_DTYPES)} for training memory")
-        else:
+        elif dtype is None:
             raise click.UsageError(f"the spec's dtype {report.dtype} is not a training dtype; "
                                    f"pass --dtype {'|'.join(TRAINING_DTYPES)}")
     if mixed and dtype not in HALF_DTYPES:
