@@ -63,6 +63,7 @@ def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
     for owner in unread.values():  # the network's results
         last_read[owner] = len(layers)  # kept to the end
     last_read[INPUT_NAME] = len(layers)  # held by the caller
+    temporaries = {name: kind.forward_temporaries for name, kind in REGISTRY.items() if kind.forward_temporaries}
 
     def walk(stop: int) -> tuple[int, int, dict[str, int]]:
         """Run to layer `stop` (all when -1): the peak's position and size, and the live storages."""
@@ -72,8 +73,9 @@ def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
             if layer.new_tensor:
                 live[layer.name] = layer.activation_count
                 current += layer.activation_count
-            if current > best:
-                best, best_at = current, i
+            extra = temporaries.get(getattr(layer, "kind", ""), 0) * layer.activation_count
+            if current + extra > best:
+                best, best_at = current + extra, i
             if i == stop:
                 break
             for source in layer.inputs:  # a storage is freed after the last layer that reads it

@@ -136,6 +136,8 @@ class LayerKind:
     # Tensors of its input's size that its backward holds at once besides the input's gradient
     # (a kind PyTorch builds from several ops, as lrn, frees their intermediates one by one)
     backward_temporaries: int = 0
+    # The same for its forward pass under no_grad (inference), beside its input and output
+    forward_temporaries: int = 0
 
     @cached_property
     def _params_by_name(self) -> dict[str, Param]:
