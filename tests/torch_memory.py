@@ -1,8 +1,9 @@
 """PyTorch's own measurement of a training step's peak memory, without a GPU and without memory.
 
 The module `cnncalc export torch` writes for a spec is built under FakeTensorMode (tensors with
-shapes and no data) and run through one warm-up step (so that the optimizer's state exists), then
-one measured step under MemTracker, which records every allocation and free by category:
+shapes and no data); one optimizer step on zero gradients creates the optimizer's state (a warm-up
+step without the forward and backward passes, which change nothing in memory), then one measured
+step runs under MemTracker, which records every allocation and free by category:
 forward, loss.backward(), optimizer.step(), zero_grad(set_to_none=True). The optimizer runs its
 multi-tensor step (foreach=True), PyTorch's default on GPUs. Inference is a forward pass in eval
 mode under no_grad. The input batch is held by the caller throughout, as in a training loop.
@@ -85,7 +86,10 @@ def measured_peak(path: Path, batch: int, optimizer: str | None, block: int = 1)
                 opt.step()
                 opt.zero_grad(set_to_none=True)
 
-            step()  # warm-up: the optimizer's state is created
+            for parameter in model.parameters():  # warm-up: the optimizer's state is created (the
+                parameter.grad = torch.zeros_like(parameter)  # gradients' values do not matter here)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
             tracker.track_external(model, opt, x)
             with tracker:
                 step()
