@@ -107,6 +107,45 @@ class SavedTensor(NamedTuple):
         return self.values * self.bytes_per_value * (batch if self.per_sample else 1)
 
 
+class KeptGroup(NamedTuple):
+    """Kept-for-backward values of one size: activations (the input, layer inputs and outputs) or a
+    layer's own tensors (indices, masks, statistics), per sample or per batch."""
+
+    what: str  # "activations", or the own tensors' names ("indices", "mask", ...)
+    values: int
+    bytes_per_value: int
+    per_sample: bool
+
+    @property
+    def bytes(self) -> int:
+        return self.values * self.bytes_per_value
+
+
+_ACTIVATION_WHATS = ("batch", "input", "output")  # saved tensors that are activations of the network
+
+
+def kept_groups(saved: "Sequence[SavedTensor]") -> tuple[KeptGroup, ...]:
+    """The counted saved tensors grouped by bytes per value and by whether they grow with the batch:
+    per sample first, the activations' group first among them, then the larger bytes per value."""
+    groups: dict[tuple[int, bool], tuple[list[str], int]] = {}
+    for s in saved:
+        if not s.first:
+            continue
+        what = "activations" if s.what in _ACTIVATION_WHATS else s.what
+        names, values = groups.get((s.bytes_per_value, s.per_sample), ([], 0))
+        if what not in names:
+            names.append(what)
+        groups[(s.bytes_per_value, s.per_sample)] = (names, values + s.values)
+    ordered = sorted(groups.items(), key=lambda item: (not item[0][1], "activations" not in item[1][0], -item[0][0]))
+    return tuple(KeptGroup(", ".join(names), values, size, per_sample)
+                 for (size, per_sample), (names, values) in ordered)
+
+
+def kept_bytes(groups: Sequence[KeptGroup], batch: int) -> int:
+    """Bytes of everything kept for backward at `batch`: fixed + batch · per sample."""
+    return sum(g.bytes * (batch if g.per_sample else 1) for g in groups)
+
+
 class SavedLayer(Protocol):
     name: str
     kind: str

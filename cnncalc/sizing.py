@@ -10,13 +10,12 @@ import re
 from fractions import Fraction
 from typing import Mapping, NamedTuple
 
-from .memory import Peak, SavedTensor, inference_peak, saved_tensors
+from .memory import Peak, SavedTensor, inference_peak, kept_groups, saved_tensors
 from .report import LayerResult, Report
 from .timeline import CATEGORIES, LABELS, Facts, Timeline, timeline
 from .training import (HALF_DTYPES, INFERENCE_DTYPES, MASTER_DTYPE, OPTIMIZERS, STEP_COPIES,  # noqa: F401
                        TRAINING_DTYPES)
 
-_ACTIVATION_WHATS = ("batch", "input", "output")  # saved tensors that are activations of the network
 
 
 class Settings(NamedTuple):
@@ -179,21 +178,9 @@ def _peak_components(line: Timeline, settings: Settings, params: int, batch: int
 
 
 def _activation_terms(saved: tuple[SavedTensor, ...]) -> tuple[Term, ...]:
-    """The counted saved tensors grouped by bytes per value and by whether they grow with the batch;
-    a group of nothing but activations is unlabelled, others name what they hold."""
-    groups: dict[tuple[int, bool], tuple[list[str], int]] = {}
-    for s in saved:
-        if not s.first:
-            continue
-        what = "activations" if s.what in _ACTIVATION_WHATS else s.what
-        names, values = groups.get((s.bytes_per_value, s.per_sample), ([], 0))
-        if what not in names:
-            names.append(what)
-        groups[(s.bytes_per_value, s.per_sample)] = (names, values + s.values)
-    # per sample first; among them the group holding the activations, then the larger bytes per value
-    ordered = sorted(groups.items(), key=lambda item: (not item[0][1], "activations" not in item[1][0], -item[0][0]))
-    return tuple(Term("" if names == ["activations"] else ", ".join(names), values, 1, size, per_sample)
-                 for (size, per_sample), (names, values) in ordered)
+    """The kept groups as terms; a group of nothing but activations is unlabelled, others name what they hold."""
+    return tuple(Term("" if g.what == "activations" else g.what, g.values, 1, g.bytes_per_value, g.per_sample)
+                 for g in kept_groups(saved))
 
 
 def peak_text(line: Timeline) -> str:
