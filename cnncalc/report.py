@@ -4,6 +4,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
 from .problems import Location, Problem
+from .spec import Span
 
 
 class ReceptiveField(NamedTuple):
@@ -119,3 +120,4 @@ class Report(NamedTuple):
     shares: tuple[Share, ...]
     groups: tuple[GroupResult, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    structure: tuple[Span, ...] = ()  # the spec's repeats, blocks, groups and branches (Spec.structure)
