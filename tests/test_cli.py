@@ -48,8 +48,8 @@ def test_table_shows_the_vgg16_breakdown():
                      "(7·7·512)·4096 + 4096 = 102,764,544", "212 /32", "Params: 138,357,544",
                      "MACs: 15,470,264,320", f"Activations: {VGG16_ACTIVATIONS:,} values per image",
                      f"= {mib(4 * VGG16_ACTIVATIONS)} forward; the lecture's rule of thumb for training (×2): "
-                     f"{mib(8 * VGG16_ACTIVATIONS)}", "Kept for backward: 15,237,608 × 4 B + 1,530,368 × 8 B (indices) "
-                     "+ 8,192 × 1 B (mask) = 69.8 MiB per image",
+                     f"{mib(8 * VGG16_ACTIVATIONS)}", "Kept for backward: 15,237,608 values at 4 B + 1,530,368 indices at "
+                     "8 B + 8,192 mask at 1 B = 69.8 MiB per image",
                      "fc layers hold 89.4% of the params"):
         assert expected in out, expected
 

@@ -18,8 +18,8 @@ KEPT_SENTENCE = ("what backward keeps, not every layer's output (a conv keeps it
 
 
 def kept_text(kept) -> str:
-    """'15,237,608 × 4 B + 1,530,368 × 8 B (indices) + 8,192 × 1 B (mask)', the batch-wide part marked."""
-    parts = [f"{thousands(g.values)} × {g.bytes_per_value} B" + ("" if g.what == "activations" else f" ({g.what})")
+    """'15,237,608 values at 4 B + 1,530,368 indices at 8 B + 8,192 mask at 1 B', the batch-wide part marked."""
+    parts = [f"{thousands(g.values)} {'values' if g.what == 'activations' else g.what} at {g.bytes_per_value} B"
              + ("" if g.per_sample else " per batch") for g in kept]
     return " + ".join(parts) or "nothing"
 
