@@ -63,16 +63,16 @@ class Totals(NamedTuple):
     trainable: int
     non_trainable: int
     input_activations: int  # values in the input tensor
-    activations: int  # values per image
-    activation_bytes: int  # per image, forward
-    training_activation_bytes: int  # per image: every tensor kept for backward at once (as `memory` counts it)
+    activations: int  # values per sample
+    activation_bytes: int  # per sample, forward
+    training_activation_bytes: int  # per sample: every tensor kept for backward at once (as `memory` counts it)
     batch_activation_bytes: int  # × batch, forward
     batch_training_activation_bytes: int  # at the batch: kept for backward (fixed + batch · per sample)
     param_bytes: int
-    inference_peak: int  # values alive at once at most, per image, when tensors are freed after their last use
+    inference_peak: int  # values alive at once at most, per sample, when tensors are freed after their last use
     inference_peak_bytes: int
     inference_peak_layer: str  # the layer running at that moment
-    macs: int  # per image
+    macs: int  # per sample
     batch_macs: int
     kept: tuple = ()  # memory.KeptGroup per size: what backward keeps (training_activation_bytes is their sum)
     rule_of_thumb_bytes: int = 0  # the lecture's rule of thumb: every layer's output, ×2 for backward

@@ -46,10 +46,10 @@ def test_table_shows_the_vgg16_breakdown():
     out = result.stdout
     for expected in ("conv 3×3/1, p1, 64", "224×224×64", "224·224·64 = 3.21M", "(3·3·3)·64 + 64 = 1,792",
                      "(7·7·512)·4096 + 4096 = 102,764,544", "212 /32", "Params: 138,357,544",
-                     "MACs: 15,470,264,320", f"Activations: {VGG16_ACTIVATIONS:,} values per image",
+                     "MACs: 15,470,264,320", f"Activations: {VGG16_ACTIVATIONS:,} values per sample",
                      f"= {mib(4 * VGG16_ACTIVATIONS)} forward; the lecture's rule of thumb for training (×2): "
                      f"{mib(8 * VGG16_ACTIVATIONS)}", "Kept for backward: 15,237,608 values at 4 B + 1,530,368 indices at "
-                     "8 B + 8,192 mask at 1 B = 69.8 MiB per image",
+                     "8 B + 8,192 mask at 1 B = 69.8 MiB per sample",
                      "fc layers hold 89.4% of the params"):
         assert expected in out, expected
 
@@ -145,7 +145,7 @@ def test_markdown_is_a_pipe_table_with_totals():
     assert table[0] == "| # | name | layer | output | activations | params | MACs | RF /jump |"
     assert len(table) == 2 + 39
     assert "| 1 | conv1 | conv 3×3/1, p1, 64 | 224×224×64 | 224·224·64 = 3.21M | (3·3·3)·64 + 64 = 1,792 |" in out
-    assert "- MACs: 15,470,264,320 (15.5G) multiply-accumulates per image" in out
+    assert "- MACs: 15,470,264,320 (15.5G) multiply-accumulates per sample" in out
 
 
 @pytest.mark.parametrize(("dtype", "size"), [("float16", 2), ("float64", 8), ("int8", 1)])
@@ -162,7 +162,7 @@ def test_batch_multiplies_the_memory_and_macs():
     data = json.loads(invoke("shapes", VGG16, "--format", "json", "--batch", "8").stdout)
     totals = data["totals"]
     assert data["batch"] == 8
-    assert totals["activation_bytes"] == 4 * VGG16_ACTIVATIONS  # per image, unchanged
+    assert totals["activation_bytes"] == 4 * VGG16_ACTIVATIONS  # per sample, unchanged
     assert totals["batch_activation_bytes"] == 8 * 4 * VGG16_ACTIVATIONS
     assert totals["batch_rule_of_thumb_bytes"] == 2 * 8 * 4 * VGG16_ACTIVATIONS
     memory = json.loads(invoke("memory", VGG16, "--format", "json", "--batch", "8").stdout)

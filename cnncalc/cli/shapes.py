@@ -21,7 +21,7 @@ COLUMN_KEYS = ["index", "name", "layer", "output", "activations", "params", "mac
                                       "terminal); html: a self-contained report with the network's picture, svg: the "
                                       "picture, dot: the graph for Graphviz.")
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
-              help="Images per batch, for the memory totals (at most 10^9).")
+              help="Samples per batch, for the memory totals (at most 10^9).")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=None,
               help="Bytes per value (overrides the spec's dtype).")
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do, and list the layers that drop pixels.")
