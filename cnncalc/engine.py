@@ -7,7 +7,7 @@ from operator import add, attrgetter, mul, sub
 from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from .kinds import REGISTRY, Computed, LayerContext, LayerFailure, LayerKind, Window
-from .memory import inference_peak
+from .memory import inference_peak, kept_bytes, kept_groups, saved_tensors
 from .problems import ERROR, WARNING, Location, Problem, SpecError
 from .report import GroupResult, LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
@@ -393,6 +393,7 @@ def _report(spec: Spec, layers: list[LayerResult], alike: list[_Alike], warnings
         sums.macs += computed.macs * count
     size = spec.dtype_bytes
     peak = inference_peak(prod(spec.input_shape), layers)
+    kept = kept_groups(saved_tensors(prod(spec.input_shape), layers, size))
     totals = Totals(
         params=weights + biases,
         weights=weights,
@@ -402,15 +403,18 @@ def _report(spec: Spec, layers: list[LayerResult], alike: list[_Alike], warnings
         input_activations=prod(spec.input_shape),
         activations=activations,
         activation_bytes=activations * size,
-        training_activation_bytes=2 * activations * size,
+        training_activation_bytes=kept_bytes(kept, 1),
         batch_activation_bytes=activations * size * batch,
-        batch_training_activation_bytes=2 * activations * size * batch,
+        batch_training_activation_bytes=kept_bytes(kept, batch),
         param_bytes=(weights + biases) * size,
         inference_peak=peak.values,
         inference_peak_bytes=peak.values * size,
         inference_peak_layer=peak.layer,
         macs=macs,
         batch_macs=macs * batch,
+        kept=kept,
+        rule_of_thumb_bytes=2 * activations * size,
+        batch_rule_of_thumb_bytes=2 * activations * size * batch,
     )
     shares = [Share(category=category, params=sums.params, activations=sums.activations, macs=sums.macs,
                     params_percent=_percent(sums.params, totals.params),

@@ -43,11 +43,13 @@ class Peak(NamedTuple):
 def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
     """Run the layers in order: a layer's output is allocated when it runs (in-place layers and
     views allocate nothing) while its inputs are still alive; after it, every storage that no later
-    layer reads is freed. Outputs no layer reads (the network's results) stay to the end.
+    layer reads is freed. The input batch stays alive throughout (the caller holds it), and outputs
+    no layer reads (the network's results) stay to the end.
     The peak is the largest sum of live storages, taken while a layer runs.
 
-    Each layer comes after the layers it reads (as `analyze` orders them): two passes over the layers,
-    whatever their number, the first learning when each storage is read last."""
+    Each layer comes after the layers it reads (as `analyze` orders them): linear in the layers,
+    one pass learning when each storage is read last, one finding the peak, one rebuilding the
+    live set at the peak's moment."""
     if not layers:
         return Peak(input_values, INPUT_NAME, (INPUT_NAME,))
     owners = {INPUT_NAME: INPUT_NAME}  # as storage_owners, learnt on the way
@@ -62,23 +64,31 @@ def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
         unread[name] = owners[name] = name if layer.new_tensor or not inputs else owners[inputs[0]]
     for owner in unread.values():  # the network's results
         last_read[owner] = len(layers)  # kept to the end
-    input_unread = INPUT_NAME not in last_read  # then it goes after the first layer
-    live: dict[str, int] = {INPUT_NAME: input_values}
-    current = input_values
-    best_values, best_layer, best_live = -1, INPUT_NAME, ()
-    for i, layer in enumerate(layers):
-        if layer.new_tensor:
-            live[layer.name] = layer.activation_count
-            current += layer.activation_count
-        if current > best_values:
-            best_values, best_layer, best_live = current, layer.name, tuple(live)
-        for source in layer.inputs:  # a storage is freed after the last layer that reads it
-            owner = owners[source]
-            if last_read[owner] == i:
-                current -= live.pop(owner, 0)
-        if input_unread and i == 0:
-            current -= live.pop(INPUT_NAME)
-    return Peak(best_values, best_layer, best_live)
+    last_read[INPUT_NAME] = len(layers)  # held by the caller
+    temporaries = {name: kind.forward_temporaries for name, kind in REGISTRY.items() if kind.forward_temporaries}
+
+    def walk(stop: int) -> tuple[int, int, dict[str, int]]:
+        """Run to layer `stop` (all when -1): the peak's position and size, and the live storages."""
+        live: dict[str, int] = {INPUT_NAME: input_values}
+        current, best, best_at = input_values, -1, 0
+        for i, layer in enumerate(layers):
+            if layer.new_tensor:
+                live[layer.name] = layer.activation_count
+                current += layer.activation_count
+            extra = temporaries.get(getattr(layer, "kind", ""), 0) * layer.activation_count
+            if current + extra > best:
+                best, best_at = current + extra, i
+            if i == stop:
+                break
+            for source in layer.inputs:  # a storage is freed after the last layer that reads it
+                owner = owners[source]
+                if last_read[owner] == i:
+                    current -= live.pop(owner, 0)
+        return best_at, best, live
+
+    best_at, best, _ = walk(-1)
+    _, _, live = walk(best_at)
+    return Peak(best, layers[best_at].name, tuple(live))
 
 
 class SavedTensor(NamedTuple):
@@ -97,6 +107,49 @@ class SavedTensor(NamedTuple):
     def bytes_at(self, batch: int) -> int:
         """values × bytes per value, × batch when per sample."""
         return self.values * self.bytes_per_value * (batch if self.per_sample else 1)
+
+
+class KeptGroup(NamedTuple):
+    """Kept-for-backward values of one size: activations (the input, layer inputs and outputs) or a
+    layer's own tensors (indices, masks, statistics), per sample or per batch."""
+
+    what: str  # "activations", or the own tensors' names ("indices", "mask", ...)
+    values: int
+    bytes_per_value: int
+    per_sample: bool
+
+    @property
+    def bytes(self) -> int:
+        return self.values * self.bytes_per_value
+
+
+_ACTIVATION_WHATS = ("batch", "input", "output")  # saved tensors that are activations of the network
+_OWN_TERMS = ("attention probabilities",)  # saved tensors the memory table shows as a term of their own
+
+
+def kept_groups(saved: "Sequence[SavedTensor]") -> tuple[KeptGroup, ...]:
+    """The counted saved tensors grouped by bytes per value and by whether they grow with the batch
+    (attention probabilities a group of their own, so that the table names them):
+    per sample first, the activations' group first among them, then the larger bytes per value."""
+    groups: dict[tuple[int, bool, bool], tuple[list[str], int]] = {}
+    for s in saved:
+        if not s.first:
+            continue
+        what = "activations" if s.what in _ACTIVATION_WHATS else s.what
+        key = (s.bytes_per_value, s.per_sample, what in _OWN_TERMS)
+        names, values = groups.get(key, ([], 0))
+        if what not in names:
+            names.append(what)
+        groups[key] = (names, values + s.values)
+    ordered = sorted(groups.items(), key=lambda item: (not item[0][1], "activations" not in item[1][0], item[0][2],
+                                                       -item[0][0]))
+    return tuple(KeptGroup(", ".join(names), values, size, per_sample)
+                 for (size, per_sample, _), (names, values) in ordered)
+
+
+def kept_bytes(groups: Sequence[KeptGroup], batch: int) -> int:
+    """Bytes of everything kept for backward at `batch`: fixed + batch · per sample."""
+    return sum(g.bytes * (batch if g.per_sample else 1) for g in groups)
 
 
 class SavedLayer(Protocol):

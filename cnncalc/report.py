@@ -65,15 +65,18 @@ class Totals(NamedTuple):
     input_activations: int  # values in the input tensor
     activations: int  # values per sample
     activation_bytes: int  # per sample, forward
-    training_activation_bytes: int  # per sample, forward and backward (×2)
+    training_activation_bytes: int  # per sample: every tensor kept for backward at once (as `memory` counts it)
     batch_activation_bytes: int  # × batch, forward
-    batch_training_activation_bytes: int  # × batch, forward and backward
+    batch_training_activation_bytes: int  # at the batch: kept for backward (fixed + batch · per sample)
     param_bytes: int
     inference_peak: int  # values alive at once at most, per sample, when tensors are freed after their last use
     inference_peak_bytes: int
     inference_peak_layer: str  # the layer running at that moment
     macs: int  # per sample
     batch_macs: int
+    kept: tuple = ()  # memory.KeptGroup per size: what backward keeps (training_activation_bytes is their sum)
+    rule_of_thumb_bytes: int = 0  # the lecture's rule of thumb: every layer's output, ×2 for backward
+    batch_rule_of_thumb_bytes: int = 0
 
 
 class Share(NamedTuple):

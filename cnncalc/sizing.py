@@ -1,19 +1,21 @@
 """Training and inference memory, and the largest batch that fits a budget. Pure: no I/O, no printing.
 
-Every figure is affine in the batch: bytes = fixed + batch · per_sample (parameters, gradients,
-optimizer state, buffers and batchnorm's batch statistics are fixed; activations grow with it).
+Training memory is the peak of one step's timeline (cnncalc/timeline.py): at every moment of it the
+bytes are affine in the batch (fixed + batch · per_sample: parameters, gradients, optimizer state,
+buffers and batchnorm's batch statistics are fixed; activations and their gradients grow with it),
+and the peak is the largest of them. Inference memory is one affine figure.
 """
 
 import re
 from fractions import Fraction
 from typing import Mapping, NamedTuple
 
-from .memory import Peak, SavedTensor, inference_peak, saved_tensors
+from .memory import Peak, SavedTensor, inference_peak, kept_groups, saved_tensors
 from .report import LayerResult, Report
-from .training import HALF_DTYPES, MASTER_DTYPE, OPTIMIZERS, TRAINING_DTYPES  # noqa: F401 - re-exported
+from .timeline import CATEGORIES, LABELS, Facts, Timeline, timeline
+from .training import (HALF_DTYPES, INFERENCE_DTYPES, MASTER_DTYPE, OPTIMIZERS, STEP_COPIES,  # noqa: F401
+                       TRAINING_DTYPES)
 
-_ACTIVATION_WHATS = ("batch", "input", "output")  # saved tensors that are activations of the network
-_OWN_TERMS = ("attention probabilities",)  # saved tensors the memory table shows as a term of their own
 
 
 class Settings(NamedTuple):
@@ -32,7 +34,16 @@ class Settings(NamedTuple):
     @property
     def value_bytes(self) -> int:
         """Activations, the working weights and their gradients."""
-        return TRAINING_DTYPES[self.dtype]
+        return INFERENCE_DTYPES[self.dtype]
+
+    @property
+    def trains(self) -> bool:
+        """False for a dtype that only runs inference (int8): cnncalc does not model its training."""
+        return self.dtype in TRAINING_DTYPES
+
+    def facts(self) -> Facts:
+        return Facts(self.value_bytes, self.master_bytes, self.state_bytes, len(OPTIMIZERS[self.optimizer]),
+                     STEP_COPIES[self.optimizer])
 
     @property
     def master_bytes(self) -> int:
@@ -112,31 +123,65 @@ class MemoryReport(NamedTuple):
     settings: Settings
     params: int
     non_trainable: int
-    training: Breakdown
+    training: Breakdown  # at the peak of the step's timeline (empty when the dtype does not train)
     inference: Breakdown
     saved: tuple[SavedTensor, ...]
-    peak: Peak
+    peak: Peak  # the inference peak
     layers: tuple[LayerResult, ...]
+    timeline: Timeline | None = None  # None when the dtype does not train
+    kept: Component | None = None  # every tensor kept for backward at once: a sum, not the peak
+
+
+_NOTES = {
+    "optimizer_state": "",
+    "buffers": "batchnorm's running statistics: not parameters, but in memory",
+    "input": "the batch itself, held by the caller all step",
+    "activations": "outputs alive: kept for backward or still to be read",
+    "activation_gradients": "gradients of the activations, in flight",
+    "temporaries": "",
+}
+
+
+def _moment_term(what: str, fixed: int, per_sample: int, size: int) -> tuple[Term, ...]:
+    """Bytes as values × bytes per value when they divide, else as bytes."""
+    terms = []
+    for amount, per in ((per_sample, True), (fixed, False)):
+        if amount:
+            terms.append(Term(what, amount // size, 1, size, per) if amount % size == 0 else
+                         Term(what, amount, 1, 1, per))
+    return tuple(terms)
+
+
+def _peak_components(line: Timeline, settings: Settings, params: int, batch: int,
+                     fixed_parts: dict[str, Component]) -> tuple[Component, ...]:
+    moment = line.peak_moment
+    size = settings.value_bytes
+    out = []
+    for index, key in enumerate(CATEGORIES):
+        if key in fixed_parts:
+            if key != "master_weights" or settings.mixed:
+                out.append(fixed_parts[key])
+            continue
+        fixed, per_sample = moment.fixed[index], moment.per_sample[index]
+        if key == "gradients":
+            note = "all of them" if fixed == params * size else "those computed so far"
+            out.append(component(key, LABELS[key], _moment_term("", fixed, 0, size), batch, note))
+        elif key == "temporaries":
+            if fixed or per_sample:
+                note = (f"{settings.optimizer}'s step: {STEP_COPIES[settings.optimizer]} cop"
+                        f"{'y' if STEP_COPIES[settings.optimizer] == 1 else 'ies'} of the parameters"
+                        if moment.phase == "step" else f"{moment.layer}'s backward")
+                out.append(component(key, LABELS[key], _moment_term("", fixed, per_sample, settings.state_bytes
+                                                                    if moment.phase == "step" else size), batch, note))
+        else:
+            out.append(component(key, LABELS[key], _moment_term("", fixed, per_sample, size), batch, _NOTES[key]))
+    return tuple(out)
 
 
 def _activation_terms(saved: tuple[SavedTensor, ...]) -> tuple[Term, ...]:
-    """The counted saved tensors grouped by bytes per value and by whether they grow with the batch;
-    a group of nothing but activations is unlabelled, others name what they hold."""
-    groups: dict[tuple[int, bool, bool], tuple[list[str], int]] = {}
-    for s in saved:
-        if not s.first:
-            continue
-        what = "activations" if s.what in _ACTIVATION_WHATS else s.what
-        apart = what in _OWN_TERMS  # a term of its own, so that the table names it
-        names, values = groups.get((s.bytes_per_value, s.per_sample, apart), ([], 0))
-        if what not in names:
-            names.append(what)
-        groups[(s.bytes_per_value, s.per_sample, apart)] = (names, values + s.values)
-    # per sample first; among them the group holding the activations, then the larger bytes per value
-    ordered = sorted(groups.items(), key=lambda item: (not item[0][1], "activations" not in item[1][0], item[0][2],
-                                                       -item[0][0]))
-    return tuple(Term("" if names == ["activations"] else ", ".join(names), values, 1, size, per_sample)
-                 for (size, per_sample, _), (names, values) in ordered)
+    """The kept groups as terms; a group of nothing but activations is unlabelled, others name what they hold."""
+    return tuple(Term("" if g.what == "activations" else g.what, g.values, 1, g.bytes_per_value, g.per_sample)
+                 for g in kept_groups(saved))
 
 
 def _attention_note(report: Report, settings: Settings) -> str:
@@ -148,8 +193,16 @@ def _attention_note(report: Report, settings: Settings) -> str:
     return "; attention fused: probabilities recomputed in backward, not kept"
 
 
+def peak_text(line: Timeline) -> str:
+    """'during the backward of layer4.basic_down1.conv1', 'during the optimizer's step'."""
+    moment = line.peak_moment
+    if moment.phase == "step":
+        return "during the optimizer's step"
+    return f"during the {moment.phase} of {moment.layer}"
+
+
 def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryReport:
-    """The memory of training (one step: forward, backward, update) and of inference at `batch`."""
+    """The memory of training (the peak of one step: forward, backward, update) and of inference at `batch`."""
     params, buffers = report.totals.params, report.totals.non_trainable
     size = settings.value_bytes
     state_names = OPTIMIZERS[settings.optimizer]
@@ -158,28 +211,33 @@ def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryR
     working = f"{settings.dtype} working copy" if settings.mixed else ""
     parameters = component("parameters", "parameters", (Term(working, params, 1, size),), batch)
     buffer_terms = (Term("running mean and variance", buffers, 1, settings.state_bytes),) if buffers else ()
-    buffer_line = component("buffers", "buffers", buffer_terms, batch,
-                            "batchnorm's running statistics: not parameters, but in memory" if buffers else "")
-    training = [parameters]
-    if settings.mixed:
-        training.append(component("master_weights", "master weights",
-                                  (Term(f"{MASTER_DTYPE} master copy", params, 1, settings.master_bytes),), batch))
-    training += [
-        component("gradients", "gradients", (Term("", params, 1, size),), batch),
-        component("optimizer_state", "optimizer state",
-                  (Term(", ".join(state_names), params, len(state_names), settings.state_bytes),) if state_names else (),
-                  batch, f"{settings.optimizer}: " + (f"{len(state_names)} cop{'y' if len(state_names) == 1 else 'ies'} "
-                                                     "of the parameters" if state_names else "no state")),
-        buffer_line,
-        component("activations", "activations", _activation_terms(saved), batch,
-                  "kept for the backward pass, each storage once" + _attention_note(report, settings)),
-    ]
+    buffer_line = component("buffers", "buffers", buffer_terms, batch, _NOTES["buffers"] if buffers else "")
     inference = (
         parameters,
         buffer_line,
         component("inference_peak", "peak activations", (Term("", peak.values, 1, size, True),), batch,
-                  f"while '{peak.layer}' runs; tensors freed after their last use"),
+                  f"while '{peak.layer}' runs; the input batch kept, other tensors freed after their last use"),
     )
+    training: tuple[Component, ...] = ()
+    line = kept = None
+    if settings.trains:
+        fixed_parts = {
+            "parameters": parameters,
+            "master_weights": component("master_weights", "master weights",
+                                        (Term(f"{MASTER_DTYPE} master copy", params, 1, settings.master_bytes),),
+                                        batch),
+            "optimizer_state": component(
+                "optimizer_state", "optimizer state",
+                (Term(", ".join(state_names), params, len(state_names), settings.state_bytes),) if state_names else (),
+                batch, f"{settings.optimizer}: " + (f"{len(state_names)} cop{'y' if len(state_names) == 1 else 'ies'} "
+                                                   "of the parameters" if state_names else "no state")),
+            "buffers": buffer_line,
+        }
+        line = timeline(report.totals.input_activations, report.layers, settings.facts(), batch)
+        training = _peak_components(line, settings, params, batch, fixed_parts)
+        kept = component("kept_for_backward", "everything kept for backward", _activation_terms(saved), batch,
+                         "every tensor kept for backward at once, each storage once: a sum, not the peak"
+                         + _attention_note(report, settings))
     return MemoryReport(
         name=report.name,
         source=report.source,
@@ -188,11 +246,13 @@ def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryR
         settings=settings,
         params=params,
         non_trainable=buffers,
-        training=breakdown(tuple(training)),
+        training=breakdown(training),
         inference=breakdown(inference),
         saved=saved,
         peak=peak,
         layers=report.layers,
+        timeline=line,
+        kept=kept,
     )
 
 
@@ -277,6 +337,7 @@ class FitReport(NamedTuple):
     bytes_at_next: int  # at batch + 1: more than usable
     missing: int  # bytes lacking for batch 1 (0 when it fits)
     epoch: Epoch | None = None
+    peak: str = ""  # training: when the step's peak happens at the batch found (at batch 1 when none fits)
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -290,22 +351,43 @@ def largest_batch(fixed: int, per_sample: int, usable: int) -> int:
     return max((usable - fixed) // per_sample, 0)
 
 
+def largest_batch_over(moments: "tuple[tuple[int, int], ...]", usable: int) -> int:
+    """The largest b ≥ 0 with fixed + b·per_sample ≤ usable at every (fixed, per_sample) moment."""
+    if any(per_sample <= 0 and fixed > usable for fixed, per_sample in moments):
+        return 0
+    growing = [(fixed, per_sample) for fixed, per_sample in moments if per_sample > 0]
+    if not growing:
+        raise ValueError("per-sample bytes must be positive")
+    return min(largest_batch(fixed, per_sample, usable) for fixed, per_sample in growing)
+
+
 def fit(report: Report, settings: Settings, budget: int, reserve: int, *, inference: bool = False,
         dataset: int | None = None) -> FitReport:
-    """The largest batch whose training (or inference) memory stays within budget − reserve, solved
-    exactly from the affine total, then checked: the breakdown at that batch fits, one more does not."""
+    """The largest batch whose training peak (or inference memory) stays within budget − reserve,
+    solved exactly: every moment of the step is affine in the batch, so the batch is the smallest
+    of each moment's own largest batch. Then checked: the breakdown at that batch fits, one more does not."""
+    if not inference and not settings.trains:
+        raise ValueError(f"{settings.dtype} is an inference dtype: cnncalc does not model training in it")
     usable = budget - reserve
     which = (lambda m: m.inference) if inference else (lambda m: m.training)
-    unit = which(memory_report(report, settings, 1))
-    batch = largest_batch(unit.fixed_bytes, unit.per_sample_bytes, usable)
-    at_batch = which(memory_report(report, settings, batch)).total if batch else unit.fixed_bytes
-    at_next = which(memory_report(report, settings, batch + 1)).total
-    if (batch and at_batch > usable) or at_next <= usable:  # pragma: no cover - the affine model guarantees it
+    first = memory_report(report, settings, 1)
+    unit = which(first)
+    if inference:
+        batch = largest_batch(unit.fixed_bytes, unit.per_sample_bytes, usable)
+    else:
+        assert first.timeline is not None
+        batch = largest_batch_over(tuple((sum(m.fixed), sum(m.per_sample)) for m in first.timeline.moments), usable)
+    chosen = memory_report(report, settings, batch) if batch else first
+    at_batch = which(chosen).total if batch else unit.fixed_bytes
+    after = memory_report(report, settings, batch + 1)
+    at_next = which(after).total
+    if (batch and at_batch > usable) or at_next <= usable:  # pragma: no cover - the affine moments guarantee it
         raise AssertionError(f"batch {batch}: {at_batch} bytes, batch {batch + 1}: {at_next}, usable {usable}")
+    total_at = (lambda b: unit.at(b)) if inference else first.timeline.peak_at  # type: ignore[union-attr]
     power = 1 << (batch.bit_length() - 1) if batch else 0
     epoch = None
     if dataset is not None:
-        full = unit.at(dataset)
+        full = total_at(dataset)
         epoch = Epoch(dataset, _ceil_div(dataset, batch) if batch else 0,
                       _ceil_div(dataset, power) if power else 0, 1, full, full <= usable, dataset)
     return FitReport(
@@ -315,13 +397,14 @@ def fit(report: Report, settings: Settings, budget: int, reserve: int, *, infere
         budget=budget,
         reserve=reserve,
         usable=usable,
-        fixed_bytes=unit.fixed_bytes,
-        per_sample_bytes=unit.per_sample_bytes,
+        fixed_bytes=which(chosen).fixed_bytes,
+        per_sample_bytes=which(chosen).per_sample_bytes,
         batch=batch,
         batch_power_of_two=power,
         bytes_at_batch=at_batch,
-        bytes_at_power_of_two=unit.at(power),
+        bytes_at_power_of_two=total_at(power) if power else 0,
         bytes_at_next=at_next,
-        missing=max(unit.at(1) - usable, 0),
+        missing=max(total_at(1) - usable, 0),
         epoch=epoch,
+        peak="" if inference or chosen.timeline is None else peak_text(chosen.timeline),
     )

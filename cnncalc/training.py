@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Mapping
 
 TRAINING_DTYPES: Mapping[str, int] = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
+INFERENCE_DTYPES: Mapping[str, int] = {**TRAINING_DTYPES, "int8": 1, "uint8": 1}  # int8: inference only
 HALF_DTYPES = ("float16", "bfloat16")
 MASTER_DTYPE = "float32"
 
@@ -22,6 +23,17 @@ OPTIMIZERS: Mapping[str, tuple[str, ...]] = {
     "adamw": ("exp_avg", "exp_avg_sq"),
 }
 
+# Copies of the parameters that the optimizer's multi-tensor step (PyTorch's default on GPUs,
+# foreach=True) allocates at once beside its state: Adam's and RMSprop's square roots of the second
+# moments; plain SGD, momentum and Nesterov update in place.
+STEP_COPIES: Mapping[str, int] = {
+    "sgd": 0,
+    "momentum": 0,
+    "nesterov": 0,
+    "rmsprop": 1,
+    "adam": 1,
+    "adamw": 1,
+}
 
 def default_training_dtype(spec_dtype: str, mixed: bool) -> str | None:
     """The dtype to train in when none is asked for: the spec's when it trains (and is 16-bit under mixed

@@ -59,9 +59,10 @@ def test_memory_is_what_the_command_reports():
     memory = cnncalc.memory(cnncalc.load(SPECS / "vgg16.yaml"), batch=32, optimizer="adam")
     assert memory.training.total == command["training"]["total"]
     assert memory.inference.total == command["inference"]["total"]
-    # Adam keeps two states per parameter; with weights and gradients, four float32 copies of 138,357,544
-    assert memory.training["parameters"].bytes + memory.training["gradients"].bytes \
-        + memory.training["optimizer_state"].bytes == 4 * 4 * 138_357_544
+    # Adam keeps two states per parameter; at its step, with weights and all gradients, four float32
+    # copies of 138,357,544
+    step = memory.timeline.moments[-1].parts(32)
+    assert step["parameters"] + step["gradients"] + step["optimizer_state"] == 4 * 4 * 138_357_544
 
 
 def test_memory_refuses_settings_that_cannot_train():

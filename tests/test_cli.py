@@ -47,7 +47,9 @@ def test_table_shows_the_vgg16_breakdown():
     for expected in ("conv 3×3/1, p1, 64", "224×224×64", "224·224·64 = 3.21M", "(3·3·3)·64 + 64 = 1,792",
                      "(7·7·512)·4096 + 4096 = 102,764,544", "212 /32", "Params: 138,357,544",
                      "MACs: 15,470,264,320", f"Activations: {VGG16_ACTIVATIONS:,} values per sample",
-                     f"= {mib(4 * VGG16_ACTIVATIONS)} forward, {mib(8 * VGG16_ACTIVATIONS)} with backward (×2)",
+                     f"= {mib(4 * VGG16_ACTIVATIONS)} forward; the lecture's rule of thumb for training (×2): "
+                     f"{mib(8 * VGG16_ACTIVATIONS)}", "Kept for backward: 15,237,608 values at 4 B + 1,530,368 indices at "
+                     "8 B + 8,192 mask at 1 B = 69.8 MiB per sample",
                      "fc layers hold 89.4% of the params"):
         assert expected in out, expected
 
@@ -162,10 +164,13 @@ def test_batch_multiplies_the_memory_and_macs():
     assert data["batch"] == 8
     assert totals["activation_bytes"] == 4 * VGG16_ACTIVATIONS  # per sample, unchanged
     assert totals["batch_activation_bytes"] == 8 * 4 * VGG16_ACTIVATIONS
-    assert totals["batch_training_activation_bytes"] == 2 * 8 * 4 * VGG16_ACTIVATIONS
+    assert totals["batch_rule_of_thumb_bytes"] == 2 * 8 * 4 * VGG16_ACTIVATIONS
+    memory = json.loads(invoke("memory", VGG16, "--format", "json", "--batch", "8").stdout)
+    assert totals["batch_training_activation_bytes"] == memory["kept_for_backward"]  # one memory story
     assert totals["batch_macs"] == 8 * 15_470_264_320
     table = invoke("shapes", VGG16, "--batch", "8", "--no-color").stdout
-    assert f"At batch 8: {mib(8 * 4 * VGG16_ACTIVATIONS)} forward, {mib(16 * 4 * VGG16_ACTIVATIONS)} with backward" in table
+    assert f"At batch 8: {mib(8 * 4 * VGG16_ACTIVATIONS)} forward, {mib(totals['batch_training_activation_bytes'])} " \
+        "kept for backward" in table
 
 
 def test_si_switches_to_decimal_units():

@@ -87,7 +87,13 @@ def test_vgg16_activations_against_the_lecture_column():
     assert totals.input_activations == 150_528
     assert totals.activations == lecture + 1000
     assert totals.activation_bytes == 4 * (lecture + 1000)  # float32
-    assert totals.training_activation_bytes == 2 * 4 * (lecture + 1000)
+    assert totals.rule_of_thumb_bytes == 2 * 4 * (lecture + 1000)  # the lecture's ×2, labelled as such
+    # what backward keeps (the figure `memory` prints): the lecture's values without fc3's output (the
+    # softmax keeps its own), as 4-byte values, plus the pools' int64 indices and the dropout masks
+    pools = 112 * 112 * 64 + 56 * 56 * 128 + 28 * 28 * 256 + 14 * 14 * 512 + 7 * 7 * 512
+    assert [(g.what, g.values, g.bytes_per_value) for g in totals.kept] == [
+        ("activations", lecture, 4), ("indices", pools, 8), ("mask", 2 * 4096, 1)]
+    assert totals.training_activation_bytes == 4 * lecture + 8 * pools + 2 * 4096
 
 
 def test_in_place_layers_add_no_memory():
@@ -104,8 +110,10 @@ def test_bytes_follow_the_dtype_and_batch(dtype, size):
     params = (3 * 3 * 3) * 2 + 2  # 56
     t = report.totals
     assert (t.activations, t.params) == (values, params)
-    assert (t.activation_bytes, t.training_activation_bytes) == (values * size, 2 * values * size)
-    assert (t.batch_activation_bytes, t.batch_training_activation_bytes) == (5 * values * size, 10 * values * size)
+    assert (t.activation_bytes, t.rule_of_thumb_bytes) == (values * size, 2 * values * size)
+    assert (t.batch_activation_bytes, t.batch_rule_of_thumb_bytes) == (5 * values * size, 10 * values * size)
+    # the conv keeps its input (48 values): what backward keeps
+    assert (t.training_activation_bytes, t.batch_training_activation_bytes) == (48 * size, 5 * 48 * size)
     assert t.param_bytes == params * size
     assert t.batch_macs == 5 * t.macs == 5 * (2 * 2 * 2 * 3 * 9)
 
@@ -145,7 +153,7 @@ def test_floor_turns_errors_into_warnings():
 def test_inference_peak_through_branches_by_hand():
     report = run("input: [4, 8, 8]\nlayers:\n  - branches:\n      - [conv: {filters: 8, kernel: 1}]\n"
                  "      - [conv: {filters: 8, kernel: 3, padding: 1}]\n    merge: concat\n")
-    # input 256; conv1 runs: 256 + 512; conv2 runs: 256 + 512 + 512 (the input is freed after it);
-    # concat runs: 512 + 512 + 1,024 = 2,048, the peak.
-    assert (report.totals.inference_peak, report.totals.inference_peak_layer) == (2048, "concat1")
+    # input 256, held by the caller throughout; conv1 runs: 256 + 512; conv2 runs: 256 + 512 + 512;
+    # concat runs: 256 + 512 + 512 + 1,024 = 2,304, the peak.
+    assert (report.totals.inference_peak, report.totals.inference_peak_layer) == (2304, "concat1")
     assert report.totals.activations == 256 + 512 + 512 + 1024  # training keeps every tensor

@@ -46,7 +46,6 @@ def test_small_net_by_hand():
     assert params == 770
     t = {c.key: c.bytes for c in m.training.components}
     assert t["parameters"] == 770 * 4
-    assert t["gradients"] == 770 * 4
     assert t["optimizer_state"] == 2 * 770 * 4
     assert t["buffers"] == 2 * 4 * 4  # running mean and variance of 4 channels
     # Kept per sample: the input 3·8·8 (conv keeps it), the conv output 4·8·8 (batchnorm's input),
@@ -56,20 +55,24 @@ def test_small_net_by_hand():
     # inverse std, 2·4 × 4 B.
     per_sample = (192 + 256 + 256 + 64 + 10) * 4 + 64 * 8 + 64 * 1
     assert per_sample == 3688
-    assert t["activations"] == 2 * 3688 + 2 * 4 * 4
-    assert m.training.total == 3080 + 3080 + 6160 + 32 + 7408
-    # Inference: input 192 → conv 256 (input freed after) → batchnorm 256 while the conv output is
-    # alive: 512 values, the peak → relu in place → pool 64 → fc 10 → softmax 10.
-    assert m.peak.values == 512 and m.peak.layer == "bn1"
+    assert m.kept.bytes == 2 * 3688 + 2 * 4 * 4
+    # Adam's step: parameters, all their gradients, two states and the step's one temporary copy,
+    # the buffers and the input batch (2·192 values) held by the caller; the peak is no less
+    step = m.timeline.moments[-1]
+    assert step.phase == "step" and step.at(2) == 3080 + 3080 + 6160 + 3080 + 32 + 2 * 192 * 4
+    assert m.training.total == m.timeline.peak_bytes == max(moment.at(2) for moment in m.timeline.moments)
+    # Inference: input 192 (held by the caller throughout) → conv 256 → batchnorm 256 while the conv
+    # output is alive: 192 + 512 values, the peak → relu in place → pool 64 → fc 10 → softmax 10.
+    assert m.peak.values == 704 and m.peak.layer == "bn1"
     i = {c.key: c.bytes for c in m.inference.components}
-    assert i["inference_peak"] == 2 * 512 * 4
-    assert m.inference.total == 3080 + 32 + 4096
+    assert i["inference_peak"] == 2 * 704 * 4
+    assert m.inference.total == 3080 + 32 + 2 * 704 * 4
 
 
 def test_vgg16_parameters_at_float32():
     m = memory_report(analyze(parse_file(SPECS / "vgg16.yaml")), Settings("float32", optimizer="sgd"), 1)
     assert m.training["parameters"].bytes == 138_357_544 * 4
-    assert m.training["gradients"].bytes == 138_357_544 * 4
+    assert m.timeline.moments[-1].parts(1)["gradients"] == 138_357_544 * 4  # at the step, all of them
     assert m.training["optimizer_state"].bytes == 0
 
 
@@ -81,7 +84,7 @@ def test_vgg16_activations_kept_for_backward_by_hand():
     # fc1 and fc2 outputs (kept by their ReLUs), the softmax output; pool indices; dropout masks
     values = 224 * 224 * 3 + convs + pools + 4096 + 4096 + 1000
     assert values == 15_237_608  # the lecture's per-layer figures, correctly summed
-    assert m.training["activations"].bytes == values * 4 + pools * 8 + 2 * 4096 * 1
+    assert m.kept.bytes == values * 4 + pools * 8 + 2 * 4096 * 1
 
 
 def test_what_dominates_vgg16_at_batch_1_and_64():
@@ -108,9 +111,9 @@ def test_mixed_precision_adam_is_16_bytes_per_parameter():
     master weights, momentum, variance) = 16 bytes per parameter."""
     m = small(dtype="float16", mixed=True, optimizer="adam")
     keys = ("parameters", "master_weights", "gradients", "optimizer_state")
-    assert sum(m.training[k].bytes for k in keys) == 16 * 770
+    assert sum(m.timeline.moments[-1].parts(2)[k] for k in keys) == 16 * 770  # at the step
     # activations are 16-bit; indices stay int64, masks bool, batchnorm statistics float32
-    assert m.training["activations"].bytes == 2 * ((192 + 256 + 256 + 64 + 10) * 2 + 64 * 8 + 64) + 2 * 4 * 4
+    assert m.kept.bytes == 2 * ((192 + 256 + 256 + 64 + 10) * 2 + 64 * 8 + 64) + 2 * 4 * 4
     assert m.training["buffers"].bytes == 8 * 4
 
 
@@ -118,7 +121,7 @@ def test_pure_half_precision_halves_everything_but_indices_and_masks():
     m32, m16 = small(dtype="float32", optimizer="adam"), small(dtype="bfloat16", optimizer="adam")
     for key in ("parameters", "gradients", "optimizer_state", "buffers"):
         assert 2 * m16.training[key].bytes == m32.training[key].bytes
-    assert m16.training["activations"].bytes == 2 * ((192 + 256 + 256 + 64 + 10) * 2 + 64 * 8 + 64) + 2 * 4 * 4
+    assert m16.kept.bytes == 2 * ((192 + 256 + 256 + 64 + 10) * 2 + 64 * 8 + 64) + 2 * 4 * 4
 
 
 def test_totals_are_affine_in_the_batch():
@@ -147,29 +150,29 @@ class N:
 def test_peak_of_a_chain_frees_each_tensor_after_its_reader():
     layers = [N("a", ("input",), 10), N("b", ("a",), 20), N("c", ("b",), 5)]
     peak = inference_peak(8, layers)
-    assert (peak.values, peak.layer, peak.live) == (30, "b", ("a", "b"))  # input freed after a
+    assert (peak.values, peak.layer, peak.live) == (38, "b", ("input", "a", "b"))  # the caller holds the input
 
 
 def test_peak_keeps_a_skip_connection_alive_until_the_merge():
     # input → a → b → c, and d reads a and c (a residual merge): a stays alive through b and c
     layers = [N("a", ("input",), 10), N("b", ("a",), 10), N("c", ("b",), 10), N("d", ("a", "c"), 10)]
     peak = inference_peak(10, layers)
-    assert peak.values == 30  # while c runs: a, b, c (then b is freed; at d: a, c, d = 30 as well)
+    assert peak.values == 40  # while c runs: input, a, b, c (then b is freed; at d: input, a, c, d = 40 too)
     assert peak.layer == "c"
-    assert inference_peak(10, layers[:3]).values == 20  # without the merge a is freed after b
+    assert inference_peak(10, layers[:3]).values == 30  # without the merge a is freed after b
 
 
 def test_in_place_layers_share_their_input_storage():
     layers = [N("a", ("input",), 10), N("r", ("a",), 10, new_tensor=False), N("b", ("r",), 3)]
     assert storage_owners(layers)["r"] == "a"
     peak = inference_peak(4, layers)
-    assert peak.values == 14  # input + a while a runs; r adds nothing; a + b = 13 while b runs
+    assert peak.values == 17  # input + a + b while b runs; r adds nothing
 
 
 def test_network_outputs_stay_alive():
     # two heads read a; the first head's output is a result and must not be freed before the second runs
     layers = [N("a", ("input",), 1), N("h1", ("a",), 100), N("h2", ("a",), 100)]
-    assert inference_peak(1, layers).values == 1 + 100 + 100  # a, h1 and h2 at the last step
+    assert inference_peak(1, layers).values == 1 + 1 + 100 + 100  # input, a, h1 and h2 at the last step
 
 
 def test_peak_with_no_layers_is_the_input():
@@ -379,7 +382,7 @@ def test_saved_tensors_match_pytorch_autograd(text):
     for layer, theirs, ours in zip(report.layers, per_layer, predicted(report, batch)):
         assert ours == theirs, f"{layer.name} ({layer.kind})"
     m = memory_report(report, Settings("float32"), batch)
-    assert m.training["activations"].bytes == total
+    assert m.kept.bytes == total
 
 
 def test_every_kind_is_checked_against_pytorch():
@@ -414,7 +417,7 @@ def test_vgg16_inference_peak_against_pytorch():
     prefix = report.layers[:6]
     torch.manual_seed(0)
     modules = [torch_module(torch, layer) for layer in prefix]
-    x = torch.randn(1, 3, 224, 224)
+    x = batch = torch.randn(1, 3, 224, 224)  # the caller holds the batch: it is never freed
     live = {id(x): x.numel()}
     peak = x.numel()
     with torch.no_grad():
@@ -424,10 +427,10 @@ def test_vgg16_inference_peak_against_pytorch():
             if y.untyped_storage().data_ptr() != x.untyped_storage().data_ptr():
                 live[id(y)] = y.numel()
             peak = max(peak, sum(live.values()))
-            if y.untyped_storage().data_ptr() != x.untyped_storage().data_ptr():
+            if y.untyped_storage().data_ptr() != x.untyped_storage().data_ptr() and x is not batch:
                 del live[id(x)]
             x = y
-    assert inference_peak(report.totals.input_activations, prefix).values == peak == 2 * 224 * 224 * 64
+    assert inference_peak(report.totals.input_activations, prefix).values == peak == 2 * 224 * 224 * 64 + 3 * 224 * 224
 
 
 # --- the rules table and the CLI ------------------------------------------------------------------
@@ -455,8 +458,9 @@ def test_cli_memory_json_keys_and_bytes():
     assert data["parameters"] == 138_357_544 * 4
     assert data["optimizer_state"] == 2 * 138_357_544 * 4
     assert data["total"] == sum(data[k] for k in ("parameters", "master_weights", "gradients", "optimizer_state",
-                                                  "buffers", "activations"))
-    assert data["inference_peak"] == 2 * 2 * 224 * 224 * 64 * 4
+                                                  "buffers", "input_batch", "activations", "activation_gradients",
+                                                  "temporaries"))
+    assert data["inference_peak"] == 2 * (2 * 224 * 224 * 64 + 3 * 224 * 224) * 4
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "markdown"])
@@ -482,8 +486,14 @@ def test_cli_memory_usage_errors():
 def test_cli_memory_int8_spec_asks_for_a_training_dtype(tmp_path):
     spec = tmp_path / "q.yaml"
     spec.write_text("input: [1, 4, 4]\ndtype: int8\nlayers:\n  - conv: {filters: 1, kernel: 3}\n")
-    result = run("memory", str(spec))
-    assert result.exit_code == 2 and "--dtype" in result.output
+    result = run("memory", str(spec), "--format", "json")  # inference at 1 byte per value
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["trains"] is False and data["total"] is None
+    assert data["inference_peak"] == 16 + 4 and data["parameters"] == 10  # input 4·4 and output 2·2 values
+    result = run("fit", str(spec), "--memory", "1MB")  # training: a clear error
+    assert result.exit_code == 2 and "--dtype" in result.output and "int8" in result.output
+    assert run("fit", str(spec), "--memory", "1MB", "--inference").exit_code == 0
     assert run("memory", str(spec), "--dtype", "float16").exit_code == 0
 
 
@@ -497,7 +507,7 @@ def test_documented_example_is_real_output():
                  "--format", "markdown")
     readme = doc("commands/memory.md")
     rows = [line for line in result.output.splitlines() if line.startswith("| ")]
-    assert len(rows) == 12
+    assert len(rows) == 14
     assert all(row in readme for row in rows)
 
 
@@ -508,4 +518,4 @@ def test_resnet18_saved_tensors_match_pytorch_autograd():
     report = analyze(parse_file(SPECS / "resnet18.yaml"))
     per_layer, total = measure(torch, report, 2)
     assert per_layer == predicted(report, 2)
-    assert memory_report(report, Settings("float32"), 2).training["activations"].bytes == total
+    assert memory_report(report, Settings("float32"), 2).kept.bytes == total

@@ -19,14 +19,22 @@ def _analyzed(spec: str, floor: bool):
         raise  # pragma: no cover - exit_with_error exits
 
 
-def _settings(report, dtype: str | None, mixed: bool, optimizer: str, attention: str = "eager"):
-    """The training settings; a dtype that cannot train, or --mixed with a 32/64-bit dtype, is a usage error."""
-    from ..sizing import HALF_DTYPES, TRAINING_DTYPES, Settings
+def _settings(report, dtype: str | None, mixed: bool, optimizer: str, inference_only: bool = True,
+              attention: str = "eager"):
+    """The training settings; a dtype that cannot train, or --mixed with a 32/64-bit dtype, is a usage error.
+    An int8 spec gives its inference memory at 1 byte per value (`inference_only`), and training asks for a dtype."""
+    from ..sizing import HALF_DTYPES, INFERENCE_DTYPES, TRAINING_DTYPES, Settings
     from ..training import default_training_dtype
 
     if dtype is None:
         dtype = default_training_dtype(report.dtype, mixed)
-        if dtype is None:
+        if dtype is None and report.dtype in INFERENCE_DTYPES and inference_only:
+            dtype = report.dtype
+        elif dtype is None and report.dtype in INFERENCE_DTYPES:
+            raise click.UsageError(f"the spec's dtype {report.dtype} runs inference only: cnncalc does not model "
+                                   f"{report.dtype} training; pass --inference, or --dtype "
+                                   f"{'|'.join(TRAINING_DTYPES)} for training memory")
+        elif dtype is None:
             raise click.UsageError(f"the spec's dtype {report.dtype} is not a training dtype; "
                                    f"pass --dtype {'|'.join(TRAINING_DTYPES)}")
     if mixed and dtype not in HALF_DTYPES:
@@ -82,7 +90,7 @@ def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, opti
 
     options = table_settings(fmt, exact, wide, columns, width, MEMORY_KEYS)
     report = _analyzed(spec, floor)
-    result = memory_report(report, _settings(report, dtype, mixed, optimizer, attention), batch)
+    result = memory_report(report, _settings(report, dtype, mixed, optimizer, attention=attention), batch)
     from ..render import sizing as render
 
     if fmt in ("table", "text"):
@@ -149,7 +157,7 @@ def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bo
         raise click.BadParameter(f"the reserve ({reserved:,} bytes) leaves nothing of --memory ({budget:,} bytes)",
                                  param_hint="'--reserve'")
     report = _analyzed(spec, floor)
-    result = fit_batch(report, _settings(report, dtype, mixed, optimizer, attention), budget, reserved,
+    result = fit_batch(report, _settings(report, dtype, mixed, optimizer, inference, attention=attention), budget, reserved,
                        inference=inference,
                        dataset=dataset)
     from ..render import sizing as render

@@ -464,6 +464,9 @@ def torch_export(spec: Spec, *, floor: bool = False) -> TorchExport:
             variable = identifier(layer.name, taken_variables)
         variables[layer.name] = variable
         forward_lines.append(f"{variable} = {call}")
+        dead = [v for v in dict.fromkeys(freed) if v != variable]
+        if dead:  # a merge's other inputs: dropped now, as a hand-written forward would, not at return
+            forward_lines.append(f"del {', '.join(dead)}")
     name = class_name(spec.name)
     title = _docstring_text(f"{spec.name} as a PyTorch module, exported by cnncalc from {spec.source}.")
     output = spec.layers[-1].name

@@ -191,6 +191,14 @@ class LayerKind:
     mac_rule: str = "0"
     saved_rule: str = ""  # one line for the docs: what `saved_for_backward` keeps; every kind states its own
     keeps_input: bool = True  # the default `saved_for_backward`: the input, or nothing (shapes suffice)
+    # What its backward gives its inputs: "new" gradient tensors, the "same" tensor as its output's
+    # gradient (add), or a "view" of it (concat's slices, flatten's reshape); see cnncalc/timeline.py
+    grad_flow: str = "new"
+    # Tensors of its input's size that its backward holds at once besides the input's gradient
+    # (a kind PyTorch builds from several ops, as lrn, frees their intermediates one by one)
+    backward_temporaries: int = 0
+    # The same for its forward pass under no_grad (inference), beside its input and output
+    forward_temporaries: int = 0
     dims: tuple[int, ...] = (1, 2, 3)  # the spatial dims of the inputs it takes (a 2-D-only kind says (2,))
     example: Mapping[str, Any] | None = None  # parameters of a typical use, when a value per required type is not one
 

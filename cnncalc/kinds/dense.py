@@ -65,6 +65,7 @@ class FullyConnected(LayerKind):
 
 
 class Flatten(LayerKind):
+    grad_flow = "view"
     name = "flatten"
     category = "reshape"
     auto_prefix = "flatten"

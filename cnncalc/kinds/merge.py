@@ -48,6 +48,7 @@ def _broadcast_note(inputs: tuple[tuple[str, tuple[int, ...]], ...], out: tuple[
 
 
 class Add(Merge):
+    grad_flow = "same"
     name = "add"
     auto_prefix = "add"
     summary = "Element-wise sum of two or more inputs (residual connections); a size 1 broadcasts (C×1×1 against C×H×W)."
@@ -79,6 +80,7 @@ class Mul(Merge):
 
 
 class Concat(Merge):
+    grad_flow = "view"
     name = "concat"
     auto_prefix = "concat"
     summary = "Concatenation of two or more inputs along the channels; spatial sizes must match."

@@ -62,6 +62,8 @@ class LRN(LayerKind):
     )
     saved_rule = ("its input, its squares zero-padded across channels ((C + size − 1)·H·W) and two C·H·W "
                   "intermediates (PyTorch builds it from pow, avg_pool3d and div)")
+    backward_temporaries = 3  # div's and pow's backward: three C·H·W intermediates beside the input gradient
+    forward_temporaries = 2  # two C·H·W intermediates (the average of the squares, its power) beside the output
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         if is_tokens(input_shape):

@@ -89,6 +89,7 @@ class Pad(LayerKind):
 
 
 class Identity(LayerKind):
+    grad_flow = "same"
     name = "identity"
     category = "resize"
     auto_prefix = "identity"

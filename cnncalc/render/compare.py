@@ -275,7 +275,7 @@ def spec_rows(comparison: SpecComparison, si: bool = False, exact: bool = False)
         ("param memory", [f"{byte_size(s.report.totals.param_bytes, si)} ({s.report.dtype})" for s in specs]),
         ("activations", [f"{thousands(s.report.totals.activations)}{ratio(s, 'activations')}" for s in specs]),
         ("activation memory", [f"{byte_size(s.report.totals.activation_bytes, si)} forward, "
-                               f"{byte_size(s.report.totals.training_activation_bytes, si)} with backward"
+                               f"{byte_size(s.report.totals.training_activation_bytes, si)} kept for backward"
                                for s in specs]),
         ("MACs", [thousands(s.report.totals.macs) + ratio(s, "macs", "" if exact else short(s.report.totals.macs))
                   for s in specs]),

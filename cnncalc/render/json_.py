@@ -54,6 +54,8 @@ def totals_dict(t: Totals) -> dict[str, Any]:
         "training_activation_bytes": t.training_activation_bytes,
         "batch_activation_bytes": t.batch_activation_bytes,
         "batch_training_activation_bytes": t.batch_training_activation_bytes,
+        "rule_of_thumb_bytes": t.rule_of_thumb_bytes,
+        "batch_rule_of_thumb_bytes": t.batch_rule_of_thumb_bytes,
         "param_bytes": t.param_bytes,
         "inference_peak": t.inference_peak,
         "inference_peak_bytes": t.inference_peak_bytes,

@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 from ..kinds import REGISTRY
 from ..memory import SavedTensor
-from ..sizing import Breakdown, Component, FitReport, MemoryReport, Term
+from ..sizing import Breakdown, Component, FitReport, MemoryReport, Term, peak_text
+from ..timeline import BLOCK, CATEGORIES
 from .console import TableOptions, show
 from .layout import BOLD, DIM, LABEL, NOTE, NUMBER, Block, Cell, Column, Para, Row, Table
 from .numbers import byte_size, shape_text, thousands
@@ -58,7 +59,8 @@ def settings_text(report: MemoryReport | FitReport) -> str:
         precision = f"mixed precision ({s.dtype} weights, gradients and activations, float32 master weights and state)"
     else:
         precision = s.dtype
-    return f"{precision}, {s.optimizer}"
+    inference = not s.trains or getattr(report, "mode", "training") == "inference"
+    return precision if inference else f"{precision}, {s.optimizer}"
 
 
 def memory_title(report: MemoryReport) -> str:
@@ -87,6 +89,33 @@ def layer_rows(report: MemoryReport) -> list[tuple[str, str, str, str, int]]:
     return rows
 
 
+def sections(report: MemoryReport) -> list[tuple[str, Breakdown]]:
+    """The breakdowns to show: training (when the dtype trains) and inference."""
+    out = []
+    if report.timeline is not None:
+        out.append((f"Training: the peak of one step (forward, backward, update), {peak_text(report.timeline)}",
+                    report.training))
+    out.append(("Inference (forward only)", report.inference))
+    return out
+
+
+def training_notes(report: MemoryReport, si: bool = False) -> list[str]:
+    """What the training total is and is not: the sum it replaced, and what a GPU adds on top."""
+    line = report.timeline
+    if line is None:
+        return [f"{report.settings.dtype} runs inference only: cnncalc does not model training in it "
+                "(pass --dtype float16, bfloat16 or float32 for training memory)."]
+    notes = []
+    if report.kept is not None:
+        notes.append(f"Everything kept for backward at once: {byte_size(report.kept.bytes, si)} "
+                     f"({thousands(report.kept.bytes)} bytes) of activations: what backward keeps, not every "
+                     "layer's output; by the peak some are freed and gradients have appeared.")
+    notes.append(f"On a GPU, blocks rounded up to {BLOCK} bytes make the peak {byte_size(line.rounded_peak_bytes, si)} "
+                 f"(+{thousands(line.rounded_peak_bytes - line.peak_bytes)} bytes); the CUDA context "
+                 "(~300-500 MiB), cuDNN workspace and the allocator's 2 MiB segments come on top.")
+    return notes
+
+
 KEPT_COLUMNS = (Column("index", "#", NUMBER, 20), Column("name", "name", LABEL, 100, right=False),
                 Column("layer", "layer", NUMBER, 60, right=False), Column("keeps", "keeps", NOTE, 50, right=False),
                 Column("bytes", "bytes", NUMBER, 90))
@@ -107,8 +136,7 @@ def memory_blocks(report: MemoryReport, si: bool = False, layers: bool = True, a
         blocks += [Table(KEPT_COLUMNS, rows, "Tensors kept for the backward pass"),
                    Para("A tensor kept by several layers (a conv output, kept by the in-place ReLU after it and by the "
                         "next layer) is counted once, where it is first kept.", DIM), Para("")]
-    for heading, section in (("Training (one step: forward, backward, update)", report.training),
-                             ("Inference (forward only)", report.inference)):
+    for heading, section in sections(report):
         rows = [Row((c.label, arithmetic(c, report.batch), byte_size(c.bytes, si),
                      bar(c.bytes, section.total, ascii=ascii), percent(c.bytes, section.total), Cell(c.note, mark=DIM)))
                 for c in section.components]
@@ -116,7 +144,7 @@ def memory_blocks(report: MemoryReport, si: bool = False, layers: bool = True, a
                                   f"{byte_size(section.per_sample_bytes, si)} per sample",
                          byte_size(section.total, si), "", "100%", f"{thousands(section.total)} bytes"), BOLD))
         blocks.append(Table(BREAKDOWN_COLUMNS, rows, heading))
-    blocks.append(Para(LOWER_BOUND_NOTE, DIM))
+    blocks += [Para(note, DIM) for note in training_notes(report, si)]
     return blocks
 
 
@@ -127,6 +155,8 @@ def render_memory_table(report: MemoryReport, options: TableOptions = TableOptio
     show(memory_blocks(report, si, layers, options.ascii), options, out)
 
 
+FIT_NOTE = ("The reserve covers what a GPU adds on top: the CUDA context (~300-500 MiB), cuDNN workspace, "
+            "the allocator's 512-byte blocks and 2 MiB segments.")
 LOWER_BOUND_NOTE = ("A lower bound: framework workspace (cuDNN), the CUDA context (~300-500 MiB) and allocator "
                     "fragmentation come on top, often 10-30% more.")
 
@@ -149,9 +179,32 @@ def _section_dict(section: Breakdown) -> dict[str, Any]:
             "per_sample_bytes": section.per_sample_bytes, "total": section.total}
 
 
+def timeline_dict(report: MemoryReport) -> dict[str, Any] | None:
+    """The step's moments as plain data: phase, layer, bytes per category at the report's batch."""
+    line = report.timeline
+    if line is None:
+        return None
+    batch = report.batch
+    return {
+        "categories": list(CATEGORIES),
+        "peak": line.peak,
+        "peak_bytes": line.peak_bytes,
+        "block_bytes": BLOCK,
+        "rounded_peak": line.rounded_peak,
+        "rounded_peak_bytes": line.rounded_peak_bytes,
+        "moments": [{"phase": m.phase, "layer": m.layer, "bytes": m.at(batch), "rounded_bytes": rounded,
+                     "parts": [f + batch * p for f, p in zip(m.fixed, m.per_sample)]}
+                    for m, rounded in zip(line.moments, line.rounded)],
+    }
+
+
 def memory_dict(report: MemoryReport) -> dict[str, Any]:
     training, inference = report.training, report.inference
     keys = {c.key: c.bytes for c in training.components}
+    by_layer: dict[str, list[SavedTensor]] = {}
+    for s in report.saved:  # grouped once: linear in the layers
+        by_layer.setdefault(s.layer, []).append(s)
+    line = report.timeline
     return {
         "name": report.name,
         "source": report.source,
@@ -161,25 +214,34 @@ def memory_dict(report: MemoryReport) -> dict[str, Any]:
         "mixed": report.settings.mixed,
         "optimizer": report.settings.optimizer,
         "attention": report.settings.attention,
+        "trains": line is not None,
         "params": report.params,
         "non_trainable": report.non_trainable,
-        "parameters": keys["parameters"],
+        "parameters": report.inference["parameters"].bytes,
         "master_weights": keys.get("master_weights", 0),
-        "gradients": keys["gradients"],
-        "optimizer_state": keys["optimizer_state"],
-        "buffers": keys["buffers"],
-        "activations": keys["activations"],
+        "gradients": keys.get("gradients", 0),
+        "optimizer_state": keys.get("optimizer_state", 0),
+        "buffers": report.inference["buffers"].bytes,
+        "input_batch": keys.get("input", 0),
+        "activations": keys.get("activations", 0),
+        "activation_gradients": keys.get("activation_gradients", 0),
+        "temporaries": keys.get("temporaries", 0),
+        "kept_for_backward": report.kept.bytes if report.kept is not None else 0,
         "inference_peak": inference["inference_peak"].bytes,
-        "total": training.total,
+        "total": training.total if line is not None else None,
+        "peak_at": ({"phase": line.peak_moment.phase, "layer": line.peak_moment.layer, "text": peak_text(line)}
+                    if line is not None else None),
+        "gpu_rounded_total": line.rounded_peak_bytes if line is not None else None,
         "inference_total": inference.total,
         "training": _section_dict(training),
         "inference": _section_dict(inference),
         "peak": {"values": report.peak.values, "layer": report.peak.layer, "live": list(report.peak.live)},
+        "timeline": timeline_dict(report),
         "layers": [
             {"name": name, "saved": [
                 {"what": s.what, "values": s.values, "bytes_per_value": s.bytes_per_value, "per_sample": s.per_sample,
                  "storage": s.storage, "counted_at": s.counted_at, "bytes": s.bytes_at(report.batch) if s.first else 0}
-                for s in report.saved if s.layer == name]}
+                for s in by_layer.get(name, ())]}
             for name in ["input"] + [r.name for r in report.layers]
         ],
     }
@@ -197,6 +259,8 @@ def render_memory_csv(report: MemoryReport) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(MEMORY_CSV_COLUMNS)
     for name, section in (("training", report.training), ("inference", report.inference)):
+        if name == "training" and report.timeline is None:
+            continue
         for c in section.components:
             writer.writerow((name, c.key, c.bytes, c.fixed_bytes, c.per_sample_bytes, report.batch,
                              arithmetic(c, report.batch)))
@@ -210,8 +274,8 @@ def _cell(text: str) -> str:
 
 def render_memory_markdown(report: MemoryReport, si: bool = False, layers: bool = True) -> str:
     lines = [f"### {_cell(memory_title(report))}", ""]
-    for heading, section in (("Training", report.training), ("Inference", report.inference)):
-        lines += [f"{heading}:", "", "| component | arithmetic | bytes | share |", "|---|---|---:|---|"]
+    for heading, section in sections(report):
+        lines += [f"{_cell(heading)}:", "", "| component | arithmetic | bytes | share |", "|---|---|---:|---|"]
         for c in section.components:
             note = f" — {_cell(c.note)}" if c.note else ""
             lines.append(f"| {_cell(c.label)} | {_cell(arithmetic(c, report.batch))}{note} | {byte_size(c.bytes, si)} "
@@ -226,7 +290,7 @@ def render_memory_markdown(report: MemoryReport, si: bool = False, layers: bool 
             lines.append(f"| {index} | {_cell(name)} | {_cell(description)} | {_cell(kept)} | "
                          f"{byte_size(counted, si)} |")
         lines.append("")
-    lines.append(f"- {LOWER_BOUND_NOTE}")
+    lines += [f"- {_cell(note)}" for note in training_notes(report, si)]
     return "\n".join(lines) + "\n"
 
 
@@ -258,7 +322,8 @@ def fit_lines(report: FitReport, si: bool = False) -> list[str]:
         return lines
     lines += [
         f"largest batch: {report.batch} ({b(report.bytes_at_batch)}: {thousands(report.bytes_at_batch)} bytes; "
-        f"batch {report.batch + 1} would need {thousands(report.bytes_at_next)})",
+        f"batch {report.batch + 1} would need {thousands(report.bytes_at_next)})"
+        + (f"; the peak comes {report.peak}" if report.peak else ""),
         f"largest power of two: {report.batch_power_of_two} ({b(report.bytes_at_power_of_two)})",
     ]
     epoch = report.epoch
@@ -276,7 +341,7 @@ def render_fit_table(report: FitReport, options: TableOptions = TableOptions(), 
                      out: TextIO | None = None) -> None:
     blocks: list[Block] = [Para(line, BOLD if line.startswith(("largest batch", "does not fit")) else None)
                            for line in fit_lines(report, si)]
-    show(blocks + [Para(LOWER_BOUND_NOTE, DIM)], options, out)
+    show(blocks + [Para(FIT_NOTE, DIM)], options, out)
 
 
 def fit_dict(report: FitReport) -> dict[str, Any]:
@@ -299,6 +364,7 @@ def fit_dict(report: FitReport) -> dict[str, Any]:
         "per_sample_bytes": report.per_sample_bytes,
         "fits": report.batch > 0,
         "missing": report.missing,
+        "peak_at": report.peak,
     }
     if report.epoch is not None:
         e = report.epoch
