@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .kinds import REGISTRY, Computed, LayerContext, LayerFailure, LayerKind, Window
 from .memory import inference_peak
-from .problems import ERROR, WARNING, Location, Problem, SpecError
+from .problems import ERROR, Location, Problem, SpecError
 from .report import GroupResult, LayerResult, ReceptiveField, Report, Share, Totals
 from .spec import INPUT_NAME, LayerSpec, Spec
 
@@ -280,7 +280,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         ))
     if any(p.severity == ERROR for p in problems):
         raise SpecError(problems)
-    return _report(spec, results, list(zip(made, uses)), tuple(p for p in problems if p.severity == WARNING), floor,
+    return _report(spec, results, list(zip(made, uses)), tuple(p for p in problems if p.severity != ERROR), floor,
                    batch)
 
 

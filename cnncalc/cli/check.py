@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..problems import Problem, SpecError, SpecReadError
+from ..problems import NOTE, Problem, SpecError, SpecReadError
 from ..render import CHECK_FORMATS
-from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, echo_text, load, terminal_options
+from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, echo_text, load, model_options, terminal_options
 
 
 @click.command()
@@ -16,8 +16,10 @@ from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, echo_text, load, terminal_optio
                    "json: every file's problems.")
 @click.option("--floor", is_flag=True, help="Accept non-integer sizes (floored), as warnings.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@model_options
 @terminal_options
-def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
+def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool, input_shape: tuple[int, ...] | None,
+          allow_unknown: bool) -> None:
     """Validate specs; report every problem in every file. Exit 1 if any is invalid, 2 if any cannot be read.
 
     A file that cannot be read (missing, a directory, no permission) is reported like an invalid one
@@ -31,7 +33,7 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
     unreadable = 0
     for path in specs:
         try:
-            report = analyze(load(path), floor=floor)
+            report = analyze(load(path, input_shape, allow_unknown), floor=floor)
             problems = report.warnings
         except SpecReadError as error:
             problems = error.problems
@@ -39,7 +41,7 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool) -> None:
         except SpecError as error:
             problems = error.problems
         if strict:
-            problems = tuple(p._replace(severity="error") for p in problems)
+            problems = tuple(p._replace(severity="error") if p.severity != NOTE else p for p in problems)
         results.append(("<stdin>" if path == "-" else path, problems))
     renderer = importlib.import_module(f"..render.{CHECK_FORMATS[fmt]}", __package__)
     if fmt == "text":

@@ -6,7 +6,7 @@ import click
 
 from ..problems import SpecError, SpecReadError
 from ..spec import DTYPE_BYTES
-from . import EXIT_INVALID, EXIT_USAGE, MAX_BATCH, SPEC_PATH, exit_with_problems, load, terminal_flag, terminal_options
+from . import EXIT_INVALID, EXIT_USAGE, MAX_BATCH, SPEC_PATH, exit_with_problems, load, model_options, terminal_flag, terminal_options
 
 
 @click.command()
@@ -21,13 +21,15 @@ from . import EXIT_INVALID, EXIT_USAGE, MAX_BATCH, SPEC_PATH, exit_with_problems
 @click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
               help="Collapse groups nested deeper than N into one row with subtotals (default: show every layer).")
+@model_options
 @terminal_options
-def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, depth: int | None) -> None:
+def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, depth: int | None,
+           input_shape: tuple[int, ...] | None, allow_unknown: bool) -> None:
     """Print every layer's output shape, params, activations, MACs and receptive field."""
     from ..engine import analyze
 
     try:
-        parsed = load(spec)
+        parsed = load(spec, input_shape, allow_unknown)
         if dtype:
             parsed = parsed._replace(dtype=dtype)
         report = analyze(parsed, floor=floor, batch=batch)

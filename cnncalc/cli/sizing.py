@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 
 from ..problems import SpecError
-from . import EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_problems, load, terminal_flag, terminal_options
+from . import EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_problems, load, model_options, terminal_flag, terminal_options
 
 
-def _analyzed(spec: str, floor: bool):
+def _analyzed(spec: str, floor: bool, input_shape: tuple[int, ...] | None = None, allow_unknown: bool = False):
     """The engine's report for a spec file, or exit 1 with its problems."""
     from ..engine import analyze
 
     try:
-        return analyze(load(spec), floor=floor)
+        return analyze(load(spec, input_shape, allow_unknown), floor=floor)
     except SpecError as error:
         exit_with_problems(error.problems)
         raise  # pragma: no cover - exit_with_problems exits
@@ -52,7 +52,7 @@ def _training_options(command):
         click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²)."),
     )):
         command = option(command)
-    return terminal_options(command)
+    return model_options(terminal_options(command))
 
 
 @click.command()
@@ -64,12 +64,12 @@ def _training_options(command):
 @_training_options
 @click.option("--summary", is_flag=True, help="Only the breakdown, without the per-layer table of kept tensors.")
 def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, optimizer: str, floor: bool, si: bool,
-           summary: bool) -> None:
+           summary: bool, input_shape: tuple[int, ...] | None, allow_unknown: bool) -> None:
     """Training and inference memory: parameters, gradients, optimizer state, activations kept for
     backward, the inference peak and the totals, each with its arithmetic."""
     from ..sizing import memory_report
 
-    report = _analyzed(spec, floor)
+    report = _analyzed(spec, floor, input_shape, allow_unknown)
     result = memory_report(report, _settings(report, dtype, mixed, optimizer), batch)
     from ..render import sizing as render
 
@@ -116,7 +116,8 @@ class SizeType(click.ParamType):
               help="Output format.")
 @_training_options
 def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bool, fmt: str, dtype: str | None,
-        mixed: bool, optimizer: str, floor: bool, si: bool) -> None:
+        mixed: bool, optimizer: str, floor: bool, si: bool, input_shape: tuple[int, ...] | None,
+        allow_unknown: bool) -> None:
     """The largest batch whose memory fits --memory minus --reserve, exact and as a power of two.
 
     Exit 4 when not even batch 1 fits (the output says how much is missing).
@@ -131,7 +132,7 @@ def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bo
     if reserved >= budget:
         raise click.BadParameter(f"the reserve ({reserved:,} bytes) leaves nothing of --memory ({budget:,} bytes)",
                                  param_hint="'--reserve'")
-    report = _analyzed(spec, floor)
+    report = _analyzed(spec, floor, input_shape, allow_unknown)
     result = fit_batch(report, _settings(report, dtype, mixed, optimizer), budget, reserved, inference=inference,
                        dataset=dataset)
     from ..render import sizing as render
