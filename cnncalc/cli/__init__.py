@@ -37,6 +37,7 @@ COMMANDS = {
     "compare": ("compare", "compare"),
     "export": ("export", "export"),
     "fit": ("sizing", "fit"),
+    "import": ("importing", "import_model"),
     "layers": ("layers", "layers"),
     "memory": ("sizing", "memory"),
     "schema": ("schema", "schema"),

@@ -64,8 +64,11 @@ def read_network(path: str, data: bytes | None = None, input_shape: tuple[int, .
 
         text = data if data is not None else _read_text(path)
         return read_prototxt(text, path, input_shape)
-    raise SpecError([Problem(Location(path, 1, 1), "this is neither an ONNX model nor a Caffe prototxt (no "
-                                                   "'layer {' or 'input:' in its text); cnncalc imports those two")])
+    text = head.decode("utf-8", "replace")
+    what = "a YAML spec, which needs no import" if text.isprintable() or "\n" in text and "\ufffd" not in text \
+        else "binary data"
+    raise SpecError([Problem(Location(path, 1, 1), f"this is neither an ONNX model nor a Caffe prototxt (it reads as "
+                                                   f"{what}; a prototxt has 'layer {{' or 'input:' in its text)")])
 
 
 def _read_text(path: str) -> bytes:

@@ -22,6 +22,8 @@ from .onnx_values import BATCH, Act, Const, NotConstant, Unread, evaluate
 _STANDARD_DOMAINS = ("", "ai.onnx")
 _CONSTANT_OPS = frozenset({"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast",
                            "Identity", "Add", "Sub", "Mul", "Div", "ConstantOfShape", "Reshape"})
+_SHAPE_OPS = frozenset({"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice",
+                        "Concat"})
 _ELEMENTWISE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSigmoid": "hardsigmoid",
                 "HardSwish": "hardswish", "Gelu": "gelu", "Identity": "identity", "Elu": "elu", "Selu": "selu",
                 "Mish": "mish"}
@@ -51,7 +53,10 @@ class Translator:
         self.unknown: dict[str, list[Node]] = {}
         self.skip: set[int] = set()
         self.notes: list[Problem] = []
-        self.paths = {self._path(node)[0] for node in model.nodes}
+        self.paths: dict[str, int] = {}  # module path → nodes that may become layers under it
+        for node in model.nodes:
+            path = self._path(node)[0]
+            self.paths[path] = self.paths.get(path, 0) + (node.op_type not in _SHAPE_OPS)
         self.builder = NetworkBuilder(source, self._input(input_shape))
 
     # -- where and what --------------------------------------------------------------------------
@@ -74,8 +79,9 @@ class Translator:
         path, op = self._path(node)
         if not path:
             return op
-        if any(other.startswith(path + ".") for other in self.paths if len(other) > len(path)):
-            return f"{path}.{op}"  # a module that holds others: its own op is named after the op
+        if self.paths.get(path, 0) > 1 or any(other.startswith(path + ".") for other in self.paths
+                                              if len(other) > len(path)):
+            return f"{path}.{op}"  # a module that holds others or makes several layers: each named after its op
         return path
 
     # -- the input -------------------------------------------------------------------------------
@@ -167,7 +173,10 @@ class Translator:
 
     def node(self, index: int, node: Node) -> None:
         inputs = [self.values.get(name) if name else None for name in node.inputs]
-        if any(isinstance(v, Unread) for v in inputs):
+        if any(isinstance(v, Unread) for v in inputs):  # after an untranslated node: reported only if unknown itself
+            if node.domain not in _STANDARD_DOMAINS or (node.op_type not in _HANDLERS and
+                                                        node.op_type not in _CONSTANT_OPS):
+                self.unknown.setdefault(self.label(node, ""), []).append(node)
             self.unread(node)
             return
         if node.domain in _STANDARD_DOMAINS and node.op_type in _CONSTANT_OPS and (
@@ -190,11 +199,12 @@ class Translator:
         except _Blocked:
             self.unread(node)
         except _Unsupported as unsupported:
-            label = node.op_type + (f" ({unsupported.reason})" if unsupported.reason else "")
-            if node.domain not in _STANDARD_DOMAINS:
-                label = f"{node.domain}.{label}"
-            self.unknown.setdefault(label, []).append(node)
+            self.unknown.setdefault(self.label(node, unsupported.reason), []).append(node)
             self.unread(node)
+
+    def label(self, node: Node, reason: str) -> str:
+        label = node.op_type + (f" ({reason})" if reason else "")
+        return label if node.domain in _STANDARD_DOMAINS else f"{node.domain}.{label}"
 
     def unread(self, node: Node) -> None:
         for name in node.outputs:
@@ -239,7 +249,11 @@ class Translator:
         producer = " ".join(p for p in (model.producer, model.producer_version) if p)
         header = (f"ONNX model, IR version {model.ir_version}, opset {model.opset}"
                   + (f", produced by {producer}" if producer else ""),)
-        name = model.graph_name or "model"
+        name = model.graph_name
+        if name in ("", "main_graph", "torch_jit", "torch-jit-export", "tf2onnx", "model", "graph"):
+            from pathlib import Path
+
+            name = Path(self.source).stem or "model"
         return ImportedNetwork(name, self.source, self.builder.input_shape, tuple(self.builder.layers), header,
                                tuple(self.notes), self.location())
 
