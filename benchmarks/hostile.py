@@ -3,7 +3,7 @@
     python benchmarks/hostile.py [--only NAME]
 
 For each case: the command, its exit code, the wall time and the process's peak memory. The figures in
-the README's "Hostile input" section come from this script.
+docs/hostile-input.md come from this script.
 """
 
 from __future__ import annotations

@@ -864,16 +864,44 @@ def parse_bytes(data: bytes, source: str) -> Spec:
     return parse_text(decode(data, source), source, Path(source).stem)
 
 
+def _not_regular(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    import stat
+
+    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
 def read_spec_bytes(path: str | Path) -> bytes:
-    """The file's bytes. Read at most MAX_SPEC_BYTES + 1 of them (a device such as /dev/zero never
-    ends): a larger file is a located error. Raises SpecReadError when the file cannot be read at all."""
+    """The file's bytes. Only a regular file is read: a FIFO without a writer would block for ever and a
+    device may never end, so anything else is refused before it is opened (and checked again once open,
+    without blocking). Read at most MAX_SPEC_BYTES + 1 bytes: a larger file is a located error. Raises
+    SpecReadError when the file cannot be read at all."""
+    import stat
+
     path = Path(path)
+
+    def refused(what: str) -> SpecReadError:
+        if what == "a directory":
+            return SpecReadError([Problem(Location(str(path), 1, 1), "is a directory, not a spec file")])
+        return SpecReadError([Problem(Location(str(path), 1, 1), f"is {what}, not a spec file; cnncalc reads "
+                                      "regular files, and standard input as '-' (cnncalc check - < FILE)")])
+
     try:
-        with path.open("rb") as stream:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise refused(_not_regular(mode))
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with open(descriptor, "rb", closefd=True) as stream:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode):  # replaced between the look and the opening
+                raise refused(_not_regular(status.st_mode))
             data = stream.read(MAX_SPEC_BYTES + 1)
-            size = os.fstat(stream.fileno()).st_size
-    except IsADirectoryError:
-        raise SpecReadError([Problem(Location(str(path), 1, 1), "is a directory, not a spec file")]) from None
+            size = status.st_size
     except OSError as exc:
         raise SpecReadError([Problem(Location(str(path), 1, 1), f"cannot read: {exc.strerror or exc}")]) from None
     if len(data) > MAX_SPEC_BYTES:

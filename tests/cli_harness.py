@@ -18,15 +18,35 @@ from cnncalc.cli import EXIT_INVALID, EXIT_NO_ANSWER, EXIT_OK, EXIT_USAGE, main
 SAFE_EXIT_CODES = {EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NO_ANSWER}  # 3 is a bug in cnncalc
 
 
+def documented_commands() -> set[str]:
+    """The command names `cnncalc --help` lists under "Commands:" (what the CLI documents)."""
+    text = CliRunner().invoke(main, ["--help"]).output
+    listed = text[text.index("Commands:"):].splitlines()[1:]
+    return {line.split()[0] for line in listed if line.startswith("  ") and line.split()}
+
+
 def commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
-    """Every command as (words to type, command), subcommand groups included."""
+    """Every command as (words to type, command), subcommand groups included.
+
+    The group is asked as click asks it (list_commands, get_command), so commands loaded lazily are
+    found; at the top level, fewer commands than `cnncalc --help` lists is an error of the harness."""
+    ctx = click.Context(group, info_name=" ".join(("cnncalc",) + prefix))
     found = []
-    for name in sorted(group.commands):
-        command = group.commands[name]
+    names = group.list_commands(ctx)
+    for name in sorted(names):
+        command = group.get_command(ctx, name)
+        if command is None or command.hidden:
+            continue
         if isinstance(command, click.Group):
             found.extend(commands(command, prefix + (name,)))
         else:
             found.append((prefix + (name,), command))
+    if not prefix:
+        documented = documented_commands()
+        reached = {words[0] for words, _ in found}
+        missing = documented - reached
+        if not found or missing or len(reached) < len(documented):
+            raise AssertionError(f"the harness reaches {sorted(reached)} but cnncalc --help lists {sorted(documented)}")
     return found
 
 

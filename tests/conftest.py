@@ -10,6 +10,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 TEST_SPECS = Path(__file__).resolve().parent / "specs"
+DOCS = ROOT / "docs"
+
+
+def doc(page: str) -> str:
+    """The text of a documentation page under docs/ (`doc("commands/fit.md")`)."""
+    return (DOCS / page).read_text(encoding="utf-8")
 
 
 def torch_or_skip():

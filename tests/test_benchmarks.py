@@ -109,3 +109,74 @@ def test_instruction_growth_without_valgrind_says_so(run_module, monkeypatch, ca
     monkeypatch.setattr(run_module, "count_instructions", lambda code, args: None)
     run_module.print_instruction_growth({}, (100, 1_000))
     assert "valgrind is not installed" in capsys.readouterr().out
+
+
+@pytest.fixture
+def fuzz_module(monkeypatch):
+    """benchmarks/fuzz.py as a module."""
+    spec = importlib.util.spec_from_file_location("benchmark_fuzz", ROOT / "benchmarks" / "fuzz.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "benchmark_fuzz", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fuzz_writes_through_strict_utf8(fuzz_module):
+    fuzz_module.write_out("ünïcode ok")
+    with pytest.raises(UnicodeEncodeError):
+        fuzz_module.write_out("lone \ud800 surrogate")
+
+
+def test_fuzz_large_inputs_are_10_to_500_kb_and_reach_the_engine(fuzz_module):
+    import random
+
+    rng = random.Random(4)
+    sizes = []
+    for _ in range(8):
+        data = fuzz_module.large_spec(rng)
+        sizes.append(len(data))
+        report = analyze(parse_file_bytes(data)) if len(data) < 40_000 else None
+        assert report is None or len(report.layers) > 200
+    assert min(sizes) >= 10 * 1024 and max(sizes) <= 520 * 1024
+
+
+def parse_file_bytes(data: bytes):
+    from cnncalc.parser import parse_bytes
+
+    return parse_bytes(data, "large.yaml")
+
+
+def test_fuzz_time_budget_makes_a_slow_case_a_finding(fuzz_module, monkeypatch):
+    import time
+
+    monkeypatch.setattr(fuzz_module, "TIME_BUDGET", 0.2)
+    import signal
+
+    previous = signal.signal(signal.SIGALRM, fuzz_module._alarm)
+    try:
+        with pytest.raises(fuzz_module.OverBudget):
+            fuzz_module.budgeted(time.sleep, 3)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_fuzz_memory_budget_makes_a_greedy_case_a_finding(fuzz_module):
+    if not fuzz_module._address_space():
+        pytest.skip("no /proc/self/statm: the memory budget is not measured on this system")
+    with pytest.raises(MemoryError):
+        fuzz_module.budgeted(bytearray, 600 * 2**20)
+
+
+def test_fuzz_reports_coverage_and_reaches_every_command(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fuzz.py"), "--cases", "60", "--seed", "2"],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    out = done.stdout
+    assert "coverage (cases that reached each stage)" in out
+    from .cli_harness import commands
+
+    for words, command in commands():
+        if any(isinstance(p, __import__("click").Argument) for p in command.params):
+            assert f"cli {' '.join(words)} " in out, words
+    for stage in ("engine", "render json", "render csv", "render markdown", "render problems"):
+        assert f"    {stage} " in out, stage

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from cnncalc import __version__
 from cnncalc.cli import main
 
-from .conftest import ROOT, SPECS, TEST_SPECS
+from .conftest import ROOT, SPECS, TEST_SPECS, doc
 
 VGG16 = str(SPECS / "vgg16.yaml")
 FLOORED = str(TEST_SPECS / "floored.yaml")
@@ -185,8 +185,8 @@ def test_shapes_of_an_invalid_spec_prints_located_errors():
                              "--floor, to floor it as frameworks do)\n")
 
 
-def test_readme_error_example_is_what_check_prints(monkeypatch):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_documented_error_example_is_what_check_prints(monkeypatch):
+    readme = doc("conventions.md")
     quoted = re.findall(r"(tests/specs/bad_stride\.yaml:\d+:\d+: error: [^`\n]+)", readme)
     monkeypatch.chdir(ROOT)
     printed = invoke("check", "tests/specs/bad_stride.yaml").stdout.splitlines()
@@ -310,7 +310,7 @@ def test_export_torch_prints_the_module():
     result = invoke("export", "torch", str(SPECS / "alexnet.yaml"))
     assert result.exit_code == 0
     compile(result.stdout, "alexnet_export.py", "exec")
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = doc("commands/export.md")
     example = readme.split("$ cnncalc export torch specs/alexnet.yaml\n", 1)[1].split("```", 1)[0]
     shown = [line for line in example.splitlines() if line.strip() and line.strip() != "..."]
     assert shown and all(line in result.stdout.splitlines() for line in shown)

@@ -442,7 +442,7 @@ def test_a_directory_named_like_a_spec_is_a_usage_error(tmp_path):
     folder.mkdir()
     result = cli("compare", str(folder), VGG16)
     assert result.exit_code == 2
-    assert "is not a file" in result.output
+    assert "is a directory, not a spec file" in result.output
 
 
 def test_a_path_that_is_not_a_spec_is_read_as_an_expression():

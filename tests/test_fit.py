@@ -12,7 +12,7 @@ from cnncalc.engine import analyze
 from cnncalc.parser import parse_file, parse_text
 from cnncalc.sizing import Settings, fit, memory_report, parse_reserve, parse_size
 
-from .conftest import ROOT, SPECS
+from .conftest import ROOT, SPECS, doc
 
 SMALL = "input: [3, 8, 8]\nlayers:\n  - conv: {filters: 4, kernel: 3, padding: 1}\n  - relu\n  - fc: 10\n"
 
@@ -166,8 +166,8 @@ def test_cli_fit_invalid_spec_is_exit_1():
     assert run("fit", str(ROOT / "tests" / "specs" / "bad_stride.yaml"), "--memory", "1GiB").exit_code == 1
 
 
-def test_readme_example_is_real_output():
+def test_documented_example_is_real_output():
     result = run("fit", str(SPECS / "vgg16.yaml"), "--memory", "24GiB", "--optimizer", "adam", "--dataset", "50000")
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = doc("commands/fit.md")
     lines = result.output.splitlines()[:6]
     assert all(line in readme for line in lines)

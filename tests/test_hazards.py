@@ -1,6 +1,6 @@
 """Hostile and broken input: every case ends in an answer or a located error, quickly, with no traceback.
 
-Each test is named after the hazard it covers; the README's "Hostile input" table lists them. Expected
+Each test is named after the hazard it covers; docs/hostile-input.md lists them in its table. Expected
 values are worked out by hand in the comments, never copied from cnncalc's output. The last tests run
 every command the CLI has (tests/cli_harness.py) over the whole hostile corpus, so that commands added
 later are held to the same rules.
@@ -30,7 +30,7 @@ from cnncalc.problems import SpecError
 from cnncalc.render.numbers import byte_size, short
 
 from .cli_harness import assert_no_crash, commands, invocations, run, takes_a_spec
-from .conftest import ROOT, SPECS
+from .conftest import ROOT, SPECS, doc
 
 VALID = ("name: tiny\ninput: [3, 8, 8]\nlayers:\n  - conv: {filters: 4, kernel: 3, padding: 1}\n  - relu\n"
          "  - maxpool: 2\n  - flatten\n  - fc: 10\n")
@@ -296,9 +296,10 @@ def test_file_over_50_mb_refused_unread(tmp_path):
         in result.output
 
 
-@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
-def test_endless_device_refused_after_the_limit():
-    result = run(["check", "/dev/zero"])
+def test_endless_standard_input_refused_after_the_limit():
+    # a device such as /dev/zero is refused unopened (tests/test_hazards_io.py); standard input may still be one
+    with open(os.devnull, "rb"):
+        result = run(["check", "-"], stdin=b"\0" * (compose.MAX_SPEC_BYTES + 10))
     assert result.exit_code == 1 and "larger than 8,388,608 bytes" in result.output
 
 
@@ -723,15 +724,42 @@ def test_cnncalc_never_writes_to_a_spec(tmp_path):
         specs_dir.chmod(stat.S_IRWXU)
 
 
-def test_readme_hazard_table_names_existing_tests():
+def test_documented_hazard_table_names_existing_tests():
     import re
 
-    from . import test_properties
+    from . import test_hazards_io, test_properties
 
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("| hazard | behaviour | test |"):readme.index("<!-- sections of later commands go here -->")]
+    page = doc("hostile-input.md")
+    start = page.index("| hazard | behaviour | test |")
+    table = page[start:page.index("\n\n", start)]
     named = re.findall(r"`(?:tests/(test_\w+)\.py::)?(test_\w+)`", table)
-    modules = {"test_hazards": sys.modules[__name__], "test_properties": test_properties}
+    modules = {"test_hazards": sys.modules[__name__], "test_properties": test_properties,
+               "test_hazards_io": test_hazards_io}
     assert len(named) >= 40
     for module, test in named:
         assert hasattr(modules[module or "test_hazards"], test), test
+
+
+# -- the harness itself ---------------------------------------------------------------------------
+
+def test_harness_enumerates_every_command_the_cli_lists():
+    found = {words: command for words, command in commands()}
+    # the commands `cnncalc --help` documents, each reached with its subcommands (export torch)
+    assert {words[0] for words in found} >= {"check", "compare", "export", "fit", "layers", "memory", "schema",
+                                             "shapes", "solve"}
+    assert ("export", "torch") in found
+    assert all(isinstance(command, click.Command) for command in found.values())
+    assert sum(takes_a_spec(command) for command in found.values()) >= 7
+
+
+def test_harness_picks_up_a_command_added_later(monkeypatch):
+    monkeypatch.setitem(cli.COMMANDS, "zz-later", ("layers", "layers"))
+    assert ("zz-later",) in {words for words, _ in commands()}
+
+
+def test_harness_fails_when_it_reaches_fewer_commands_than_documented(monkeypatch):
+    from . import cli_harness
+
+    monkeypatch.setattr(cli_harness, "documented_commands", lambda: {"check", "shapes", "frobnicate"})
+    with pytest.raises(AssertionError, match="--help lists"):
+        commands()

@@ -1,5 +1,5 @@
 """Memory: components worked out by hand, PyTorch's autograd as the oracle for the saved tensors,
-the inference peak on hand-built graphs, and the rules table in the README."""
+the inference peak on hand-built graphs, and the rules table in docs/commands/memory.md."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from cnncalc.parser import parse_file, parse_text
 from cnncalc.render.sizing import saved_rules_markdown
 from cnncalc.sizing import Settings, memory_report
 
-from .conftest import ROOT, SPECS, torch_or_skip
+from .conftest import ROOT, SPECS, doc, torch_or_skip
 
 SMALL = """name: small
 input: [3, 8, 8]
@@ -417,8 +417,8 @@ def test_every_kind_states_its_rule():
     assert missing == []
 
 
-def test_readme_rules_table_is_the_registry_s():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_documented_rules_table_is_the_registry_s():
+    readme = doc("commands/memory.md")
     assert saved_rules_markdown() in readme
 
 
@@ -472,10 +472,10 @@ def test_cli_memory_invalid_spec_is_exit_1():
     assert result.exit_code == 1
 
 
-def test_readme_example_is_real_output():
+def test_documented_example_is_real_output():
     result = run("memory", str(SPECS / "vgg16.yaml"), "--batch", "64", "--optimizer", "adam", "--summary",
                  "--format", "markdown")
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = doc("commands/memory.md")
     rows = [line for line in result.output.splitlines() if line.startswith("| ")]
     assert len(rows) == 12
     assert all(row in readme for row in rows)

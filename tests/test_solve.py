@@ -169,8 +169,8 @@ def test_cli_usage_errors_are_exit_2(args):
     assert "Traceback" not in result.output
 
 
-def test_readme_example_is_real_output():
-    from .conftest import ROOT
+def test_documented_example_is_real_output():
+    from .conftest import doc
 
     result = run("solve", "--input", "32", "--output", "28", "--stride", "1", "--padding", "0")
-    assert result.output in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert result.output in doc("commands/solve.md")

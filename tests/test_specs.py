@@ -17,7 +17,7 @@ import pytest
 from cnncalc.engine import analyze
 from cnncalc.parser import parse_file
 
-from .conftest import ROOT, SPECS
+from .conftest import ROOT, SPECS, doc
 from .test_zoo import ZOO_CHECKED
 
 
@@ -121,7 +121,7 @@ def test_vgg16_macs_as_torchvision_publishes_them():
 
 
 def test_hand_totals_spelled_out():
-    """The figures the README and the spec headers quote."""
+    """The figures docs/specs.md and the spec headers quote."""
     assert LENET5 == (61_706, 416_520)
     assert ALEXNET == (62_378_344, 1_135_256_096)
     assert ZFNET == (107_627_624, 2_476_704_896)
@@ -145,9 +145,9 @@ def test_published_receptive_fields(name, layer, size, jump):
     assert result.receptive_field.jump == (jump, jump)
 
 
-def test_spec_headers_and_readme_quote_these_totals():
-    """The totals in each spec's header comment and in the README's table are the ones proven above."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_spec_headers_and_docs_quote_these_totals():
+    """The totals in each spec's header comment and in the table of docs/specs.md are the ones proven above."""
+    readme = doc("specs.md")
     for name, (_, (params, macs), _) in SHIPPED.items():
         header = Path(SPECS / name).read_text(encoding="utf-8").split("\nname:")[0]
         assert f"{params:,} parameters" in header, name

@@ -28,7 +28,7 @@ from cnncalc.engine import analyze
 from cnncalc.parser import parse_file, parse_text
 from cnncalc.problems import SpecError
 
-from .conftest import SPECS, TEST_SPECS
+from .conftest import SPECS, TEST_SPECS, doc
 
 PUBLISHED = [
     # spec, parameters, MACs at the spec's input size
@@ -292,8 +292,8 @@ def test_check_prints_dag_errors_as_file_line_column():
     assert f"{path}:7:19: error: no layer or group named 'stme'" in result.output
 
 
-def test_spec_headers_and_readme_quote_these_totals():
-    readme = (SPECS.parent / "README.md").read_text(encoding="utf-8")
+def test_spec_headers_and_docs_quote_these_totals():
+    readme = doc("specs.md")
     for spec, params, macs in PUBLISHED + [("unet.yaml", 481_762, 143_851_520)]:
         header = (SPECS / spec).read_text(encoding="utf-8").split("\nname:")[0]
         assert f"{params:,} parameters" in header, spec

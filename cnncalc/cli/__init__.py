@@ -6,6 +6,7 @@ click's options for every command cost more than checking VGG16 (`cnncalc --help
 
 from __future__ import annotations
 
+import errno
 import gc
 import io
 import os
@@ -17,7 +18,7 @@ import click
 from .. import __version__
 
 if TYPE_CHECKING:
-    from ..problems import Problem
+    from ..problems import Problem, SpecError
     from ..spec import Spec
 
 EXIT_OK = 0  # every spec valid
@@ -25,6 +26,7 @@ EXIT_INVALID = 1  # a spec is invalid: its problems are printed as file:line:col
 EXIT_USAGE = 2  # bad command line: unknown option, missing file (click's own code)
 EXIT_INTERNAL = 3  # a bug in cnncalc: please report it
 EXIT_NO_ANSWER = 4  # a valid question without an answer: nothing fits the memory budget, no layer solves it
+EXIT_OUTPUT = 5  # the output could not be written (disk full, standard output closed): the environment, not a bug
 EXIT_BROKEN_PIPE = 141  # the reader of the output went away (`| head`): 128 + SIGPIPE, as other tools exit
 MAX_BATCH = 10**9
 
@@ -66,29 +68,95 @@ class _Group(click.Group):
         # again and again as it grows (40% of a 100,000-layer check). Off for the command.
         collecting = gc.isenabled()
         gc.disable()
+        stdout_closed = sys.stdout is None  # `cnncalc ... >&-`: Python gives no stream at all
+        if stdout_closed:
+            sys.stdout = _ClosedOutput()
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:  # what the command wrote must really have gone out, whichever way it ended
+                _flush_output()
+        except BrokenPipeError:  # `cnncalc shapes big.yaml | head`: not a bug, nobody is reading any more
+            _silence_stdout(stdout_closed)
+            ctx.exit(EXIT_BROKEN_PIPE)
+        except OSError as exc:
+            if exc.errno not in _OUTPUT_ERRORS:
+                return self._internal_error(ctx, exc)
+            _silence_stdout(stdout_closed)
+            click.echo(f"cnncalc: cannot write the output: {exc.strerror or exc}", err=True)
+            ctx.exit(EXIT_OUTPUT)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
-        except BrokenPipeError:  # `cnncalc shapes big.yaml | head`: not a bug, nobody is reading any more
-            _silence_stdout()
-            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
-            if ctx.params.get("debug"):
-                import traceback
-
-                traceback.print_exc()
-            click.echo(f"cnncalc: internal error ({type(exc).__name__}: {exc}); this is a bug in cnncalc, "
-                       "please report it with the spec and command that caused it"
-                       + ("" if ctx.params.get("debug") else " (add --debug for the details)"), err=True)
-            ctx.exit(EXIT_INTERNAL)
+            return self._internal_error(ctx, exc)
         finally:
             if collecting:
                 gc.enable()
 
+    @staticmethod
+    def _internal_error(ctx: click.Context, exc: Exception) -> None:
+        """One line and exit code 3 for a bug; --debug shows the traceback."""
+        if ctx.params.get("debug"):
+            import traceback
 
-def _silence_stdout() -> None:
+            traceback.print_exc()
+        click.echo(f"cnncalc: internal error ({type(exc).__name__}: {exc}); this is a bug in cnncalc, "
+                   "please report it with the spec and command that caused it"
+                   + ("" if ctx.params.get("debug") else " (add --debug for the details)"), err=True)
+        ctx.exit(EXIT_INTERNAL)
+
+
+_OUTPUT_ERRORS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EPIPE,
+                  errno.ENXIO}
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when it was closed: every write fails as writing to a closed descriptor does."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _flush_output() -> None:
+    """Flush standard output, and raise BrokenPipeError when its reader has gone: a pipe's write may have
+    gone out only in part, without an error (the kernel reports a short count, not EPIPE)."""
+    stream = sys.stdout
+    if stream is None:
+        return
+    stream.flush()
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (a test runner's buffer)
+        return
+    try:
+        import stat
+
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        import select
+
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        events = poller.poll(0)
+    except (OSError, ValueError, AttributeError):  # no poll on this system
+        return
+    if any(mask & select.POLLERR for _, mask in events):  # a pipe without readers
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+def _silence_stdout(closed: bool = False) -> None:
     """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    if closed:  # descriptor 1 may now be a file cnncalc opened: leave it alone
+        sys.stdout = None  # type: ignore[assignment]
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -131,7 +199,8 @@ def main(debug: bool) -> None:
     """Layer-by-layer arithmetic of convolutional networks written as YAML specs.
 
     Exit codes: 0 ok, 1 invalid spec, 2 usage error, 3 internal error (a bug),
-    4 no answer (fit: not even batch 1 fits; solve: no solution within the bounds).
+    4 no answer (fit: not even batch 1 fits; solve: no solution within the bounds),
+    5 the output could not be written (disk full, standard output closed), 141 the output pipe was closed.
     """
 
 
@@ -141,6 +210,7 @@ def load(path: str, input_shape: tuple[int, ...] | None = None, allow_unknown: b
     from ..compose import MAX_SPEC_BYTES
     from ..importers import MAX_STDIN_MODEL_BYTES, is_model, read_spec
     from ..parser import parse_bytes, parse_file
+    from ..problems import SpecError
 
     if path == "-":
         data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)  # more is refused unread, unless it is a model
@@ -148,7 +218,11 @@ def load(path: str, input_shape: tuple[int, ...] | None = None, allow_unknown: b
             data += sys.stdin.buffer.read(MAX_STDIN_MODEL_BYTES)
             return read_spec("<stdin>", data, input_shape, allow_unknown)
         return parse_bytes(data, "<stdin>")
-    if is_model(path):
+    try:
+        model = os.path.isfile(path) and is_model(path)  # only a regular file is looked into; the reader refuses others
+    except SpecError:
+        model = False
+    if model:
         return read_spec(path, None, input_shape, allow_unknown)
     if input_shape is not None:
         raise click.UsageError(f"--input is for ONNX models and Caffe prototxt files; '{path}' is a YAML spec, "
@@ -165,9 +239,10 @@ class ShapeType(click.ParamType):
         if isinstance(value, tuple):
             return value
         parts = str(value).lower().replace("×", "x").split("x")
-        if not 1 <= len(parts) <= 4 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
-            self.fail(f"'{value}' is not a shape such as 3x224x224 (channels, then 1 to 3 spatial sizes, "
-                      "positive whole numbers)", param, ctx)
+        if not 1 <= len(parts) <= 4 or not all(p.strip().isascii() and p.strip().isdigit() and len(p.strip()) <= 12
+                                               and int(p) > 0 for p in parts):
+            self.fail(f"'{str(value)[:40]}' is not a shape such as 3x224x224 (channels, then 1 to 3 spatial sizes, "
+                      "positive whole numbers of at most 12 digits)", param, ctx)
         return tuple(int(p) for p in parts)
 
 
@@ -178,6 +253,14 @@ def model_options(command):
                                 "for them; their params and MACs are left out of the totals.")(command)
     return click.option("--input", "input_shape", type=ShapeType(), default=None,
                         help="Models: the input shape per sample, e.g. 3x224x224, when the model leaves it open.")(command)
+
+
+def exit_with_error(error: SpecError) -> None:
+    """Print a SpecError's problems and exit: 2 when a file could not be read (as click does for a missing
+    one), 1 when a spec is invalid. One rule for every command."""
+    from ..problems import SpecReadError
+
+    exit_with_problems(error.problems, EXIT_USAGE if isinstance(error, SpecReadError) else EXIT_INVALID)
 
 
 def exit_with_problems(problems: tuple[Problem, ...], code: int = EXIT_INVALID) -> None:

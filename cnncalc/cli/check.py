@@ -10,7 +10,7 @@ from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, echo_text, load, model_options,
 
 
 @click.command()
-@click.argument("specs", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.argument("specs", nargs=-1, required=True, type=click.Path(allow_dash=True, readable=False))
 @click.option("--format", "fmt", type=click.Choice(list(CHECK_FORMATS)), default="text", show_default=True,
               help="text: file:line:col: severity: message per line; github: GitHub Actions annotations; "
                    "json: every file's problems.")

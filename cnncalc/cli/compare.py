@@ -6,8 +6,8 @@ import os
 
 import click
 
-from ..problems import SpecError
-from . import EXIT_USAGE, ShapeType, exit_with_problems, load, terminal_flag, terminal_options
+from ..problems import SpecError, SpecReadError
+from . import EXIT_INVALID, EXIT_USAGE, ShapeType, exit_with_problems, load, terminal_flag, terminal_options
 
 _STACK_OPTIONS = ("channels", "stride", "dilation", "bias", "input_size", "padding")
 
@@ -98,9 +98,9 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool, models:
     from ..render import compare as render
 
     for path in paths:
-        if not os.path.isfile(path):
-            raise click.UsageError(f"spec '{path}' {'is not a file' if os.path.exists(path) else 'does not exist'}")
-    reports, problems = [], []
+        if not os.path.exists(path) and path != "-":
+            raise click.UsageError(f"spec '{path}' does not exist")
+    reports, problems, unreadable = [], [], False
     for path in paths:
         try:
             if path in models:
@@ -109,8 +109,9 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool, models:
                 reports.append((path, analyze(load(path))))
         except SpecError as error:
             problems.extend(error.problems)
-    if problems:
-        exit_with_problems(tuple(problems))
+            unreadable = unreadable or isinstance(error, SpecReadError)
+    if problems:  # a file that cannot be read is a usage error (2), as in shapes and check
+        exit_with_problems(tuple(problems), EXIT_USAGE if unreadable else EXIT_INVALID)
     comparison = compare_reports(reports)
     if fmt == "json":
         click.echo(render.render_specs_json(comparison), nl=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..problems import SpecError
-from . import SPEC_PATH, exit_with_problems, load
+from . import SPEC_PATH, exit_with_error, load
 
 
 @click.group()
@@ -24,7 +24,7 @@ def export_torch(spec: str, floor: bool) -> None:
     try:
         exported = torch_export(load(spec), floor=floor)
     except SpecError as error:
-        exit_with_problems(error.problems)
+        exit_with_error(error)
         return
     click.echo(render_problem_lines(exported.warnings), err=True, nl=False)
     click.echo(exported.source, nl=False)

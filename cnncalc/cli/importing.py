@@ -26,6 +26,9 @@ def import_model(model: str, output: str | None, force: bool, input_shape: tuple
 
     if output is not None and os.path.exists(output) and not force:
         raise click.UsageError(f"'{output}' exists; cnncalc does not overwrite it unless you add --force")
+    if model != "-" and not os.path.isfile(model):
+        raise click.UsageError(f"'{model}' is not a regular file; cnncalc imports model files, and standard input "
+                               "as '-'")
     data = sys.stdin.buffer.read(MAX_STDIN_MODEL_BYTES) if model == "-" else None
     source = "<stdin>" if model == "-" else model
     try:

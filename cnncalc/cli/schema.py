@@ -9,7 +9,7 @@ import click
 def schema() -> None:
     """Print the spec format's JSON Schema, for editors.
 
-    Completion, hover text and inline errors in editors that use the YAML language server; see the README.
+    Completion, hover text and inline errors in editors that use the YAML language server; see docs/ci.md.
     """
     from ..schema import render_schema
 

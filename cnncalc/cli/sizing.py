@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..problems import SpecError
-from . import EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_problems, load, model_options, terminal_flag, terminal_options
+from . import (EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_error, load, model_options, terminal_flag,
+               terminal_options)
 
 
 def _analyzed(spec: str, floor: bool, input_shape: tuple[int, ...] | None = None, allow_unknown: bool = False):
@@ -15,8 +16,8 @@ def _analyzed(spec: str, floor: bool, input_shape: tuple[int, ...] | None = None
     try:
         return analyze(load(spec, input_shape, allow_unknown), floor=floor)
     except SpecError as error:
-        exit_with_problems(error.problems)
-        raise  # pragma: no cover - exit_with_problems exits
+        exit_with_error(error)
+        raise  # pragma: no cover - exit_with_error exits
 
 
 def _settings(report, dtype: str | None, mixed: bool, optimizer: str):

@@ -231,7 +231,7 @@ def render_memory_markdown(report: MemoryReport, si: bool = False, layers: bool 
 
 
 def saved_rules_markdown() -> str:
-    """The README's table of what each kind keeps for backward, from the registry: kinds with the
+    """The documentation's table of what each kind keeps for backward, from the registry: kinds with the
     same rule share a row."""
     rules: dict[str, list[str]] = {}
     for kind in REGISTRY.values():
