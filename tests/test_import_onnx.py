@@ -20,10 +20,21 @@ from cnncalc.export.torch import torch_export
 from cnncalc.importers import read_network, read_spec
 from cnncalc.importers.emit import to_yaml
 from cnncalc.parser import parse_file, parse_text
+from cnncalc.problems import SpecError
 
 from .conftest import ROOT, SPECS, torch_or_skip
 
-ZOO = sorted(SPECS.glob("*.yaml"))
+# The kinds an ONNX export of cnncalc's PyTorch module reads back as (a dwconv is a grouped Conv, read as conv).
+READ_BACK = {"conv", "dwconv", "deconv", "fc", "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "relu",
+             "leakyrelu", "relu6", "sigmoid", "hardsigmoid", "hardswish", "tanh", "softmax", "gelu", "batchnorm", "lrn",
+             "dropout", "flatten", "add", "concat", "pad", "upsample", "identity"}
+
+
+def _kinds(path) -> set[str]:
+    return {layer.kind for layer in parse_file(path).layers}
+
+
+ZOO = [path for path in sorted(SPECS.glob("*.yaml")) if _kinds(path) <= READ_BACK]
 _EXPORTS: dict[tuple[str, str], str] = {}  # (spec, mode) → the exported file, once per test session
 
 
@@ -108,6 +119,12 @@ def imported_layer(report, attribute):
     found = [layer for layer in report.layers if layer.name == attribute or layer.name.startswith(attribute + ".")]
     assert found, f"no imported layer for module '{attribute}'"
     return found[-1]
+
+
+def test_the_zoo_is_covered():
+    """Every shipped spec whose kinds all have an ONNX operator is cross-checked: the 16 classic networks at least."""
+    assert {"alexnet", "vgg16", "resnet50", "googlenet", "densenet121", "mobilenet_v1", "unet"} <= {p.stem for p in ZOO}
+    assert len(ZOO) >= 16
 
 
 @pytest.mark.parametrize("path", ZOO, ids=lambda p: p.stem)
@@ -242,3 +259,50 @@ def test_unknown_operator_is_named_and_counted_not_zero(tmp_path):
     assert "unknown operator LSTM: 1 node, the first '/lstm/LSTM'" in result.stderr
     assert "Transpose" in result.stderr  # the permute is not a cnncalc layer either, and is said so
     assert "--allow-unknown" in result.stderr
+
+
+def test_allow_unknown_takes_the_models_shapes_and_leaves_the_counts_out(tmp_path):
+    """--allow-unknown: the LSTM and the ops around it become `unknown` rows with the shapes onnx's own shape
+    inference gives (the oracle); conv and fc are counted, and the totals say what is left out."""
+    torch = torch_or_skip()
+    onnx = onnx_or_skip()
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv1d(8, 16, 3)
+            self.lstm = torch.nn.LSTM(16, 32)
+            self.fc = torch.nn.Linear(32, 4)
+
+        def forward(self, x):
+            y = self.conv(x).permute(2, 0, 1)
+            out, _ = self.lstm(y)
+            return self.fc(out[-1])
+
+    plain, inferred = tmp_path / "lstm.onnx", tmp_path / "lstm_shapes.onnx"
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Net(), (torch.zeros(1, 8, 20),), str(plain), dynamo=False)
+    model = onnx.shape_inference.infer_shapes(onnx.load(str(plain)))
+    onnx.save(model, str(inferred))
+    shapes = {v.name: tuple(d.dim_value for d in v.type.tensor_type.shape.dim) for v in model.graph.value_info}
+    with pytest.raises(SpecError) as caught:  # without the shapes there is nothing to pass on, and it says so
+        read_spec(str(plain), allow_unknown=True)
+    assert "onnx.shape_inference.infer_shapes" in caught.value.problems[0].message
+    report = analyze(read_spec(str(inferred), allow_unknown=True))
+    network = read_network(str(inferred), allow_unknown=True)
+    unknown = [layer for layer in report.layers if layer.kind == "unknown"]
+    assert [layer.name for layer in unknown] == ["transpose", "lstm.lstm", "lstm.squeeze", "gather"]
+    for layer, imported in zip(unknown, [n for n in network.layers if n.kind == "unknown"]):
+        node = next(n for n in model.graph.node if _offset_of(str(inferred), n) + 1 == imported.location.column)
+        assert layer.output_shape == shapes[node.output[0]][1:], layer.name  # the batch dimension dropped
+        assert (layer.param_count, layer.macs) == (0, 0)
+    assert report.totals.params == (3 * 8 * 16 + 16) + (32 * 4 + 4)  # conv and fc by hand; the LSTM left out
+    warnings_text = " ".join(w.message for w in report.warnings)
+    assert "LSTM ×1" in warnings_text and "left out of the totals" in warnings_text
+    result = subprocess.run([sys.executable, "-m", "cnncalc", "shapes", str(inferred), "--allow-unknown"],
+                            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 0, result.stderr
+    assert "unknown operator, not counted" in result.stdout

@@ -12,7 +12,7 @@ import re
 from typing import Any, Callable
 
 from ..kinds import REGISTRY
-from ..problems import NOTE, Location, Problem, SpecError
+from ..problems import NOTE, WARNING, Location, Problem, SpecError
 from ..spec import INPUT_NAME
 from .network import ImportedNetwork, NetworkBuilder
 from .onnx_proto import DTYPE_NAMES, Model, Node, Tensor
@@ -21,7 +21,7 @@ from .onnx_values import BATCH, Act, Const, NotConstant, Unread, evaluate
 # What the reader needs of a kind that another part of cnncalc may not have yet: the op is unknown until then.
 _STANDARD_DOMAINS = ("", "ai.onnx")
 _CONSTANT_OPS = frozenset({"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast",
-                           "Identity", "Add", "Sub", "Mul", "Div", "ConstantOfShape", "Reshape"})
+                           "Identity", "Add", "Sub", "Mul", "Div", "ConstantOfShape", "Reshape", "Expand"})
 _SHAPE_OPS = frozenset({"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice",
                         "Concat"})
 _ELEMENTWISE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSigmoid": "hardsigmoid",
@@ -53,6 +53,7 @@ class Translator:
         self.unknown: dict[str, list[Node]] = {}
         self.skip: set[int] = set()
         self.notes: list[Problem] = []
+        self.graph_outputs = {info.name: info for info in model.outputs}
         self.paths: dict[str, int] = {}  # module path → nodes that may become layers under it
         for node in model.nodes:
             path = self._path(node)[0]
@@ -200,7 +201,35 @@ class Translator:
             self.unread(node)
         except _Unsupported as unsupported:
             self.unknown.setdefault(self.label(node, unsupported.reason), []).append(node)
-            self.unread(node)
+            if self.allow_unknown:
+                self.pass_through(node, inputs)
+            else:
+                self.unread(node)
+
+    def pass_through(self, node: Node, inputs: list[Any]) -> None:
+        """--allow-unknown: an `unknown` layer per output the graph reads, with the shape ONNX's value_info gives."""
+        source = next((v for v in inputs if isinstance(v, Act)), None)
+        source = source or Act(INPUT_NAME, self.builder.input_shape)
+        outputs = [name for name in node.outputs if name and (self.consumers.get(name) or name in self.graph_outputs)]
+        for position, output in enumerate(outputs):
+            info = self.model.value_info.get(output) or self.graph_outputs.get(output)
+            dims = info.dims if info is not None else None
+            if dims is None or len(dims) < 2 or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
+                self.builder.problems.append(Problem(self.location(node), (
+                    f"{node.op_type} '{node.name or output}': the model does not give the shape of its output "
+                    f"'{output}', so --allow-unknown cannot pass it on; add the shapes with onnx's shape inference "
+                    "(onnx.shape_inference.infer_shapes) and save the model again")))
+                self.values[output] = Unread(node.name)
+                continue
+            shape = tuple(dims[1:])  # the batch dimension dropped, as for the input
+            params: dict[str, Any] = {"channels": shape[0]}
+            if len(shape) > 1:
+                params["size"] = shape[1] if len(shape) == 2 else tuple(shape[1:])
+            name = self.name(node) + (f".{position}" if position else "")
+            act = self.layer(node, "unknown", params, (source,), node.outputs.index(output), name=name,
+                             origin=f"{node.op_type} (unknown)")
+            if act is not None:
+                self.values[output] = act
 
     def label(self, node: Node, reason: str) -> str:
         label = node.op_type + (f" ({reason})" if reason else "")
@@ -231,8 +260,13 @@ class Translator:
             self.values[node.outputs[0]] = act
 
     def network(self) -> ImportedNetwork:
-        problems = list(self.builder.problems)
-        if self.unknown:
+        problems = list(dict.fromkeys(self.builder.problems))
+        if self.unknown and self.allow_unknown:
+            counts = ", ".join(f"{label} ×{len(nodes)}" for label, nodes in self.unknown.items())
+            self.notes.append(Problem(self.location(), f"operators cnncalc does not know ({counts}) are read with the "
+                                      "model's shapes as 'unknown' layers: their params and MACs are left out of the "
+                                      "totals", WARNING))
+        elif self.unknown:
             for label, nodes in sorted(self.unknown.items(), key=lambda item: -len(item[1])):
                 first = nodes[0]
                 problems.append(Problem(self.location(first), f"unknown operator {label}: {len(nodes)} node"

@@ -7,11 +7,11 @@ and its name in that module's KINDS.
 
 from __future__ import annotations
 
-from . import conv, dense, elementwise, merge, norm, pool, resize
+from . import conv, dense, elementwise, merge, norm, opaque, pool, resize
 from .base import INPUT, OUTPUT, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved, Window
 
 REGISTRY: dict[str, LayerKind] = {
-    kind.name: kind for module in (conv, pool, dense, elementwise, norm, merge, resize) for kind in module.KINDS
+    kind.name: kind for module in (conv, pool, dense, elementwise, norm, merge, resize, opaque) for kind in module.KINDS
 }
 
 __all__ = ["INPUT", "OUTPUT", "REGISTRY", "Computed", "LayerContext", "LayerFailure", "LayerKind", "Param", "Saved", "Window"]
