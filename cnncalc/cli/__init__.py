@@ -37,6 +37,7 @@ SPEC_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True)
 COMMANDS = {
     "check": ("check", "check"),
     "compare": ("compare", "compare"),
+    "diff": ("diff", "diff"),
     "export": ("export", "export"),
     "fit": ("sizing", "fit"),
     "import": ("importing", "import_model"),
@@ -205,8 +206,9 @@ def main(debug: bool) -> None:
 
 
 def load(path: str, input_shape: tuple[int, ...] | None = None, allow_unknown: bool = False) -> Spec:
-    """The spec at `path` (`-`: standard input), parsed; raises SpecError. An ONNX model or a Caffe prototxt
-    (told by its content) is imported; `input_shape` and `allow_unknown` are for those."""
+    """The spec at `path` (`-`: standard input; `git:REV:PATH`: a file at a git revision), parsed; raises
+    SpecError. An ONNX model or a Caffe prototxt (told by its content) is imported; `input_shape` and
+    `allow_unknown` are for those."""
     from ..compose import MAX_SPEC_BYTES
     from ..importers import MAX_STDIN_MODEL_BYTES, is_model, read_spec
     from ..parser import parse_bytes, parse_file
@@ -218,6 +220,11 @@ def load(path: str, input_shape: tuple[int, ...] | None = None, allow_unknown: b
             data += sys.stdin.buffer.read(MAX_STDIN_MODEL_BYTES)
             return read_spec("<stdin>", data, input_shape, allow_unknown)
         return parse_bytes(data, "<stdin>")
+    if path.startswith("git:"):
+        from ..gitsource import is_git_path, read_git_bytes
+
+        if is_git_path(path):
+            return parse_bytes(read_git_bytes(path), path)
     try:
         model = os.path.isfile(path) and is_model(path)  # only a regular file is looked into; the reader refuses others
     except SpecError:

@@ -9,7 +9,7 @@ Warnings become `::warning`. GitHub reads one command per line, so the message e
 from __future__ import annotations
 
 from ..problems import ERROR, NOTE, Problem
-from .problems import CheckResults
+from .problems import CheckResults, Verdicts
 
 STDIN = "<stdin>"  # no file to point at: the annotation goes on the run instead of a line
 
@@ -36,5 +36,6 @@ def annotation(problem: Problem) -> str:
     return f"::{level} {','.join(properties)}::{escape_data(problem.message)}"
 
 
-def render_check(results: CheckResults) -> str:
+def render_check(results: CheckResults, verdicts: Verdicts | None = None) -> str:
+    """An annotation per problem (an exceeded budget among them); the met budgets are in the summary line."""
     return "".join(f"{annotation(p)}\n" for _, problems in results for p in problems)
