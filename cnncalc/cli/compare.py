@@ -7,7 +7,8 @@ import os
 import click
 
 from ..problems import SpecError, SpecReadError
-from . import EXIT_INVALID, EXIT_USAGE, ShapeType, exit_with_problems, load, terminal_flag, terminal_options
+from . import (EXIT_INVALID, EXIT_USAGE, ShapeType, check_columns, exit_with_problems, load, table_options,
+               table_settings)
 
 _STACK_OPTIONS = ("channels", "stride", "dilation", "bias", "input_size", "padding")
 
@@ -33,13 +34,14 @@ def _is_spec_argument(argument: str) -> bool:
               help="Models: read past operators cnncalc does not know; their params and MACs are left out.")
 @click.option("--padding", type=click.Choice(["same", "valid"]), default="same", show_default=True,
               help="With --input: 'same' keeps ceil(N/S), 'valid' pads nothing.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "markdown"]), default="table",
               show_default=True, help="Output format.")
 @click.option("--si", is_flag=True, help="Decimal byte units for specs (MB = 10⁶).")
-@terminal_options
+@table_options
 @click.pass_context
 def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, stride: int, dilation: int, bias: bool,
-            input_size: str | None, padding: str, fmt: str, si: bool, allow_unknown: bool) -> None:
+            input_size: str | None, padding: str, fmt: str, si: bool, exact: bool, wide: bool, columns: str | None,
+            width: int | None, allow_unknown: bool = False) -> None:
     """Compare layer stacks (3x3x3 vs 7x7) or specs side by side.
 
     \b
@@ -63,7 +65,7 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
       spec; ONNX models and Caffe prototxt files are read as specs; ratios are
       against the first). Mixing specs and stacks is a usage error.
     """
-    no_color = terminal_flag("no_color")
+    options = table_settings(fmt, exact, wide, columns, width, None)  # the columns are the specs or the stacks
     arguments = [item for item in items if item.lower() != "vs"]
     specs = [item for item in arguments if _is_spec_argument(item)]
     if specs and len(specs) != len(arguments):
@@ -73,14 +75,14 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
     if specs:
         from ..importers import is_model
 
-        models = [path for path in specs if os.path.isfile(path) and is_model(path)]
+        models = {path for path in specs if os.path.isfile(path) and is_model(path)}
         given = [name for name in _STACK_OPTIONS if (name != "input_size" or not models)
                  and ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
         if given:
             option = {"input_size": "input", "bias": "bias/--no-bias"}.get(given[0], given[0])
             raise click.UsageError(f"--{option} applies to layer stacks, not to specs")
         shape = ShapeType().convert(input_size, None, ctx) if input_size is not None else None
-        _compare_specs(specs, fmt, si, no_color, set(models), shape, allow_unknown)
+        _compare_specs(specs, fmt, si, options, models, shape, allow_unknown)
     else:
         if allow_unknown:
             raise click.UsageError("--allow-unknown applies to models (ONNX, prototxt), not to layer stacks")
@@ -88,10 +90,10 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
         if input_size is not None:
             param = next(p for p in ctx.command.params if p.name == "input_size")
             size = click.IntRange(min=1).convert(input_size, param, ctx)
-        _compare_stacks(" ".join(items), channels, stride, dilation, bias, size, padding, fmt, no_color)
+        _compare_stacks(" ".join(items), channels, stride, dilation, bias, size, padding, fmt, options)
 
 
-def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool, models: set[str] = frozenset(),
+def _compare_specs(paths: list[str], fmt: str, si: bool, options, models: set[str] = frozenset(),
                    input_shape: tuple[int, ...] | None = None, allow_unknown: bool = False) -> None:
     from ..compare import compare_reports
     from ..engine import analyze
@@ -116,16 +118,16 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool, models:
     if fmt == "json":
         click.echo(render.render_specs_json(comparison), nl=False)
         return
-    headers, rows = render.spec_rows(comparison, si)
+    headers, rows = render.spec_rows(comparison, si, options.exact)
+    check_columns(options.columns, render.column_keys(headers))
     if fmt == "markdown":
         click.echo(render.render_rows_markdown(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND), nl=False)
     else:
-        render.render_rows_table(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND,
-                                 color=False if no_color else None, ascii=terminal_flag("ascii"))
+        render.render_rows_table(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND, options)
 
 
 def _compare_stacks(expression: str, channels: int | None, stride: int, dilation: int, bias: bool,
-                    input_size: int | None, padding: str, fmt: str, no_color: bool) -> None:
+                    input_size: int | None, padding: str, fmt: str, options) -> None:
     from ..compare import ExpressionError, StackError, StackSettings, compare_stacks, parse_expression
     from ..render import compare as render
 
@@ -146,8 +148,8 @@ def _compare_stacks(expression: str, channels: int | None, stride: int, dilation
         return
     headers, rows = render.stack_rows(comparison)
     title, footer = render.settings_text(settings), render.stack_footer(comparison)
+    check_columns(options.columns, render.column_keys(headers))
     if fmt == "markdown":
         click.echo(render.render_rows_markdown(title, headers, rows, footer, render.STACK_LEGEND), nl=False)
     else:
-        render.render_rows_table(title, headers, rows, footer, render.STACK_LEGEND, color=False if no_color else None,
-                                 ascii=terminal_flag("ascii"))
+        render.render_rows_table(title, headers, rows, footer, render.STACK_LEGEND, options)
