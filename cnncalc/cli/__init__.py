@@ -248,7 +248,7 @@ def load(path: str, input_shape: tuple[int, ...] | None = None, allow_unknown: b
     """The spec at `path` (`-`: standard input; `git:REV:PATH`: a file at a git revision), parsed; raises
     SpecError. An ONNX model or a Caffe prototxt (told by its content) is imported; `input_shape` and
     `allow_unknown` are for those."""
-    from ..compose import MAX_SPEC_BYTES
+    from ..loader import MAX_SPEC_BYTES
     from ..importers import MAX_STDIN_MODEL_BYTES, is_model, read_spec
     from ..parser import parse_bytes, parse_file
     from ..problems import SpecError

@@ -392,7 +392,7 @@ class CaffeReader:
 
 def read_prototxt(data: bytes, source: str, input_shape: tuple[int, ...] | None = None) -> ImportedNetwork:
     """A Caffe prototxt's bytes → ImportedNetwork; raises SpecError, located by line and column."""
-    from ..compose import decode
+    from ..loader import decode
 
     root = parse(decode(data, source) if len(data) <= 8 * 1024 * 1024 else _decode_large(data, source), source)
     return CaffeReader(root, source, input_shape).run()
