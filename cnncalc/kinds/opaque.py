@@ -23,6 +23,7 @@ class Unknown(LayerKind):
         Param("size", SIZE, None, "the output's spatial sizes, as the model gives them (none: a vector)"),
     )
     keeps_input = False
+    dims = ()  # written by the importers only: not in the generated every-kind specs (PyTorch has no module for it)
     summary = "An imported model's operator that cnncalc does not know: the model's output shape, nothing counted."
     shape_rule = "output = channels, then size, as the model gives them (the input is not used)"
     param_rule = "not counted (left out of the totals)"
