@@ -265,12 +265,40 @@ def mutate_once(rng: random.Random, data: bytes) -> bytes:
     return data  # unchanged: the large valid spec itself
 
 
+MODELS = [p.read_bytes() for p in sorted((Path(__file__).resolve().parent.parent / "tests" / "models").glob("*"))]
+
+
+def model_input(rng: random.Random) -> bytes:
+    """A model file, mutated: a Caffe prototxt, or the ONNX model of the hostile tests, with bytes inserted,
+    removed or changed, or cut short (the importers' own corner of the input space)."""
+    if rng.random() < 0.5 or not MODELS:
+        from tests.test_import_hostile import small_model
+
+        data = small_model()
+    else:
+        data = rng.choice(MODELS)
+    for _ in range(rng.randint(1, 4)):
+        at = rng.randint(0, len(data))
+        how = rng.randrange(4)
+        if how == 0:
+            data = data[:at] + bytes(rng.randrange(256) for _ in range(rng.randint(1, 4))) + data[at:]
+        elif how == 1:
+            data = data[:at] + data[at + rng.randint(1, 8):]
+        elif how == 2 and at < len(data):
+            data = data[:at] + bytes([rng.randrange(256)]) + data[at + 1:]
+        else:
+            data = data[:at]
+    return data
+
+
 def random_input(rng: random.Random) -> tuple[str, bytes]:
     roll = rng.random()
     if roll < 0.33:
         return "generated", generated_spec(rng)
-    if roll < 0.9:
+    if roll < 0.85:
         return "mutated", mutate(rng, generated_spec(rng))
+    if roll < 0.9:
+        return "model", model_input(rng)
     if roll < 0.95:
         return "large", mutate_once(rng, large_spec(rng))
     return "random bytes", bytes(rng.randrange(256) for _ in range(rng.randint(0, 200)))
@@ -300,7 +328,13 @@ def run_case(rng: random.Random, data: bytes, out_dir: str) -> str:
 
 def run_in_process(rng: random.Random, data: bytes) -> str:
     try:
-        spec = parse_bytes(data, "fuzz.yaml")
+        from cnncalc.importers import is_model, read_spec
+
+        if is_model("fuzz.model", data):
+            spec = read_spec("fuzz.model", data, allow_unknown=rng.random() < 0.5)
+            _reached("imported")
+        else:
+            spec = parse_bytes(data, "fuzz.yaml")
         _reached("parsed")
         report = analyze(spec, floor=rng.random() < 0.5, batch=rng.choice([1, 32]))
         _reached("engine")

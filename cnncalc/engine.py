@@ -301,7 +301,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         ))
     if any(p.severity == ERROR for p in problems):
         raise SpecError(problems)
-    return _report(spec, results, alike, tuple(p for p in problems if p.severity == WARNING), floor, batch)
+    return _report(spec, results, alike, tuple(p for p in problems if p.severity != ERROR), floor, batch)
 
 
 class _Sums:

@@ -4,6 +4,7 @@ from typing import NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"  # worth knowing, never a fault: an imported model's dropped batch size, folded BatchNorm
 
 
 class Location(NamedTuple):

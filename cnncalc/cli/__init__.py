@@ -40,6 +40,7 @@ COMMANDS = {
     "diff": ("diff", "diff"),
     "export": ("export", "export"),
     "fit": ("sizing", "fit"),
+    "import": ("importing", "import_model"),
     "layers": ("layers", "layers"),
     "memory": ("sizing", "memory"),
     "schema": ("schema", "schema"),
@@ -243,20 +244,61 @@ def main(debug: bool) -> None:
     """
 
 
-def load(path: str) -> Spec:
-    """The spec at `path` (`-`: standard input; `git:REV:PATH`: a file at a git revision), parsed;
-    raises SpecError."""
+def load(path: str, input_shape: tuple[int, ...] | None = None, allow_unknown: bool = False) -> Spec:
+    """The spec at `path` (`-`: standard input; `git:REV:PATH`: a file at a git revision), parsed; raises
+    SpecError. An ONNX model or a Caffe prototxt (told by its content) is imported; `input_shape` and
+    `allow_unknown` are for those."""
     from ..loader import MAX_SPEC_BYTES
+    from ..importers import MAX_STDIN_MODEL_BYTES, is_model, read_spec
     from ..parser import parse_bytes, parse_file
+    from ..problems import SpecError
 
     if path == "-":
-        return parse_bytes(sys.stdin.buffer.read(MAX_SPEC_BYTES + 1), "<stdin>")  # more is refused unread
+        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)  # more is refused unread, unless it is a model
+        if is_model("<stdin>", data):
+            data += sys.stdin.buffer.read(MAX_STDIN_MODEL_BYTES)
+            return read_spec("<stdin>", data, input_shape, allow_unknown)
+        return parse_bytes(data, "<stdin>")
     if path.startswith("git:"):
         from ..gitsource import is_git_path, read_git_bytes
 
         if is_git_path(path):
             return parse_bytes(read_git_bytes(path), path)
+    try:
+        model = os.path.isfile(path) and is_model(path)  # only a regular file is looked into; the reader refuses others
+    except SpecError:
+        model = False
+    if model:
+        return read_spec(path, None, input_shape, allow_unknown)
+    if input_shape is not None:
+        raise click.UsageError(f"--input is for ONNX models and Caffe prototxt files; '{path}' is a YAML spec, "
+                               "whose 'input:' gives the shape")
     return parse_file(path)
+
+
+class ShapeType(click.ParamType):
+    """An input shape: 3x224x224 (channels, then 1 to 3 spatial sizes)."""
+
+    name = "CxHxW"
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        if isinstance(value, tuple):
+            return value
+        parts = str(value).lower().replace("×", "x").split("x")
+        if not 1 <= len(parts) <= 4 or not all(p.strip().isascii() and p.strip().isdigit() and len(p.strip()) <= 12
+                                               and int(p) > 0 for p in parts):
+            self.fail(f"'{str(value)[:40]}' is not a shape such as 3x224x224 (channels, then 1 to 3 spatial sizes, "
+                      "positive whole numbers of at most 12 digits)", param, ctx)
+        return tuple(int(p) for p in parts)
+
+
+def model_options(command):
+    """--input and --allow-unknown: for ONNX models and Caffe prototxt files given instead of a spec."""
+    command = click.option("--allow-unknown", is_flag=True,
+                           help="Models: read past operators cnncalc does not know, with the model's own shapes "
+                                "for them; their params and MACs are left out of the totals.")(command)
+    return click.option("--input", "input_shape", type=ShapeType(), default=None,
+                        help="Models: the input shape per sample, e.g. 3x224x224, when the model leaves it open.")(command)
 
 
 def exit_with_error(error: SpecError) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from ..problems import Problem, SpecError, SpecReadError
+from ..problems import NOTE, Problem, SpecError, SpecReadError
 from ..render import CHECK_FORMATS
-from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, terminal_options
+from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, model_options, terminal_options
 
 
 class _Limit(click.ParamType):
@@ -72,9 +72,11 @@ def _flag_limits(given: dict, min_rf: int | None, batch: int | None, optimizer: 
 @click.option("--floor", is_flag=True, help="Accept non-integer sizes (floored), as warnings.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_budget_options
+@model_options
 @terminal_options
 def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool, max_params, max_macs, max_activations,
-          max_memory, min_rf: int | None, batch: int | None, optimizer: str | None, inference: bool) -> None:
+          max_memory, min_rf: int | None, batch: int | None, optimizer: str | None, inference: bool,
+          input_shape: tuple[int, ...] | None, allow_unknown: bool) -> None:
     """Validate specs; report every problem in every file. Exit 1 if any is invalid or over its budget,
     2 if any cannot be read.
 
@@ -95,7 +97,7 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool, max_param
     for path in specs:
         shown = "<stdin>" if path == "-" else path
         try:
-            spec = load(path)
+            spec = load(path, input_shape, allow_unknown)
             report = analyze(spec, floor=floor)
             problems = report.warnings
             if spec.budget or flags:
@@ -112,7 +114,7 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool, max_param
         except SpecError as error:
             problems = error.problems
         if strict:
-            problems = tuple(p._replace(severity="error") for p in problems)
+            problems = tuple(p._replace(severity="error") if p.severity != NOTE else p for p in problems)
         results.append((shown, problems))
     renderer = importlib.import_module(f"..render.{CHECK_FORMATS[fmt]}", __package__)
     if fmt == "text":

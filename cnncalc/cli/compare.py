@@ -7,14 +7,15 @@ import os
 import click
 
 from ..problems import SpecError, SpecReadError
-from . import EXIT_INVALID, EXIT_USAGE, check_columns, exit_with_problems, load, table_options, table_settings
+from . import (EXIT_INVALID, EXIT_USAGE, ShapeType, check_columns, exit_with_problems, load, table_options,
+               table_settings)
 
 _STACK_OPTIONS = ("channels", "stride", "dilation", "bias", "input_size", "padding")
 
 
 def _is_spec_argument(argument: str) -> bool:
     """An existing file, or a name ending in .yaml/.yml, is a spec; anything else is part of an expression."""
-    return os.path.isfile(argument) or argument.lower().endswith((".yaml", ".yml"))
+    return os.path.isfile(argument) or argument.lower().endswith((".yaml", ".yml", ".onnx", ".prototxt"))
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -26,8 +27,11 @@ def _is_spec_argument(argument: str) -> bool:
 @click.option("--dilation", type=click.IntRange(min=1), default=1, show_default=True,
               help="Dilation of every layer.")
 @click.option("--bias/--no-bias", default=False, show_default=True, help="One bias per filter.")
-@click.option("--input", "input_size", type=click.IntRange(min=1), default=None, metavar="N",
-              help="An N×N input: output sizes, total MACs and activations.")
+@click.option("--input", "input_size", default=None, metavar="N",
+              help="An N×N input: output sizes, total MACs and activations. With models (ONNX, prototxt): their "
+                   "input shape, e.g. 3x224x224, when they leave it open.")
+@click.option("--allow-unknown", is_flag=True,
+              help="Models: read past operators cnncalc does not know; their params and MACs are left out.")
 @click.option("--padding", type=click.Choice(["same", "valid"]), default="same", show_default=True,
               help="With --input: 'same' keeps ceil(N/S), 'valid' pads nothing.")
 @click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "markdown", "html"]), default="table",
@@ -36,8 +40,8 @@ def _is_spec_argument(argument: str) -> bool:
 @table_options
 @click.pass_context
 def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, stride: int, dilation: int, bias: bool,
-            input_size: int | None, padding: str, fmt: str, si: bool, exact: bool, wide: bool, columns: str | None,
-            width: int | None) -> None:
+            input_size: str | None, padding: str, fmt: str, si: bool, exact: bool, wide: bool, columns: str | None,
+            width: int | None, allow_unknown: bool = False) -> None:
     """Compare layer stacks (3x3x3 vs 7x7) or specs side by side.
 
     \b
@@ -57,7 +61,8 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
       without @ keeps its input's channels.
     \b
     Specs: cnncalc compare specs/vgg16.yaml specs/vgg11.yaml
-      (an existing file, or a name ending in .yaml/.yml, is a spec; ratios are
+      (an existing file, or a name ending in .yaml/.yml/.onnx/.prototxt, is a
+      spec; ONNX models and Caffe prototxt files are read as specs; ratios are
       against the first). Mixing specs and stacks is a usage error.
     """
     options = table_settings(fmt, exact, wide, columns, width, None)  # the columns are the specs or the stacks
@@ -68,17 +73,28 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
         raise click.UsageError(f"cannot compare specs with layer stacks: '{specs[0]}' is a spec, '{other}' is not; "
                                "compare specs with specs or stacks with stacks")
     if specs:
-        given = [name for name in _STACK_OPTIONS
-                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        from ..importers import is_model
+
+        models = {path for path in specs if os.path.isfile(path) and is_model(path)}
+        given = [name for name in _STACK_OPTIONS if (name != "input_size" or not models)
+                 and ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
         if given:
             option = {"input_size": "input", "bias": "bias/--no-bias"}.get(given[0], given[0])
             raise click.UsageError(f"--{option} applies to layer stacks, not to specs")
-        _compare_specs(specs, fmt, si, options)
+        shape = ShapeType().convert(input_size, None, ctx) if input_size is not None else None
+        _compare_specs(specs, fmt, si, options, models, shape, allow_unknown)
     else:
-        _compare_stacks(" ".join(items), channels, stride, dilation, bias, input_size, padding, fmt, options)
+        if allow_unknown:
+            raise click.UsageError("--allow-unknown applies to models (ONNX, prototxt), not to layer stacks")
+        size = None
+        if input_size is not None:
+            param = next(p for p in ctx.command.params if p.name == "input_size")
+            size = click.IntRange(min=1).convert(input_size, param, ctx)
+        _compare_stacks(" ".join(items), channels, stride, dilation, bias, size, padding, fmt, options)
 
 
-def _compare_specs(paths: list[str], fmt: str, si: bool, options) -> None:
+def _compare_specs(paths: list[str], fmt: str, si: bool, options, models: set[str] = frozenset(),
+                   input_shape: tuple[int, ...] | None = None, allow_unknown: bool = False) -> None:
     from ..compare import compare_reports
     from ..engine import analyze
     from ..render import compare as render
@@ -89,7 +105,10 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, options) -> None:
     reports, problems, unreadable = [], [], False
     for path in paths:
         try:
-            reports.append((path, analyze(load(path))))
+            if path in models:
+                reports.append((path, analyze(load(path, input_shape, allow_unknown))))
+            else:
+                reports.append((path, analyze(load(path))))
         except SpecError as error:
             problems.extend(error.problems)
             unreadable = unreadable or isinstance(error, SpecReadError)

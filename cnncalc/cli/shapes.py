@@ -7,7 +7,8 @@ import click
 
 from ..problems import SpecError, SpecReadError
 from ..spec import DTYPE_BYTES
-from . import EXIT_INVALID, EXIT_USAGE, MAX_BATCH, SPEC_PATH, exit_with_problems, load, table_options, table_settings
+from . import (EXIT_INVALID, EXIT_USAGE, MAX_BATCH, SPEC_PATH, exit_with_problems, load, model_options, table_options,
+               table_settings)
 
 
 COLUMN_KEYS = ["index", "name", "layer", "output", "activations", "params", "macs", "rf"]  # render/table.py's
@@ -28,9 +29,11 @@ COLUMN_KEYS = ["index", "name", "layer", "output", "activations", "params", "mac
 @click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
               help="Collapse groups nested deeper than N into one row with subtotals (default: show every layer).")
+@model_options
 @table_options
 def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, depth: int | None, exact: bool,
-           wide: bool, columns: str | None, width: int | None) -> None:
+           wide: bool, columns: str | None, width: int | None, input_shape: tuple[int, ...] | None = None,
+           allow_unknown: bool = False) -> None:
     """Print every layer's output shape, params, activations, MACs and receptive field.
 
     Columns (--columns): index, name, layer, output, activations, params, macs, rf.
@@ -39,7 +42,7 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
 
     options = table_settings(fmt, exact, wide, columns, width, COLUMN_KEYS)
     try:
-        parsed = load(spec)
+        parsed = load(spec, input_shape, allow_unknown)
         if dtype:
             parsed = parsed._replace(dtype=dtype)
         if fmt in ("html", "svg"):

@@ -5,15 +5,16 @@ from __future__ import annotations
 import click
 
 from ..problems import SpecError
-from . import EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_error, load, table_options, table_settings
+from . import (EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_error, load, model_options, table_options,
+               table_settings)
 
 
-def _analyzed(spec: str, floor: bool):
+def _analyzed(spec: str, floor: bool, input_shape: tuple[int, ...] | None = None, allow_unknown: bool = False):
     """The engine's report for a spec file, or exit 1 with its problems."""
     from ..engine import analyze
 
     try:
-        return analyze(load(spec), floor=floor)
+        return analyze(load(spec, input_shape, allow_unknown), floor=floor)
     except SpecError as error:
         exit_with_error(error)
         raise  # pragma: no cover - exit_with_error exits
@@ -61,7 +62,7 @@ def _training_options(command):
         click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²)."),
     )):
         command = option(command)
-    return table_options(command)
+    return model_options(table_options(command))
 
 
 MEMORY_KEYS = ["index", "name", "layer", "keeps", "bytes", "component", "arithmetic", "bar", "share", "note"]
@@ -79,7 +80,7 @@ MEMORY_KEYS = ["index", "name", "layer", "keeps", "bytes", "component", "arithme
 @click.option("--summary", is_flag=True, help="Only the breakdown, without the per-layer table of kept tensors.")
 def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, optimizer: str, attention: str,
            floor: bool, si: bool, summary: bool, exact: bool, wide: bool, columns: str | None,
-           width: int | None) -> None:
+           width: int | None, input_shape: tuple[int, ...] | None = None, allow_unknown: bool = False) -> None:
     """Training and inference memory: parameters, gradients, optimizer state, activations kept for
     backward, the inference peak and the totals, each with its arithmetic.
 
@@ -89,7 +90,7 @@ def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, opti
     from ..sizing import memory_report
 
     options = table_settings(fmt, exact, wide, columns, width, MEMORY_KEYS)
-    report = _analyzed(spec, floor)
+    report = _analyzed(spec, floor, input_shape, allow_unknown)
     result = memory_report(report, _settings(report, dtype, mixed, optimizer, attention=attention), batch)
     from ..render import sizing as render
 
@@ -140,7 +141,8 @@ class SizeType(click.ParamType):
 @_training_options
 def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bool, fmt: str, dtype: str | None,
         mixed: bool, optimizer: str, attention: str, floor: bool, si: bool, exact: bool, wide: bool,
-        columns: str | None, width: int | None) -> None:
+        columns: str | None, width: int | None, input_shape: tuple[int, ...] | None = None,
+        allow_unknown: bool = False) -> None:
     """The largest batch whose memory fits --memory minus --reserve, exact and as a power of two.
 
     Exit 4 when not even batch 1 fits (the output says how much is missing).
@@ -156,9 +158,9 @@ def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bo
     if reserved >= budget:
         raise click.BadParameter(f"the reserve ({reserved:,} bytes) leaves nothing of --memory ({budget:,} bytes)",
                                  param_hint="'--reserve'")
-    report = _analyzed(spec, floor)
-    result = fit_batch(report, _settings(report, dtype, mixed, optimizer, inference, attention=attention), budget, reserved,
-                       inference=inference,
+    report = _analyzed(spec, floor, input_shape, allow_unknown)
+    result = fit_batch(report, _settings(report, dtype, mixed, optimizer, inference, attention=attention), budget,
+                       reserved, inference=inference,
                        dataset=dataset)
     from ..render import sizing as render
 

@@ -318,6 +318,12 @@ def _fixed(module: str) -> Callable[[TorchLayer], Translation]:
     return lambda layer: Translation(module)
 
 
+def _unknown(layer: TorchLayer) -> Translation:
+    """An imported operator cnncalc does not know has no PyTorch module to stand for it."""
+    raise SpecError([Problem(layer.spec.location, f"unknown '{layer.spec.name}': an operator cnncalc does not know "
+                                                  "cannot be exported to PyTorch", layer=layer.spec.path)])
+
+
 TRANSLATIONS: dict[str, Callable[[TorchLayer], Translation]] = {
     "conv": conv,
     "dwconv": dwconv,
@@ -340,6 +346,7 @@ TRANSLATIONS: dict[str, Callable[[TorchLayer], Translation]] = {
     "upsample": upsample,
     "pad": pad,
     "identity": _fixed("nn.Identity()"),
+    "unknown": _unknown,
     "add": lambda layer: Translation("Add()", "{module}({inputs})", helpers=(ADD_HELPER,)),
     "concat": lambda layer: Translation("Concat()", "{module}({inputs})", helpers=(CONCAT_HELPER,)),
     "mul": lambda layer: Translation("Mul()", "{module}({inputs})", helpers=(MUL_HELPER,)),

@@ -7,11 +7,13 @@ and its name in that module's KINDS.
 
 from __future__ import annotations
 
-from . import adaptive, conv, dense, elementwise, merge, norm, pool, resize, shuffle, tokens
+from . import adaptive, conv, dense, elementwise, merge, norm, opaque, pool, resize, shuffle, tokens
 from .base import INPUT, OUTPUT, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved, Window
 
 REGISTRY: dict[str, LayerKind] = {
-    kind.name: kind for module in (conv, pool, adaptive, dense, elementwise, norm, merge, resize, shuffle, tokens) for kind in module.KINDS
+    kind.name: kind
+    for module in (conv, pool, adaptive, dense, elementwise, norm, merge, resize, shuffle, tokens, opaque)
+    for kind in module.KINDS
 }
 
 __all__ = ["INPUT", "OUTPUT", "REGISTRY", "Computed", "LayerContext", "LayerFailure", "LayerKind", "Param", "Saved", "Window"]

@@ -8,7 +8,7 @@ Warnings become `::warning`. GitHub reads one command per line, so the message e
 
 from __future__ import annotations
 
-from ..problems import ERROR, Problem
+from ..problems import ERROR, NOTE, Problem
 from .problems import CheckResults, Verdicts
 
 STDIN = "<stdin>"  # no file to point at: the annotation goes on the run instead of a line
@@ -26,7 +26,7 @@ def escape_property(text: str) -> str:
 
 def annotation(problem: Problem) -> str:
     """One workflow command: `::error file=…,line=…,col=…,title=…::message`."""
-    level = "error" if problem.severity == ERROR else "warning"
+    level = "error" if problem.severity == ERROR else "notice" if problem.severity == NOTE else "warning"
     where = problem.location
     properties = []
     if where.file != STDIN:

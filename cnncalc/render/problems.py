@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from ..problems import Problem
+from ..problems import NOTE, Problem
 
 if TYPE_CHECKING:
     from ..budget import Verdict
@@ -37,11 +37,14 @@ def check_summary(results: CheckResults) -> str:
     """'checked 2 specs: 1 valid, 1 invalid (1 error)'."""
     invalid = sum(1 for _, problems in results if any(p.is_error for p in problems))
     errors = sum(1 for _, problems in results for p in problems if p.is_error)
-    warnings = sum(1 for _, problems in results for p in problems if not p.is_error)
+    warnings = sum(1 for _, problems in results for p in problems if not p.is_error and p.severity != NOTE)
+    notes = sum(1 for _, problems in results for p in problems if p.severity == NOTE)
     line = (f"checked {len(results)} spec{'s' if len(results) != 1 else ''}: {len(results) - invalid} valid, "
             f"{invalid} invalid ({errors} error{'s' if errors != 1 else ''}")
     if warnings:
         line += f", {warnings} warning{'s' if warnings != 1 else ''}"
+    if notes:
+        line += f", {notes} note{'s' if notes != 1 else ''}"
     return line + ")"
 
 
