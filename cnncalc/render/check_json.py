@@ -7,6 +7,7 @@ from typing import Any
 
 from ..problems import Problem
 from .problems import CheckResults
+from .safe import json_text
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:
@@ -29,4 +30,5 @@ def render_check(results: CheckResults) -> str:
         }
         for path, problems in results
     ]
-    return json.dumps({"valid": all(f["valid"] for f in files), "files": files}, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps({"valid": all(f["valid"] for f in files), "files": files}, indent=2,
+                                ensure_ascii=False)) + "\n"

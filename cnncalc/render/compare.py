@@ -23,6 +23,7 @@ from ..compare import (
 from .console import make_console
 from .json_ import receptive_field_dict, share_dict, totals_dict
 from .numbers import byte_size, receptive_field_text, shape_text, short, thousands
+from .safe import json_text, markdown_text, visible
 
 Rows = list[tuple[str, list[str]]]
 
@@ -237,7 +238,7 @@ def render_stacks_json(comparison: StackComparison) -> str:
             for v in comparison.verdicts
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 # -- specs ------------------------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ def spec_rows(comparison: SpecComparison, si: bool = False) -> tuple[list[str], 
         ("activations in conv / fc", [shares(s, "activations") for s in specs]),
         ("MACs in conv / fc", [shares(s, "macs") for s in specs]),
     ]
-    return [s.report.name for s in specs], rows
+    return [visible(s.report.name) for s in specs], rows
 
 
 SPEC_LEGEND = (
@@ -316,7 +317,7 @@ def spec_dict(summary: SpecSummary) -> dict[str, Any]:
 
 
 def render_specs_json(comparison: SpecComparison) -> str:
-    return json.dumps({"specs": [spec_dict(s) for s in comparison.specs]}, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps({"specs": [spec_dict(s) for s in comparison.specs]}, indent=2, ensure_ascii=False)) + "\n"
 
 
 # -- layout -----------------------------------------------------------------------------------------------
@@ -346,7 +347,8 @@ def render_rows_table(title: str, headers: Sequence[str], rows: Rows, footer: Se
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    """A cell, heading or line of Markdown: names from the spec escaped for GitHub (safe.markdown_text)."""
+    return markdown_text(text)
 
 
 def render_rows_markdown(title: str, headers: Sequence[str], rows: Rows, footer: Sequence[str],

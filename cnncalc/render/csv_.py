@@ -6,6 +6,7 @@ import csv
 import io
 
 from ..report import Report
+from .safe import csv_text
 
 COLUMNS = ("index", "name", "kind", "description", "output", "weights", "biases", "params", "trainable",
            "non_trainable", "activations", "new_tensor", "macs", "rf_size", "rf_jump", "rf_start")
@@ -22,7 +23,7 @@ def render_csv(report: Report) -> str:
     for layer in report.layers:
         field = layer.receptive_field
         writer.writerow((
-            layer.index, layer.name, layer.kind, layer.description, _dims(layer.output_shape),
+            layer.index, csv_text(layer.name), layer.kind, csv_text(layer.description), _dims(layer.output_shape),
             layer.weight_count, layer.bias_count, layer.param_count, layer.trainable_count,
             layer.non_trainable_count, layer.activation_count, str(layer.new_tensor).lower(), layer.macs,
             _dims(field.size), _dims(field.jump), _dims(field.start),

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..report import LayerResult, ReceptiveField, Report, Share, Totals
+from .safe import json_text
 
 
 def _number(value: Any) -> Any:
@@ -93,4 +94,4 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(report_dict(report), indent=2, ensure_ascii=False)) + "\n"

@@ -8,16 +8,15 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..problems import Problem
+from .safe import visible
 
 CheckResults = Sequence[tuple[str, Sequence[Problem]]]  # (file as given, its problems) per checked spec
 
 
 def printable(text: str) -> str:
     """Control characters from the spec (an escape sequence in a quoted key, say) written as escapes,
-    so that a message cannot move the cursor or recolour the terminal: '\x1b' → '\\x1b'."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    so that a message cannot move the cursor or recolour the terminal: '\x1b' → '\\x1b' (see safe.visible)."""
+    return visible(text)
 
 
 def render_problem_lines(problems: Sequence[Problem]) -> str:
