@@ -459,7 +459,7 @@ def test_sizes_of_10_12_render_exactly_in_every_format(tmp_path):
 
 
 def test_counts_beyond_float_range_are_written_exactly():
-    assert short(10**400) == "1" + "0" * 388 + "T"  # 10^400 / 10^12, three or more digits: no decimals
+    assert short(10**400) == "1.00×10⁴⁰⁰"  # beyond 1000T, a power of ten (the footnote says so)
     with localcontext() as context:
         context.prec = 500
         expected = (Decimal(10**400) / Decimal(1024**4)).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)

@@ -13,7 +13,7 @@ from .tree import tree_rows
 from .summary import note_lines, title, total_lines, warning_lines
 
 FOOTNOTE = ("(activations) in parentheses: in place or a view, no new tensor. "
-            "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.")
+            "K/M/G/T = 10³/10⁶/10⁹/10¹², then 1.23×10¹⁵. RF /jump: receptive field size and effective stride in input pixels.")
 
 
 def render_table(report: Report, out: TextIO | None = None, si: bool = False, color: bool | None = None,
