@@ -33,6 +33,10 @@ def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | No
     """
     if windows is None:
         return field
+    if field.profile is not None or any(w.upsample != 1 for w in windows):
+        exact = _exact_step(field, windows)
+        if exact is not None:
+            return exact
     size, jump, start = [], [], []
     for r, j, s, w in zip(field.size, field.jump, field.start, windows):
         if w.upsample == 1 and type(j) is int:  # whole numbers stay whole: no Fraction (10 times slower)
@@ -46,8 +50,48 @@ def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | No
         size.append(_exact(r + (w.kernel - 1) * j))
         start.append(_exact(s - w.pad_before * j))
         jump.append(_exact(j * w.stride))
-    bound = field.bound or any(w.bound for w in windows)
+    bound = field.bound or any(w.bound for w in windows) or field.profile is not None
     return ReceptiveField(tuple(size), tuple(jump), tuple(start), bound, field.note)
+
+
+def _profiles(field: ReceptiveField) -> tuple[Any, ...] | None:
+    """The field's exact per-dim profiles (fields.Profile), or None when it has only an approximation."""
+    from . import fields
+
+    if field.profile is not None:
+        return field.profile
+    if not all(type(v) is int for v in field.jump + field.size + field.start) or field.bound:
+        return None
+    return tuple(map(fields.from_recurrence, field.size, field.jump, field.start))
+
+
+def _from_profiles(profiles: tuple[Any, ...], bound: bool, note: str) -> ReceptiveField:
+    """A field from exact profiles; back to the plain recurrence once every period is one unit again."""
+    from . import fields
+
+    size, jump, start = zip(*map(fields.measures, profiles))
+    keep = None if all(p.period == 1 for p in profiles) else profiles
+    return ReceptiveField(size, jump, start, bound, note, keep)
+
+
+def _exact_step(field: ReceptiveField, windows: tuple[Window, ...]) -> ReceptiveField | None:
+    """receptive_field_step through exact profiles (see fields.py); None when they cannot be followed."""
+    from . import fields
+
+    profiles = _profiles(field)
+    if profiles is None:
+        return None
+    stepped = []
+    for p, w in zip(profiles, windows):
+        mode = w.mode if w.upsample != 1 else ""
+        if w.upsample != 1 and not mode:  # a spreading this module does not know: the recurrence
+            return None
+        p = fields.step(p, w.kernel, w.stride, w.pad_before, w.upsample, mode)
+        if p is None:
+            return None
+        stepped.append(p)
+    bound = field.bound or any(w.mode == "bilinear" for w in windows)
+    return _from_profiles(tuple(stepped), bound, field.note)
 
 
 def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
@@ -65,7 +109,17 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     if len({f.jump for f in fields}) > 1 or len(doubled_centres) > 1:
         notes += _disagreements(fields)
     note = "; ".join(sorted(set(notes)))
-    return ReceptiveField(size, jump, start, any(f.bound for f in fields), note)
+    bound = any(f.bound for f in fields)
+    if any(f.profile is not None for f in fields):
+        from . import fields as exact
+
+        profiles = [_profiles(f) for f in fields]
+        if all(p is not None for p in profiles):
+            merged = [exact.merge(list(dims)) for dims in zip(*profiles)]
+            if all(p is not None for p in merged):
+                return _from_profiles(tuple(merged), bound, note)
+        bound = True  # the recurrence's union of fractional fields: approximate
+    return ReceptiveField(size, jump, start, bound, note)
 
 
 def _disagreements(fields: list[ReceptiveField]) -> list[str]:
@@ -120,7 +174,7 @@ def _next_field(field: ReceptiveField, step: tuple[Any, ...]) -> ReceptiveField 
     denominators, so only their magnitudes can pass the limit.
     """
     windows, steps, bound = step
-    if steps is not None and len(steps) == 2:
+    if steps is not None and len(steps) == 2 and field.profile is None:
         j0, j1 = field.jump
         if type(j0) is int and type(j1) is int:
             (grow0, pad0, stride0), (grow1, pad1, stride1) = steps

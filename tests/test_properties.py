@@ -12,11 +12,13 @@ import json
 import math
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnncalc.engine import analyze
 from cnncalc.parser import parse_text
+from cnncalc.problems import SpecError
 from cnncalc.render.json_ import render_json
 
 from .cli_harness import run
@@ -272,3 +274,133 @@ def test_mutated_specs_never_crash(data):
         result = run(args, stdin=data)
         assert result.exit_code in (0, 1), (args, data, result.output[-500:])
         assert "Traceback" not in result.output and "internal error" not in result.output, (args, data, result.output)
+
+
+# -- single-layer sweeps: every corner, against PyTorch ----------------------------------------------
+
+def _torch_pool_output(torch, kind: str, n: int, k: int, s: int, p: int, ceil: bool) -> int | None:
+    """PyTorch's output size for one pooling layer on an n-pixel 1-D input, or None when it refuses."""
+    module = (torch.nn.MaxPool1d if kind == "maxpool" else torch.nn.AvgPool1d)(k, stride=s, padding=p, ceil_mode=ceil)
+    try:
+        with torch.no_grad():
+            return int(module(torch.zeros(1, 1, n)).shape[-1])
+    except RuntimeError:
+        return None
+
+
+def _cnncalc_output(text: str) -> int | None:
+    try:
+        return analyze(parse_text(text, "t.yaml"), floor=True).layers[-1].output_shape[-1]
+    except SpecError:
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["maxpool", "avgpool"]), st.integers(1, 9), st.integers(1, 6), st.integers(1, 4),
+       st.integers(0, 3), st.booleans())
+def test_pool_sizes_match_pytorch_in_every_corner(kind, n, k, s, p, ceil):
+    # kernels larger than the (padded) input included: with ceil_mode PyTorch still gives one output
+    torch = torch_or_skip()
+    p = min(p, k // 2)  # PyTorch's rule, which cnncalc states as an error of its own
+    text = f"input: [1, {n}]\nlayers:\n  - {kind}: {{kernel: {k}, stride: {s}, padding: {p}, ceil_mode: {str(ceil).lower()}}}\n"
+    assert _cnncalc_output(text) == _torch_pool_output(torch, kind, n, k, s, p, ceil), text
+
+
+def test_pool_ceil_mode_with_a_kernel_larger_than_the_input_gives_one_output():
+    # PyTorch: div_floor(N + 2P − K + S − 1, S) + 1, minus one if that window starts past the input and
+    # the left padding. 2/2 on 1: (1 − 2 + 1)//2 + 1 = 1; 3/2 on 2: (2 − 3 + 1)//2 + 1 = 1; 5/2 on 2: 0, refused.
+    for n, k, s, want in [(1, 2, 2, 1), (2, 3, 2, 1), (2, 5, 2, None), (1, 3, 1, None)]:
+        text = f"input: [1, {n}, {n}]\nlayers:\n  - maxpool: {{kernel: {k}, stride: {s}, ceil_mode: true}}\n"
+        assert _cnncalc_output(text) == want, (n, k, s)
+
+
+def _torch_receptive_field(torch, layers: list[tuple], n: int) -> int:
+    """The widest input region a unit of the last layer depends on, by PyTorch (the gradient of a linear
+    net is its matrix): every weight 1 (no cancellation), pools averaged (a max pool's window is the
+    same), the units of the middle third only (the borders clamp)."""
+    modules = []
+    for kind, *args in layers:
+        if kind == "conv":
+            k, s, p, d = args
+            module = torch.nn.Conv1d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
+        elif kind == "pool":
+            k, s, p = args
+            module = torch.nn.AvgPool1d(k, stride=s, padding=p)
+        elif kind == "upsample":
+            module = torch.nn.Upsample(scale_factor=args[0], mode="nearest")
+        else:
+            k, s, p = args
+            module = torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, bias=False)
+        if hasattr(module, "weight"):
+            torch.nn.init.ones_(module.weight)
+        modules.append(module)
+    net = torch.nn.Sequential(*modules).double()
+    with torch.no_grad():  # the net is linear: its answer to each one-hot input is a column of its matrix
+        matrix = net(torch.eye(n, dtype=torch.double).unsqueeze(1))[:, 0, :]  # [input pixel, output unit]
+    length = matrix.shape[1]
+    widest = 0
+    for y in range(length // 3, 2 * length // 3):
+        touched = matrix[:, y].nonzero().flatten()
+        if len(touched):
+            widest = max(widest, int(touched.max() - touched.min() + 1))
+    return widest
+
+
+@st.composite
+def upsampling_chains(draw):
+    """1-D chains of convs, pools, nearest upsamples and transposed convs, each small."""
+    layers, lines = [], []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["conv", "conv", "pool", "upsample", "upsample", "deconv"]))
+        if kind == "conv":
+            k, s, d = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.sampled_from([1, 1, 2]))
+            p = draw(st.integers(0, k // 2))
+            layers.append(("conv", k, s, p, d))
+            lines.append(f"  - conv: {{filters: 1, kernel: {k}, stride: {s}, padding: {p}, dilation: {d}, bias: false, "
+                         "round: floor}")
+        elif kind == "pool":
+            k = draw(st.integers(1, 3))
+            s, p = draw(st.integers(1, 3)), draw(st.integers(0, k // 2))
+            layers.append(("pool", k, s, p))
+            lines.append(f"  - avgpool: {{kernel: {k}, stride: {s}, padding: {p}, round: floor}}")
+        elif kind == "upsample":
+            u = draw(st.integers(2, 3))
+            layers.append(("upsample", u))
+            lines.append(f"  - upsample: {u}")
+        else:
+            s = draw(st.integers(1, 3))
+            k = draw(st.integers(s, 4))  # a kernel at least the stride: every output reads an input
+            p = draw(st.integers(0, k - 1))
+            layers.append(("deconv", k, s, p))
+            lines.append(f"  - deconv: {{filters: 1, kernel: {k}, stride: {s}, padding: {p}, bias: false}}")
+    return layers, "input: [1, 120]\nlayers:\n" + "\n".join(lines) + "\n"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(upsampling_chains())
+def test_receptive_fields_through_upsampling_match_pytorchs_gradient(case):
+    # exact (no '≤') through nearest upsampling and transposed convs: the widest region any unit reads
+    torch = torch_or_skip()
+    layers, text = case
+    try:
+        field = analyze(parse_text(text, "t.yaml"), floor=True).layers[-1].receptive_field
+    except SpecError:
+        return  # a size that does not fit: nothing to compare
+    widest = _torch_receptive_field(torch, layers, 120)
+    if widest * 3 > 120:  # regions of a third of the input reach the borders: clamped, not comparable
+        return
+    assert not field.bound, text
+    assert field.size[0] == widest, text
+
+
+@pytest.mark.parametrize("layers, size", [
+    ("  - upsample: 2\n  - conv: {filters: 1, kernel: 2}\n", 2),  # the recurrence said 1.5
+    ("  - upsample: 3\n  - conv: {filters: 1, kernel: 2}\n", 2),  # 1.67
+    ("  - upsample: 3\n  - deconv: {filters: 1, kernel: 2}\n", 2),  # ≤1.67, below the truth
+    ("  - deconv: {filters: 1, kernel: 2, stride: 2}\n", 1),  # each output reads one input
+    ("  - upsample: 2\n  - conv: {filters: 1, kernel: 4, stride: 2}\n", 2),  # whole jumps again: 1
+])
+def test_receptive_field_after_upsampling_is_the_widest_region_a_unit_reads(layers, size):
+    # by hand: after nearest ×U, positions x … x + K − 1 read inputs ⌊x/U⌋ … ⌊(x + K − 1)/U⌋
+    field = analyze(parse_text("input: [1, 40]\nlayers:\n" + layers, "t.yaml")).layers[-1].receptive_field
+    assert (field.size[0], field.bound) == (size, False)

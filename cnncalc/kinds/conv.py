@@ -214,7 +214,8 @@ class Deconv(LayerKind):
             macs=cin * prod_int(spatial) * per_group * prod_int(k),
             fan_in=fan_in,
             fan_out=cin,
-            windows=tuple(Window(d[i] * (k[i] - 1) + 1, 1, d[i] * (k[i] - 1) - p[i], upsample=s[i], bound=True)
+            windows=tuple(Window(d[i] * (k[i] - 1) + 1, 1, d[i] * (k[i] - 1) - p[i], upsample=s[i],
+                                bound=s[i] > 1, mode="zeros")  # exact by engine's profiles; a bound if they give up
                           for i in range(ndim)),
         )
 
