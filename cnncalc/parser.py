@@ -66,7 +66,7 @@ _TAG = "tag:yaml.org,2002:"
 _INT, _FLOAT, _BOOL, _NULL, _STR, _MAP = (_TAG + t for t in ("int", "float", "bool", "null", "str", "map"))
 _PLAIN_TAGS = frozenset(_TAG + t for t in ("int", "float", "bool", "null", "str", "seq", "map"))
 _constructor = yaml.constructor.SafeConstructor()
-_ROOT_KEYS = ("name", "input", "dtype", "blocks", "layers")
+_ROOT_KEYS = ("name", "input", "dtype", "blocks", "layers", "budget")
 _REPEAT_KEYS = ("repeat", "layers", "name")
 _BRANCHES_KEYS = ("branches", "merge", "name", "from")
 _LAYER_KEYS = ("name", "from")
@@ -757,6 +757,11 @@ class _Parser:
                 templates = self.layer_list(fields["layers"][1], "'layers'")
             except _Abort:
                 pass
+        budget = None
+        if "budget" in fields:
+            from .budget_read import read_budget
+
+            budget = read_budget(*fields["budget"], self.loc, self.error)
         layers: tuple[LayerSpec, ...] = ()
         if templates and not self.has_errors():
             expander = Expander(self.source)
@@ -766,7 +771,7 @@ class _Parser:
             raise SpecError(_unique(self.problems))
         return Spec(name=name, source=self.source, input_shape=input_shape, layers=layers, dtype=dtype,
                     location=self.loc(root), input_location=input_location,
-                    warnings=tuple(_unique(self.problems)))
+                    warnings=tuple(_unique(self.problems)), budget=budget)
 
     def has_errors(self) -> bool:
         return any(p.severity != WARNING for p in self.problems)

@@ -24,6 +24,7 @@ class Problem(NamedTuple):
     message: str
     severity: str = ERROR
     layer: str = ""  # the layer path ("block/conv3"), empty for spec-level problems
+    rule: str = ""  # a stable id of what is wrong ('budget-params'); see cnncalc/rules.py for the others
 
     @property
     def is_error(self) -> bool:

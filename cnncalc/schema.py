@@ -254,6 +254,53 @@ def structure_defs() -> Schema:
     }
 
 
+COUNT_TEXT = r"^\s*(\d[\d_]*(\.\d*)?|\.\d+)\s*[kKmMgGtT]?\s*$"
+SIZE_TEXT = r"^\s*(\d+(\.\d*)?|\.\d+)\s*([bB]|[kKmMgGtT][iI]?[bB])?\s*$"
+
+
+def budget_schema() -> Schema:
+    """The `budget:` key: limits that `cnncalc check` holds the network to."""
+    from .training import OPTIMIZERS, TRAINING_DTYPES
+
+    count = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": COUNT_TEXT}]}
+    size = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": SIZE_TEXT}]}
+    return {
+        "description": "Limits that `cnncalc check` holds the network to (a --max-* flag overrides one). Counts "
+                       "take K, M, G, T (10³ … 10¹²); sizes KiB, MiB, GiB (2¹⁰ …) or kB, MB, GB (10³ …).",
+        "type": "object",
+        "properties": {
+            "params": {**count, "description": "The most parameters (weights and biases), e.g. 25M."},
+            "macs": {**count, "description": "The most multiply-accumulates per sample, e.g. 5G."},
+            "activations": {**size, "description": "The most activation memory per sample, forward (every "
+                                                   "layer's output), e.g. 100MiB."},
+            "rf": {"type": "integer", "minimum": 1,
+                   "description": "The least receptive field, in input pixels per spatial dim, at the last layer "
+                                  "with spatial dims."},
+            "memory": {
+                "description": "The most memory, as `cnncalc memory` computes it: a size (training at batch 1), "
+                               "or the size and its settings.",
+                "anyOf": [size, {
+                    "type": "object",
+                    "properties": {
+                        "training": {**size, "description": "The most memory of one training step."},
+                        "inference": {**size, "description": "The most memory of a forward pass."},
+                        "batch": {"type": "integer", "minimum": 1, "description": "Samples per batch (default 1)."},
+                        "optimizer": {"enum": list(OPTIMIZERS), "default": "sgd",
+                                      "description": "The optimizer (its state counts)."},
+                        "dtype": {"enum": list(TRAINING_DTYPES), "description": "The dtype to train in "
+                                                                               "(default: the spec's)."},
+                        "mixed": {"type": "boolean", "default": False,
+                                  "description": "Mixed precision: 16-bit values, float32 master weights."},
+                    },
+                    "additionalProperties": False,
+                    "oneOf": [{"required": ["training"]}, {"required": ["inference"]}],
+                }],
+            },
+        },
+        "additionalProperties": False,
+    }
+
+
 def root_schema() -> Schema:
     """The spec's top-level mapping."""
     return {
@@ -271,7 +318,8 @@ def root_schema() -> Schema:
             "dtype": {"description": "Bytes per value for the memory totals.", "enum": list(DTYPE_BYTES),
                       "default": DEFAULT_DTYPE},
             "blocks": _ref("block_definitions"),
-            "layers": {"description": "The layers in order."},  # the if/then/else below gives their shape
+            "layers": {"description": "The layers in order."},
+            "budget": budget_schema(),  # the if/then/else below gives their shape
         },
         "required": ["input", "layers"],
         "additionalProperties": False,

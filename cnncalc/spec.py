@@ -1,9 +1,14 @@
 """The parsed spec: frozen values with the source location of everything a message may point at."""
 
+from __future__ import annotations
+
 from types import MappingProxyType
-from typing import Any, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from .problems import Location, Problem
+
+if TYPE_CHECKING:
+    from .budget import Budget
 
 DTYPE_BYTES: Mapping[str, int] = {
     "float32": 4,
@@ -47,6 +52,7 @@ class Spec(NamedTuple):
     location: Location = Location("<spec>", 1, 1)
     input_location: Location = Location("<spec>", 1, 1)
     warnings: tuple[Problem, ...] = ()  # found while reading (e.g. an output never used)
+    budget: Budget | None = None  # the limits of its `budget:` key, for `check`
 
     @property
     def dtype_bytes(self) -> int:

@@ -21,3 +21,11 @@ OPTIMIZERS: Mapping[str, tuple[str, ...]] = {
     "adam": ("exp_avg", "exp_avg_sq"),
     "adamw": ("exp_avg", "exp_avg_sq"),
 }
+
+
+def default_training_dtype(spec_dtype: str, mixed: bool) -> str | None:
+    """The dtype to train in when none is asked for: the spec's when it trains (and is 16-bit under mixed
+    precision); float16 under mixed precision otherwise; None when the spec's dtype cannot train (int8)."""
+    if spec_dtype in TRAINING_DTYPES and (not mixed or spec_dtype in HALF_DTYPES):
+        return spec_dtype
+    return "float16" if mixed else None

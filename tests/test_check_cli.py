@@ -93,7 +93,7 @@ def test_json_format():
 @pytest.mark.parametrize("args", [
     ["check", "missing.yaml"],  # no such file
     ["check"],  # no spec
-    ["check", "--format", "sarif", GOOD],  # unknown format
+    ["check", "--format", "xml", GOOD],  # unknown format
     ["check", "--bogus", GOOD],  # unknown option
     ["frobnicate"],  # unknown command
 ])

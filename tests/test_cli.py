@@ -295,7 +295,7 @@ def test_help_lists_every_command_with_its_summary():
     result = invoke("--help")
     assert result.exit_code == 0
     listed = re.findall(r"^  (\w+)  +\S", result.stdout.split("Commands:")[1], flags=re.M)
-    assert listed == sorted(COMMANDS) == ["check", "compare", "export", "fit", "layers", "memory", "schema", "shapes",
+    assert listed == sorted(COMMANDS) == ["check", "compare", "diff", "export", "fit", "layers", "memory", "schema", "shapes",
                                           "solve"]
     for name in COMMANDS:
         assert main.get_command(None, name).name == name  # each module's command is the one the table names

@@ -202,7 +202,7 @@ def test_unknown_dtype_suggests_the_nearest():
 
 def test_unknown_spec_key_suggests_the_nearest():
     found = problems("input: [3, 8, 8]\nlayer:\n  - relu\n")
-    assert found[0] == (2, 1, "unknown key 'layer' in the spec (did you mean 'layers'?); a spec has name, input, dtype, blocks, layers")
+    assert found[0] == (2, 1, "unknown key 'layer' in the spec (did you mean 'layers'?); a spec has name, input, dtype, blocks, layers, budget")
 
 
 # -- whole documents ----------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ SPEC_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True)
 COMMANDS = {
     "check": ("check", "check"),
     "compare": ("compare", "compare"),
+    "diff": ("diff", "diff"),
     "export": ("export", "export"),
     "fit": ("sizing", "fit"),
     "layers": ("layers", "layers"),
@@ -204,12 +205,18 @@ def main(debug: bool) -> None:
 
 
 def load(path: str) -> Spec:
-    """The spec at `path` (`-`: standard input), parsed; raises SpecError."""
+    """The spec at `path` (`-`: standard input; `git:REV:PATH`: a file at a git revision), parsed;
+    raises SpecError."""
     from ..compose import MAX_SPEC_BYTES
     from ..parser import parse_bytes, parse_file
 
     if path == "-":
         return parse_bytes(sys.stdin.buffer.read(MAX_SPEC_BYTES + 1), "<stdin>")  # more is refused unread
+    if path.startswith("git:"):
+        from ..gitsource import is_git_path, read_git_bytes
+
+        if is_git_path(path):
+            return parse_bytes(read_git_bytes(path), path)
     return parse_file(path)
 
 

@@ -22,13 +22,11 @@ def _analyzed(spec: str, floor: bool):
 def _settings(report, dtype: str | None, mixed: bool, optimizer: str):
     """The training settings; a dtype that cannot train, or --mixed with a 32/64-bit dtype, is a usage error."""
     from ..sizing import HALF_DTYPES, TRAINING_DTYPES, Settings
+    from ..training import default_training_dtype
 
     if dtype is None:
-        if report.dtype in TRAINING_DTYPES and (not mixed or report.dtype in HALF_DTYPES):
-            dtype = report.dtype
-        elif mixed:
-            dtype = "float16"
-        else:
+        dtype = default_training_dtype(report.dtype, mixed)
+        if dtype is None:
             raise click.UsageError(f"the spec's dtype {report.dtype} is not a training dtype; "
                                    f"pass --dtype {'|'.join(TRAINING_DTYPES)}")
     if mixed and dtype not in HALF_DTYPES:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..problems import ERROR, Problem
-from .problems import CheckResults
+from .problems import CheckResults, Verdicts
 from .safe import visible
 
 _LINE_BREAKS = re.compile("([\r\n])")
@@ -42,5 +42,6 @@ def annotation(problem: Problem) -> str:
     return f"::{level} {','.join(properties)}::{escape_data(problem.message)}"
 
 
-def render_check(results: CheckResults) -> str:
+def render_check(results: CheckResults, verdicts: Verdicts | None = None) -> str:
+    """An annotation per problem (an exceeded budget among them); the met budgets are in the summary line."""
     return "".join(f"{annotation(p)}\n" for _, problems in results for p in problems)

@@ -5,12 +5,16 @@ The compilers' and linters' convention, which editors and terminals turn into li
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from ..problems import Problem
 from .safe import visible
 
+if TYPE_CHECKING:
+    from ..budget import Verdict
+
 CheckResults = Sequence[tuple[str, Sequence[Problem]]]  # (file as given, its problems) per checked spec
+Verdicts = Mapping[str, Sequence["Verdict"]]  # file as given → its budgets' verdicts (files with budgets only)
 
 
 def printable(text: str) -> str:
@@ -23,7 +27,8 @@ def render_problem_lines(problems: Sequence[Problem]) -> str:
     return "".join(f"{printable(str(p))}\n" for p in problems)
 
 
-def render_check(results: CheckResults) -> str:
+def render_check(results: CheckResults, verdicts: Verdicts | None = None) -> str:
+    """Problems only: an exceeded budget is one of them; the met ones are in the summary line."""
     return "".join(render_problem_lines(problems) for _, problems in results)
 
 
@@ -37,3 +42,20 @@ def check_summary(results: CheckResults) -> str:
     if warnings:
         line += f", {warnings} warning{'s' if warnings != 1 else ''}"
     return line + ")"
+
+
+def budget_summary(verdicts: Verdicts) -> str:
+    """What follows check_summary when budgets were checked: '; budgets: 3 met, 1 exceeded', then a line per
+    file naming its met budgets and their figures."""
+    if not verdicts:
+        return ""
+    from ..budget import met_text
+
+    met = sum(1 for results in verdicts.values() for v in results if v.met)
+    missed = sum(1 for results in verdicts.values() for v in results if not v.met)
+    text = f"; budgets: {met} met, {missed} exceeded"
+    for path, results in verdicts.items():
+        held = [met_text(v) for v in results if v.met]
+        if held:
+            text += f"\n{printable(path)}: budget met: " + "; ".join(held)
+    return text

@@ -1,0 +1,61 @@
+"""`cnncalc diff OLD NEW`: what a change did to a network, for pull requests. A report: exit 0 whatever the
+difference, 1 when either spec is invalid, 2 when either cannot be read."""
+
+from __future__ import annotations
+
+import click
+
+from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, terminal_options
+
+
+@click.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text; markdown: a pull-request comment (summary table, then the layers in <details>); json.")
+@click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
+              help="Samples per batch for the memory total.")
+@click.option("--optimizer", default="sgd", show_default=True, help="Optimizer for the training memory total.",
+              type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]))
+@click.option("--inference", is_flag=True, help="Compare inference memory (forward only) instead of training.")
+@click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do.")
+@terminal_options
+def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bool, floor: bool) -> None:
+    """Compare OLD and NEW: totals side by side with deltas (params, MACs, activations, memory at --batch,
+    receptive field), then the layers added, removed or changed, matched by name.
+
+    OLD or NEW may be git:REV:PATH, a file at a git revision of the current repository
+    (git:origin/main:specs/net.yaml), read with git show.
+    """
+    from ..budget import INFERENCE, TRAINING, MemorySetting
+    from ..diff import diff_reports
+    from ..engine import analyze
+    from ..problems import SpecError, SpecReadError
+    from ..render.problems import render_problem_lines
+
+    reports = []
+    problems = []
+    code = EXIT_OK
+    for path in (old, new):
+        try:
+            reports.append(analyze(load(path), floor=floor))
+        except SpecReadError as error:
+            problems += error.problems
+            code = EXIT_USAGE
+        except SpecError as error:
+            problems += error.problems
+            code = max(code, EXIT_INVALID) if code != EXIT_USAGE else code
+    if problems:
+        echo_text(render_problem_lines(problems), err=True)
+        raise SystemExit(code)
+    setting = MemorySetting(mode=INFERENCE if inference else TRAINING, batch=batch, optimizer=optimizer)
+    result = diff_reports(old, reports[0], new, reports[1], setting)
+    from ..render import diff as render
+
+    if fmt == "json":
+        click.echo(render.render_json(result), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.render_markdown(result), nl=False)
+    else:
+        echo_text(render.render_text(result))
+    raise SystemExit(EXIT_OK)
