@@ -14,7 +14,19 @@ _STACK_OPTIONS = ("channels", "stride", "dilation", "bias", "input_size", "paddi
 
 def _is_spec_argument(argument: str) -> bool:
     """An existing file, or a name ending in .yaml/.yml, is a spec; anything else is part of an expression."""
-    return os.path.isfile(argument) or argument.lower().endswith((".yaml", ".yml"))
+    return argument == "-" or os.path.isfile(argument) or argument.lower().endswith((".yaml", ".yml"))
+
+
+def _unglobbed(items: tuple[str, ...]) -> list[str]:
+    """The words as typed, files the shell put in place of a '*' replaced by '*' again (once per run)."""
+    words: list[str] = []
+    for item in items:
+        if os.path.exists(item):
+            if not words or words[-1] != "*":
+                words.append("*")
+        else:
+            words.append(item)
+    return words
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -30,7 +42,7 @@ def _is_spec_argument(argument: str) -> bool:
               help="An N×N input: output sizes, total MACs and activations.")
 @click.option("--padding", type=click.Choice(["same", "valid"]), default="same", show_default=True,
               help="With --input: 'same' keeps ceil(N/S), 'valid' pads nothing.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
               show_default=True, help="Output format.")
 @click.option("--si", is_flag=True, help="Decimal byte units for specs (MB = 10⁶).")
 @terminal_options
@@ -64,6 +76,11 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
     specs = [item for item in arguments if _is_spec_argument(item)]
     if specs and len(specs) != len(arguments):
         other = next(item for item in arguments if not _is_spec_argument(item))
+        if any(not item.lower().endswith((".yaml", ".yml")) for item in specs):  # `3 * 3x3`: the shell's glob
+            raise click.UsageError(
+                f"'{next(i for i in specs if not i.lower().endswith(('.yaml', '.yml')))}' is a file among layer "
+                "stacks: the shell probably expanded '*' into the names of the files here; quote the expression: "
+                f"cnncalc compare '{' '.join(_unglobbed(items))}'")
         raise click.UsageError(f"cannot compare specs with layer stacks: '{specs[0]}' is a spec, '{other}' is not; "
                                "compare specs with specs or stacks with stacks")
     if specs:
@@ -82,6 +99,8 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool) -> None
     from ..engine import analyze
     from ..render import compare as render
 
+    if paths.count("-") > 1:
+        raise click.UsageError("standard input ('-') can be read once: give one spec as '-', the others as files")
     for path in paths:
         if not os.path.exists(path) and path != "-":
             raise click.UsageError(f"spec '{path}' does not exist")
@@ -95,8 +114,8 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool) -> None
     if problems:  # a file that cannot be read is a usage error (2), as in shapes and check
         exit_with_problems(tuple(problems), EXIT_USAGE if unreadable else EXIT_INVALID)
     comparison = compare_reports(reports)
-    if fmt == "json":
-        click.echo(render.render_specs_json(comparison), nl=False)
+    if fmt in ("json", "csv"):
+        click.echo((render.render_specs_json if fmt == "json" else render.render_specs_csv)(comparison), nl=False)
         return
     headers, rows = render.spec_rows(comparison, si)
     if fmt == "markdown":
@@ -123,8 +142,8 @@ def _compare_stacks(expression: str, channels: int | None, stride: int, dilation
     except StackError as error:
         click.echo(f"cnncalc compare: error: {error}", err=True)
         raise SystemExit(EXIT_USAGE)
-    if fmt == "json":
-        click.echo(render.render_stacks_json(comparison), nl=False)
+    if fmt in ("json", "csv"):
+        click.echo((render.render_stacks_json if fmt == "json" else render.render_stacks_csv)(comparison), nl=False)
         return
     headers, rows = render.stack_rows(comparison)
     title, footer = render.settings_text(settings), render.stack_footer(comparison)

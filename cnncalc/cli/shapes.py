@@ -39,14 +39,16 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
 
         render_table(report, si=si, color=False if terminal_flag("no_color") else None, depth=depth,
                      ascii=terminal_flag("ascii"))
-    elif fmt == "json":
-        from ..render.json_ import render_json
+    elif fmt in ("json", "csv"):  # written layer by layer: the whole text is never in memory
+        import sys
 
-        click.echo(render_json(report), nl=False)
-    elif fmt == "csv":
-        from ..render.csv_ import render_csv
-
-        click.echo(render_csv(report), nl=False)
+        if fmt == "json":
+            from ..render.json_ import iter_json as pieces
+        else:
+            from ..render.csv_ import iter_csv as pieces
+        write = sys.stdout.write
+        for piece in pieces(report):
+            write(piece)
     else:
         from ..render.markdown import render_markdown
 
