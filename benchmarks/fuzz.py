@@ -39,6 +39,7 @@ from cnncalc.render.json_ import render_json  # noqa: E402
 from cnncalc.render.markdown import render_markdown  # noqa: E402
 from cnncalc.render import CHECK_FORMATS  # noqa: E402
 from cnncalc.render.problems import render_problem_lines  # noqa: E402
+from cnncalc.render.console import TableOptions  # noqa: E402
 from cnncalc.render.table import render_table  # noqa: E402
 from tests.cli_harness import SAFE_EXIT_CODES, commands, invocations, takes_a_spec  # noqa: E402
 from tests.cli_harness import run as run_cli  # noqa: E402
@@ -318,8 +319,9 @@ def run_in_process(rng: random.Random, data: bytes) -> str:
     _reached("render csv")
     write_out(render_markdown(report, si=rng.random() < 0.5, depth=rng.choice([None, 1, 2])))
     _reached("render markdown")
-    if rng.random() < 0.05:  # the rich table is slow; a sample is enough
-        render_table(report, out=strict_stream(), color=False, depth=rng.choice([None, 1]))
+    if rng.random() < 0.05:  # the table at a random width; a sample is enough
+        render_table(report, TableOptions(width=rng.choice([None, 40, 80, 120]), exact=rng.random() < 0.5),
+                     depth=rng.choice([None, 1]), out=strict_stream())
         _reached("render table")
     return "valid"
 

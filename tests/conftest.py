@@ -27,3 +27,8 @@ def torch_or_skip():
             pytest.fail("CNNCALC_REQUIRE_TORCH=1 but torch is not importable; pip install torch==2.13.0")
         pytest.skip("torch is not installed; pip install torch==2.13.0 to run the PyTorch cross-checks")
     return torch
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/golden/ from cnncalc's output (then read the diff)")

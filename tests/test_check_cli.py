@@ -144,12 +144,13 @@ def test_check_never_imports_rich(args):
 
 
 def test_the_probe_sees_rich_when_a_table_loads_it():
-    assert "'rich'" in _modules_after(["memory", GOOD])  # (shapes draws its table without rich when piped)
+    # tables are drawn without rich when piped; colour forced onto the pipe, rich draws them
+    assert "'rich'" in _modules_after(["memory", GOOD], FORCE_COLOR="1")
 
 
-def _modules_after(args: list[str]) -> str:
+def _modules_after(args: list[str], **environment: str) -> str:
     """Run the CLI in a fresh interpreter; its last stderr line: 'exit CODE rich [modules]'."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **environment)
     done = subprocess.run([sys.executable, "-c", _NO_RICH, *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, check=False)
     return done.stderr.strip().splitlines()[-1]

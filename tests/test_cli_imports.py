@@ -55,7 +55,7 @@ def test_check_imports_neither_the_table_nor_sizing_nor_what_only_messages_need(
     code, modules = loaded("check", str(SPECS / "vgg16.yaml"), packages="cnncalc json difflib fractions")
     assert code == 0
     assert {"cnncalc.parser", "cnncalc.engine", "cnncalc.render.problems"} <= modules  # the probe sees imports
-    assert not {"cnncalc.render.table", "cnncalc.render.console", "cnncalc.render.terminal", "cnncalc.sizing",
+    assert not {"cnncalc.render.table", "cnncalc.render.console", "cnncalc.render.layout", "cnncalc.sizing",
                 "json", "difflib", "fractions"} & modules
 
 

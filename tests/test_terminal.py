@@ -21,8 +21,8 @@ from cnncalc.render.numbers import (
     shape_text,
     short,
 )
+from cnncalc.render.console import TableOptions
 from cnncalc.render.table import render_table
-from cnncalc.render.terminal import ARITHMETIC, NUMBER, TEXT, shrink, stage_floors
 
 from .conftest import SPECS, TEST_SPECS
 
@@ -39,15 +39,14 @@ class Terminal(io.StringIO):
 
 
 def table_text(report, out, **options) -> str:
-    render_table(report, out=out, **options)
+    render_table(report, TableOptions(**options), out=out)
     return ANSI.sub("", out.getvalue())
 
 
 def number_terms(layer) -> list[str]:
-    """Every term a row shows in its number and arithmetic columns ('224·224·64', '=', '3.21M', ...)."""
-    cells = [shape_text(layer.output_shape), short(layer.macs) if layer.macs else "0",
-             receptive_field_text(layer.receptive_field), activation_arithmetic(layer), param_arithmetic(layer)]
-    return [term.strip("()") for cell in cells for term in cell.split() if term.strip("()")]
+    """Every number a row shows whatever the width: its output shape and, when its arithmetic collapses to
+    the result, the activations ('3.21M')."""
+    return [shape_text(layer.output_shape), short(layer.activation_count)]
 
 
 # -- widths -------------------------------------------------------------------------------------------------
@@ -55,7 +54,7 @@ def fitted_table_lines(path, width: int, monkeypatch) -> tuple[object, list[str]
     monkeypatch.setenv("COLUMNS", str(width))
     report = analyze(parse_file(path))
     lines = table_text(report, Terminal(), color=False).splitlines()
-    return report, lines[: lines.index(next(line for line in lines if line.startswith("(activations)")))]
+    return report, lines[: lines.index(next(line for line in lines if line.startswith(("left out", "(activations)"))))]
 
 
 def assert_no_number_split(report, lines: list[str]) -> None:
@@ -72,10 +71,10 @@ def test_a_100_column_terminal_never_splits_a_number(path, monkeypatch):
     assert_no_number_split(report, lines)
 
 
-def test_vgg16_fits_85_columns_without_splitting_a_number(monkeypatch):
-    # rich's own column collapse would fold '(3·3·512)·512' and the like at this width
-    report, lines = fitted_table_lines(SPECS / "vgg16.yaml", 85, monkeypatch)
-    assert max(len(line) for line in lines) <= 85
+@pytest.mark.parametrize("width", [60, 80])
+def test_vgg16_fits_narrow_terminals_without_splitting_a_number(width, monkeypatch):
+    report, lines = fitted_table_lines(SPECS / "vgg16.yaml", width, monkeypatch)
+    assert max(len(line) for line in lines) <= width
     assert_no_number_split(report, lines)
 
 
@@ -84,22 +83,13 @@ def test_vgg16_is_wider_than_100_columns_so_the_fitting_is_exercised():
     assert max(len(line) for line in table_text(report, io.StringIO()).splitlines()) > 100
 
 
-def test_a_terminal_too_narrow_for_the_numbers_overflows_instead_of_cutting(monkeypatch):
+def test_a_40_column_terminal_keeps_the_names_and_whole_numbers(monkeypatch):
     monkeypatch.setenv("COLUMNS", "40")
     report = analyze(parse_file(SPECS / "vgg16.yaml"))
     text = table_text(report, Terminal(), color=False)
-    assert "102,764,544" in text and "15,470,264,320" in text
-
-
-def test_shrink_takes_from_the_widest_column_above_its_floor_stage_by_stage():
-    assert shrink([10, 30, 20], [[10, 15, 20]], 10) == [10, 20, 20]
-    assert shrink([10, 30, 20], [[10, 15, 20]], 100) == [10, 15, 20]  # floors hold; the excess remains
-    assert shrink([10, 30, 20], [[10, 30, 15], [10, 15, 15]], 12) == [10, 23, 15]
-
-
-def test_text_and_arithmetic_give_way_to_half_then_to_their_least_and_numbers_never():
-    stages = stage_floors([NUMBER, TEXT, ARITHMETIC, TEXT], widest=[11, 20, 35, 6], terms=[11, 6, 14, 6])
-    assert stages == [[11, 10, 18, 6], [11, 8, 14, 6]]
+    assert max(len(line) for line in text.splitlines()) <= 40
+    assert all(layer.name in text for layer in report.layers)
+    assert "15,470,264,320" in text  # the totals wrap between words, never inside a number
 
 
 # -- pipes --------------------------------------------------------------------------------------------------

@@ -190,6 +190,45 @@ def terminal_options(command):
                         help="No colours (a set NO_COLOR does the same).")(command)
 
 
+def table_options(command):
+    """--exact, --wide, --columns, --width, and the terminal options, for every command that prints tables."""
+    for option in reversed((
+        click.option("--exact", is_flag=True, help="Every count as its whole integer (3,211,264), not 3.21M."),
+        click.option("--wide", is_flag=True, help="Every column whole, even when the table is wider than the terminal."),
+        click.option("--columns", metavar="NAME,...", default=None,
+                     help="The columns to show, in this order (the label column always); names in --help's list."),
+        click.option("--width", type=click.IntRange(min=20, max=100_000), default=None,
+                     help="Lay tables out for N columns (default: the terminal's width; no limit when piped)."),
+    )):
+        command = option(command)
+    return terminal_options(command)
+
+
+def table_settings(fmt: str, exact: bool, wide: bool, columns: str | None, width: int | None,
+                   keys: list[str] | None):
+    """The TableOptions of a command's table options; an unknown --columns name is a usage error (keys None:
+    checked later, by check_columns, once the columns are known)."""
+    from ..render.console import TableOptions
+
+    chosen = None
+    if columns is not None:
+        chosen = tuple(name.strip() for name in columns.split(",") if name.strip())
+        if keys is not None:
+            check_columns(chosen, keys)
+    return TableOptions(ascii=terminal_flag("ascii"), color=False if terminal_flag("no_color") else None, exact=exact,
+                        wide=wide, columns=chosen, width=width, text=fmt == "text")
+
+
+def check_columns(chosen: tuple[str, ...] | None, keys: list[str]) -> None:
+    """A usage error unless every --columns name is one of `keys`."""
+    if chosen is None:
+        return
+    unknown = [name for name in chosen if name not in keys]
+    if unknown or not chosen:
+        raise click.BadParameter(f"{', '.join(map(repr, unknown)) or 'nothing'}: the columns are {','.join(keys)}",
+                                 param_hint="'--columns'")
+
+
 def terminal_flag(name: str) -> bool:
     """Whether --no-color ('no_color') or --ascii ('ascii') was given, before or after the command."""
     return bool(click.get_current_context().meta.get(f"cnncalc.{name}"))

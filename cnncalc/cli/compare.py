@@ -7,7 +7,7 @@ import os
 import click
 
 from ..problems import SpecError, SpecReadError
-from . import EXIT_INVALID, EXIT_USAGE, exit_with_problems, load, terminal_flag, terminal_options
+from . import EXIT_INVALID, EXIT_USAGE, check_columns, exit_with_problems, load, table_options, table_settings
 
 _STACK_OPTIONS = ("channels", "stride", "dilation", "bias", "input_size", "padding")
 
@@ -42,13 +42,14 @@ def _unglobbed(items: tuple[str, ...]) -> list[str]:
               help="An N×N input: output sizes, total MACs and activations.")
 @click.option("--padding", type=click.Choice(["same", "valid"]), default="same", show_default=True,
               help="With --input: 'same' keeps ceil(N/S), 'valid' pads nothing.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv", "markdown"]), default="table",
               show_default=True, help="Output format.")
 @click.option("--si", is_flag=True, help="Decimal byte units for specs (MB = 10⁶).")
-@terminal_options
+@table_options
 @click.pass_context
 def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, stride: int, dilation: int, bias: bool,
-            input_size: int | None, padding: str, fmt: str, si: bool) -> None:
+            input_size: int | None, padding: str, fmt: str, si: bool, exact: bool, wide: bool, columns: str | None,
+            width: int | None) -> None:
     """Compare layer stacks (3x3x3 vs 7x7) or specs side by side.
 
     \b
@@ -71,7 +72,7 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
       (an existing file, or a name ending in .yaml/.yml, is a spec; ratios are
       against the first). Mixing specs and stacks is a usage error.
     """
-    no_color = terminal_flag("no_color")
+    options = table_settings(fmt, exact, wide, columns, width, None)  # the columns are the specs or the stacks
     arguments = [item for item in items if item.lower() != "vs"]
     specs = [item for item in arguments if _is_spec_argument(item)]
     if specs and len(specs) != len(arguments):
@@ -89,12 +90,12 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
         if given:
             option = {"input_size": "input", "bias": "bias/--no-bias"}.get(given[0], given[0])
             raise click.UsageError(f"--{option} applies to layer stacks, not to specs")
-        _compare_specs(specs, fmt, si, no_color)
+        _compare_specs(specs, fmt, si, options)
     else:
-        _compare_stacks(" ".join(items), channels, stride, dilation, bias, input_size, padding, fmt, no_color)
+        _compare_stacks(" ".join(items), channels, stride, dilation, bias, input_size, padding, fmt, options)
 
 
-def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool) -> None:
+def _compare_specs(paths: list[str], fmt: str, si: bool, options) -> None:
     from ..compare import compare_reports
     from ..engine import analyze
     from ..render import compare as render
@@ -117,16 +118,16 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, no_color: bool) -> None
     if fmt in ("json", "csv"):
         click.echo((render.render_specs_json if fmt == "json" else render.render_specs_csv)(comparison), nl=False)
         return
-    headers, rows = render.spec_rows(comparison, si)
+    headers, rows = render.spec_rows(comparison, si, options.exact)
+    check_columns(options.columns, render.column_keys(headers))
     if fmt == "markdown":
         click.echo(render.render_rows_markdown(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND), nl=False)
     else:
-        render.render_rows_table(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND,
-                                 color=False if no_color else None, ascii=terminal_flag("ascii"))
+        render.render_rows_table(render.SPEC_TITLE, headers, rows, [], render.SPEC_LEGEND, options)
 
 
 def _compare_stacks(expression: str, channels: int | None, stride: int, dilation: int, bias: bool,
-                    input_size: int | None, padding: str, fmt: str, no_color: bool) -> None:
+                    input_size: int | None, padding: str, fmt: str, options) -> None:
     from ..compare import ExpressionError, StackError, StackSettings, compare_stacks, parse_expression
     from ..render import compare as render
 
@@ -147,8 +148,8 @@ def _compare_stacks(expression: str, channels: int | None, stride: int, dilation
         return
     headers, rows = render.stack_rows(comparison)
     title, footer = render.settings_text(settings), render.stack_footer(comparison)
+    check_columns(options.columns, render.column_keys(headers))
     if fmt == "markdown":
         click.echo(render.render_rows_markdown(title, headers, rows, footer, render.STACK_LEGEND), nl=False)
     else:
-        render.render_rows_table(title, headers, rows, footer, render.STACK_LEGEND, color=False if no_color else None,
-                                 ascii=terminal_flag("ascii"))
+        render.render_rows_table(title, headers, rows, footer, render.STACK_LEGEND, options)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import terminal_flag, terminal_options
+from . import table_options, table_settings
 
 
 def _complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
@@ -17,10 +17,10 @@ def _complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) 
 
 @click.command()
 @click.argument("kinds", nargs=-1, metavar="[KIND]...", shell_complete=_complete_kind)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
-              show_default=True, help="Output format.")
-@terminal_options
-def layers(kinds: tuple[str, ...], fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "markdown"]), default="table",
+              show_default=True, help="Output format (text: the table without colour, even on a terminal).")
+@table_options
+def layers(kinds: tuple[str, ...], fmt: str, exact: bool, wide: bool, columns: str | None, width: int | None) -> None:
     """List the layer kinds with their parameters and formulas.
 
     Every kind's parameters and defaults, shape rule, parameter formula and MAC formula; with KIND names,
@@ -44,7 +44,7 @@ def layers(kinds: tuple[str, ...], fmt: str) -> None:
 
         click.echo(render_layers_markdown(chosen, detail=bool(kinds)), nl=False)
     else:
-        from ..render.layers import render_layers_table
+        from ..render.layers import DETAIL_KEYS, SUMMARY_KEYS, render_layers_table
 
-        render_layers_table(chosen, sys.stdout, detail=bool(kinds), color=False if terminal_flag("no_color") else None,
-                            ascii=terminal_flag("ascii"))
+        options = table_settings(fmt, exact, wide, columns, width, DETAIL_KEYS if kinds else SUMMARY_KEYS)
+        render_layers_table(chosen, options, detail=bool(kinds))

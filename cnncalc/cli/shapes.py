@@ -6,13 +6,16 @@ import click
 
 from ..problems import SpecError, SpecReadError
 from ..spec import DTYPE_BYTES
-from . import EXIT_INVALID, EXIT_USAGE, MAX_BATCH, SPEC_PATH, exit_with_problems, load, terminal_flag, terminal_options
+from . import EXIT_INVALID, EXIT_USAGE, MAX_BATCH, SPEC_PATH, exit_with_problems, load, table_options, table_settings
+
+
+COLUMN_KEYS = ["index", "name", "layer", "output", "activations", "params", "macs", "rf"]  # render/table.py's
 
 
 @click.command()
 @click.argument("spec", type=SPEC_PATH)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv", "markdown"]), default="table",
+              show_default=True, help="Output format: table (text is the same table without colour, even on a terminal).")
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
               help="Images per batch, for the memory totals (at most 10^9).")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=None,
@@ -21,11 +24,16 @@ from . import EXIT_INVALID, EXIT_USAGE, MAX_BATCH, SPEC_PATH, exit_with_problems
 @click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
               help="Collapse groups nested deeper than N into one row with subtotals (default: show every layer).")
-@terminal_options
-def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, depth: int | None) -> None:
-    """Print every layer's output shape, params, activations, MACs and receptive field."""
+@table_options
+def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: bool, depth: int | None, exact: bool,
+           wide: bool, columns: str | None, width: int | None) -> None:
+    """Print every layer's output shape, params, activations, MACs and receptive field.
+
+    Columns (--columns): index, name, layer, output, activations, params, macs, rf.
+    """
     from ..engine import analyze
 
+    options = table_settings(fmt, exact, wide, columns, width, COLUMN_KEYS)
     try:
         parsed = load(spec)
         if dtype:
@@ -34,11 +42,10 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
     except SpecError as error:
         exit_with_problems(error.problems, EXIT_USAGE if isinstance(error, SpecReadError) else EXIT_INVALID)
         return
-    if fmt == "table":
+    if fmt in ("table", "text"):
         from ..render.table import render_table
 
-        render_table(report, si=si, color=False if terminal_flag("no_color") else None, depth=depth,
-                     ascii=terminal_flag("ascii"))
+        render_table(report, options, depth=depth, si=si)
     elif fmt in ("json", "csv"):  # written layer by layer: the whole text is never in memory
         import sys
 
@@ -52,4 +59,4 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
     else:
         from ..render.markdown import render_markdown
 
-        click.echo(render_markdown(report, si=si, depth=depth), nl=False)
+        click.echo(render_markdown(report, si=si, depth=depth, exact=exact), nl=False)

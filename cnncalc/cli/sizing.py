@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..problems import SpecError
-from . import EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_error, load, terminal_flag, terminal_options
+from . import EXIT_NO_ANSWER, EXIT_OK, MAX_BATCH, SPEC_PATH, exit_with_error, load, table_options, table_settings
 
 
 def _analyzed(spec: str, floor: bool):
@@ -50,30 +50,37 @@ def _training_options(command):
         click.option("--si", is_flag=True, help="Decimal byte units (MB = 10⁶) instead of binary (MiB = 1024²)."),
     )):
         command = option(command)
-    return terminal_options(command)
+    return table_options(command)
+
+
+MEMORY_KEYS = ["index", "name", "layer", "keeps", "bytes", "component", "arithmetic", "bar", "share", "note"]
 
 
 @click.command()
 @click.argument("spec", type=SPEC_PATH)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv", "markdown"]), default="table",
+              show_default=True, help="Output format (text: the table without colour, even on a terminal).")
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
               help="Samples per batch (at most 10^9).")
 @_training_options
 @click.option("--summary", is_flag=True, help="Only the breakdown, without the per-layer table of kept tensors.")
 def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, optimizer: str, floor: bool, si: bool,
-           summary: bool) -> None:
+           summary: bool, exact: bool, wide: bool, columns: str | None, width: int | None) -> None:
     """Training and inference memory: parameters, gradients, optimizer state, activations kept for
-    backward, the inference peak and the totals, each with its arithmetic."""
+    backward, the inference peak and the totals, each with its arithmetic.
+
+    Columns (--columns): index, name, layer, keeps, bytes (kept tensors); component, arithmetic, bytes, bar,
+    share, note (the breakdowns).
+    """
     from ..sizing import memory_report
 
+    options = table_settings(fmt, exact, wide, columns, width, MEMORY_KEYS)
     report = _analyzed(spec, floor)
     result = memory_report(report, _settings(report, dtype, mixed, optimizer), batch)
     from ..render import sizing as render
 
-    if fmt == "table":
-        render.render_memory_table(result, si=si, color=False if terminal_flag("no_color") else None,
-                                   layers=not summary, ascii=terminal_flag("ascii"))
+    if fmt in ("table", "text"):
+        render.render_memory_table(result, options, si=si, layers=not summary)
     elif fmt == "json":
         click.echo(render.render_memory_json(result), nl=False)
     elif fmt == "csv":
@@ -110,11 +117,12 @@ class SizeType(click.ParamType):
 @click.option("--dataset", type=click.IntRange(min=1), default=None,
               help="Samples in the training set: iterations per epoch at the batch found.")
 @click.option("--inference", is_flag=True, help="The largest batch for inference instead of training.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json"]), default="table", show_default=True,
+              help="Output format (text: the lines without colour, even on a terminal).")
 @_training_options
 def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bool, fmt: str, dtype: str | None,
-        mixed: bool, optimizer: str, floor: bool, si: bool) -> None:
+        mixed: bool, optimizer: str, floor: bool, si: bool, exact: bool, wide: bool, columns: str | None,
+        width: int | None) -> None:
     """The largest batch whose memory fits --memory minus --reserve, exact and as a power of two.
 
     Exit 4 when not even batch 1 fits (the output says how much is missing).
@@ -122,6 +130,7 @@ def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bo
     from ..sizing import fit as fit_batch
     from ..sizing import parse_reserve
 
+    options = table_settings(fmt, exact, wide, columns, width, [])
     try:
         reserved = parse_reserve(reserve, budget)
     except ValueError as error:
@@ -137,6 +146,5 @@ def fit(spec: str, budget: int, reserve: str, dataset: int | None, inference: bo
     if fmt == "json":
         click.echo(render.render_fit_json(result), nl=False)
     else:
-        render.render_fit_table(result, si=si, color=False if terminal_flag("no_color") else None,
-                                ascii=terminal_flag("ascii"))
+        render.render_fit_table(result, options, si=si)
     raise SystemExit(EXIT_OK if result.batch else EXIT_NO_ANSWER)

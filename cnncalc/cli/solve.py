@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import EXIT_NO_ANSWER, terminal_flag, terminal_options
+from . import EXIT_NO_ANSWER, table_options, table_settings
 
 
 @click.command()
@@ -22,12 +22,13 @@ from . import EXIT_NO_ANSWER, terminal_flag, terminal_options
 @click.option("--max-stride", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--max-padding", type=click.IntRange(min=0), default=5, show_default=True)
 @click.option("--max-dilation", type=click.IntRange(min=1), default=3, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv"]), default="table", show_default=True,
               help="Output format.")
-@terminal_options
+@table_options
 def solve(input_size: int, output_size: int, layer: str | None, kernel: int | None, stride: int | None,
           padding: int | None, dilation: int | None, output_padding: int | None, max_kernel: int, max_stride: int,
-          max_padding: int, max_dilation: int, fmt: str) -> None:
+          max_padding: int, max_dilation: int, fmt: str, exact: bool, wide: bool, columns: str | None,
+          width: int | None) -> None:
     """Every kernel, stride, padding and dilation that takes --input to --output exactly, most common first.
 
     Exit 4 when there is none within the bounds.
@@ -52,8 +53,7 @@ def solve(input_size: int, output_size: int, layer: str | None, kernel: int | No
     elif fmt == "csv":
         click.echo(render.render_solve_csv(solved), nl=False)
     else:
-        render.render_solve_table(solved, color=False if terminal_flag("no_color") else None,
-                                  ascii=terminal_flag("ascii"))
+        render.render_solve_table(solved, table_settings(fmt, exact, wide, columns, width, render.SOLVE_KEYS))
     if not solved.solutions:
         hint = "raise the --max-* bounds or drop a pin"
         if output_size > input_size and layer != "deconv":

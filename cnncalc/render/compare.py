@@ -20,7 +20,6 @@ from ..compare import (
     StackSettings,
     Verdict,
 )
-from .console import make_console
 from .json_ import receptive_field_dict, share_dict, totals_dict
 from .numbers import byte_size, receptive_field_text, shape_text, short, thousands
 from .safe import csv_text, json_text, markdown_text, visible
@@ -251,7 +250,7 @@ def _share(summary: SpecSummary, category: str, field: str) -> float:
     return 0.0
 
 
-def spec_rows(comparison: SpecComparison, si: bool = False) -> tuple[list[str], Rows]:
+def spec_rows(comparison: SpecComparison, si: bool = False, exact: bool = False) -> tuple[list[str], Rows]:
     specs = comparison.specs
 
     def ratio(summary: SpecSummary, key: str, before: str = "") -> str:
@@ -279,7 +278,8 @@ def spec_rows(comparison: SpecComparison, si: bool = False) -> tuple[list[str], 
         ("activation memory", [f"{byte_size(s.report.totals.activation_bytes, si)} forward, "
                                f"{byte_size(s.report.totals.training_activation_bytes, si)} with backward"
                                for s in specs]),
-        ("MACs", [thousands(s.report.totals.macs) + ratio(s, "macs", short(s.report.totals.macs)) for s in specs]),
+        ("MACs", [thousands(s.report.totals.macs) + ratio(s, "macs", "" if exact else short(s.report.totals.macs))
+                  for s in specs]),
         ("receptive field", [field(s) for s in specs]),
         ("depth (weight layers)", [f"{s.depth}{ratio(s, 'depth')}" for s in specs]),
         ("params in conv / fc", [shares(s, "params") for s in specs]),
@@ -365,27 +365,24 @@ def render_stacks_csv(comparison: StackComparison) -> str:
 # -- layout -----------------------------------------------------------------------------------------------
 
 
+def column_keys(headers: Sequence[str]) -> list[str]:
+    """The names `--columns` takes: `label` (the row names), then each spec's or stack's heading."""
+    return ["label", *headers]
+
+
 def render_rows_table(title: str, headers: Sequence[str], rows: Rows, footer: Sequence[str], legend: Sequence[str],
-                      out: TextIO | None = None, color: bool | None = None, ascii: bool = False) -> None:
-    from rich.text import Text  # imported here: JSON and Markdown never load rich
+                      options=None, out: TextIO | None = None) -> None:
+    """One column per spec or stack, the first kept longest; a cell that is too wide wraps between words."""
+    from .console import TableOptions, show
+    from .layout import DIM, LABEL, NOTE, Block, Column, Para, Row, Table
 
-    from .terminal import NUMBER, TEXT, FittedTable
-
-    console = make_console(out, color, ascii=ascii)
-    table = FittedTable(pad_edge=False, ascii=ascii)
-    table.add_column("", role=TEXT)
-    for header in headers:
-        table.add_column(Text(header), justify="right", role=NUMBER)  # spec names: text, never markup
-    for label, cells in rows:
-        table.add_row(*(Text(c) for c in [label] + cells))
-    console.print(title, markup=False)
-    console.print(table, crop=False)
-    for line in legend:
-        console.print(line, style="dim", markup=False)
-    if footer:
-        console.print()
-    for line in footer:
-        console.print(line, markup=False)
+    columns = [Column("label", "", LABEL, 1000, right=False)]
+    columns += [Column(header, header, NOTE, 900 - i) for i, header in enumerate(headers)]
+    blocks: list[Block] = [Table(columns, [Row([label, *cells]) for label, cells in rows], title)]
+    blocks += [Para(line, DIM) for line in legend]
+    blocks += [Para("")] if footer else []
+    blocks += [Para(line) for line in footer]
+    show(blocks, options or TableOptions(), out)
 
 
 def _cell(text: str) -> str:

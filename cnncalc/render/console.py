@@ -1,60 +1,106 @@
-"""The rich console every table renderer prints to (terminal manners: see render/terminal.py)."""
+"""Where the laid-out lines go (render/layout.py lays them out).
+
+- A pipe or a file, or `--format text`: plain text, no colour, without importing rich. Width: `--width`,
+  else the terminal's for `--format text` on a terminal, else no limit (every row one line, for grep,
+  diff and less -S).
+- A terminal (or colour forced by FORCE_COLOR or TTY_COMPATIBLE=1): rich.console draws the lines, each
+  marked stretch with its rich style, so rich decides the colour system, NO_COLOR and FORCE_COLOR, the width (COLUMNS, the
+  window), legacy Windows consoles and Jupyter. `--no-color` turns colour off.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import NamedTuple, Sequence, TextIO
 
-if TYPE_CHECKING:  # rich is imported only when a table is printed
-    from rich.console import Console
+from .layout import Block, plain_text, render_blocks
 
-UNLIMITED_WIDTH = 1_000_000  # "no limit" when not a terminal: rich needs a number
+# how the terminal draws each mark of render/layout.py
+STYLES = {"dim": "dim", "bold": "bold", "warning": "yellow", "header": "bold", "title": "bold"}
 
 
-class _TrimmedLines:
-    """A file that drops the spaces rich pads lines with, for piped output that diffs and greps cleanly."""
+class TableOptions(NamedTuple):
+    """The options every table command takes (render/layout.py, cli.table_options)."""
 
-    def __init__(self, out: TextIO):
-        self.out = out
-        self.pending = ""
+    ascii: bool = False  # plain ASCII: render/ascii.py, '-' rules, '#' bars
+    color: bool | None = None  # False: --no-color; None: rich decides (a terminal, NO_COLOR, FORCE_COLOR)
+    exact: bool = False  # every count as its whole integer (3,211,264), not 3.21M
+    wide: bool = False  # no column gives way, whatever the width
+    columns: tuple[str, ...] | None = None  # the columns to show, in order (label columns always)
+    width: int | None = None  # lay out for this many columns instead of the terminal's
+    text: bool = False  # --format text: plain text even on a terminal
 
-    def write(self, text: str) -> int:
-        *lines, self.pending = (self.pending + text).split("\n")
-        for line in lines:
-            self.out.write(line.rstrip(" ") + "\n")
-        return len(text)
 
-    def flush(self) -> None:
-        if self.pending:
-            self.out.write(self.pending)
-            self.pending = ""
-        self.out.flush()
-
-    def isatty(self) -> bool:
+def _isatty(out: TextIO) -> bool:
+    try:
+        return bool(out.isatty())
+    except (AttributeError, ValueError):
         return False
 
 
-def make_console(out: TextIO | None = None, color: bool | None = None, ascii: bool = False) -> "Console":
-    """A console on `out` (default: standard output).
+def _forced(color: bool | None) -> bool:
+    return color is True or bool(os.environ.get("FORCE_COLOR")) or os.environ.get("TTY_COMPATIBLE") == "1"
 
-    color: False never; None rich's choice: colour on a terminal unless NO_COLOR is set, or when FORCE_COLOR
-    is; True always. Width: the terminal's; when not a terminal, no limit, so that no line is wrapped or
-    cropped. ascii: every string printed goes through render.ascii.to_ascii.
-    """
+
+def uses_rich(out: TextIO, options: TableOptions) -> bool:
+    """Whether rich draws the output: a terminal, or colour forced onto a pipe, and not --format text."""
+    return not options.text and (_isatty(out) or (options.color is not False and _forced(options.color)))
+
+
+def show(blocks: Sequence[Block], options: TableOptions, out: TextIO | None = None) -> None:
+    """Lay the blocks out and write them: through rich on a terminal, as plain text elsewhere."""
+    out = out or sys.stdout
+    if not uses_rich(out, options):
+        width = options.width
+        if width is None and _isatty(out):
+            width = os.get_terminal_size(out.fileno()).columns if hasattr(out, "fileno") else None
+        out.write(plain_text(render_blocks(blocks, width, options.wide, options.columns, options.ascii)))
+        return
+    console = make_console(out, options.color)
+    lines = render_blocks(blocks, options.width or console.width, options.wide, options.columns, options.ascii)
+    print_lines(console, lines)
+
+
+def print_lines(console, lines: list) -> None:
+    """The lines printed as they are (laid out to the width already; with --wide the terminal wraps what is
+    wider), each marked stretch in its style: rich renders the styles for the terminal at hand."""
+    console.print(_Drawn(lines), crop=False, soft_wrap=True)
+
+
+class _Drawn:
+    """A rich renderable: the laid-out lines as rich segments (text and style), no wrapping, no cropping.
+    (Segments are what rich.text.Text renders into; making them directly skips Text's scan of every character
+    for control codes, which cnncalc's text never holds: names are escaped when read.)"""
+
+    def __init__(self, lines: list) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        styles = {mark: console.get_style(style) for mark, style in STYLES.items()}
+        newline = Segment.line()
+        for line in self.lines:
+            text = line.text
+            at = 0
+            for start, end, mark in line.spans:
+                if start > at:
+                    yield Segment(text[at:start])
+                yield Segment(text[start:end], styles[mark])
+                at = end
+            if at < len(text):
+                yield Segment(text[at:])
+            yield newline
+
+
+def make_console(out: TextIO | None = None, color: bool | None = None):
+    """A rich console on `out`. color: False never; None rich's choice (a terminal unless NO_COLOR is set, or
+    FORCE_COLOR); True always."""
     from rich.console import Console
 
-    from .terminal import AsciiConsole
-
-    out = out or sys.stdout
-    is_tty = out.isatty() if hasattr(out, "isatty") else False
-    console = (AsciiConsole if ascii else Console)(
-        file=out if is_tty else _TrimmedLines(out),
-        width=None if is_tty else UNLIMITED_WIDTH,
-        no_color=True if color is False else None,
-        force_terminal=True if color else None,
-        highlight=False,
-        emoji=False,
-    )
+    console = Console(file=out or sys.stdout, no_color=True if color is False else None,
+                      force_terminal=True if color else None, highlight=False, emoji=False, markup=False)
     console.on_broken_pipe = _closed_pipe  # type: ignore[method-assign]  # rich would exit 1, an invalid spec's code
     return console
 

@@ -116,34 +116,34 @@ def render_layers_markdown(kinds: Sequence[LayerKind], detail: bool = False) -> 
     return "\n".join(blocks)
 
 
-def render_layers_table(kinds: Sequence[LayerKind], out: TextIO, detail: bool = False, color: bool | None = None,
-                        ascii: bool = False) -> None:
-    from .console import make_console
-    from .terminal import NUMBER, TEXT, FittedTable  # rich only for the table
+SUMMARY_KEYS = ["kind", "parameters", "shape", "params", "macs"]
+DETAIL_KEYS = ["parameter", "type", "default", "meaning"]
 
-    console = make_console(out, color, ascii=ascii)
+
+def render_layers_table(kinds: Sequence[LayerKind], options=None, detail: bool = False, out: TextIO | None = None) -> None:
+    from .console import TableOptions, show
+    from .layout import BOLD, DIM, LABEL, NOTE, NUMBER, Block, Cell, Column, Para, Row, Table
+
+    options = options or TableOptions()
+    blocks: list[Block] = []
     if not detail:
-        table = FittedTable(pad_edge=False, ascii=ascii)
-        table.add_column("kind", role=NUMBER, style="bold")
-        for header in ("parameters (default)", "shape rule", "params", "MACs"):
-            table.add_column(header, role=TEXT)
-        for kind in kinds:
-            table.add_row(kind.name, params_text(kind) or "none", kind.shape_rule, kind.param_rule, kind.mac_rule)
-        console.print(table, crop=False)
-        console.print("[dim]cnncalc layers KIND shows one kind's parameters in full.[/dim]")
+        columns = [Column("kind", "kind", LABEL, 100, right=False),
+                   Column("parameters", "parameters (default)", NOTE, 80, right=False),
+                   Column("shape", "shape rule", NOTE, 70, right=False), Column("params", "params", NOTE, 60, right=False),
+                   Column("macs", "MACs", NOTE, 50, right=False)]
+        rows = [Row((Cell(kind.name, mark=BOLD), params_text(kind) or "none", kind.shape_rule, kind.param_rule,
+                     kind.mac_rule)) for kind in kinds]
+        show([Table(columns, rows), Para("cnncalc layers KIND shows one kind's parameters in full.", DIM)], options, out)
         return
     for i, kind in enumerate(kinds):
         if i:
-            console.print()
-        console.print(f"{kind.name}: {kind.summary}", markup=False, style="bold")
+            blocks.append(Para(""))
+        blocks.append(Para(f"{kind.name}: {kind.summary}", BOLD))
         if kind.params:
-            table = FittedTable(pad_edge=False, ascii=ascii)
-            table.add_column("parameter", role=NUMBER)
-            table.add_column("type", role=TEXT)
-            table.add_column("default", role=NUMBER)
-            table.add_column("meaning", role=TEXT)
-            for p in kind.params:
-                table.add_row(p.name, type_text(p), default_text(p), p.description)
-            console.print(table, crop=False)
-        for line in _detail_lines(kind):
-            console.print(line, markup=False)
+            columns = [Column("parameter", "parameter", LABEL, 100, right=False),
+                       Column("type", "type", NOTE, 60, right=False), Column("default", "default", NOTE, 70, right=False),
+                       Column("meaning", "meaning", NOTE, 80, right=False)]
+            blocks.append(Table(columns, [Row((p.name, type_text(p), default_text(p), p.description))
+                                          for p in kind.params]))
+        blocks += [Para(line) for line in _detail_lines(kind)]
+    show(blocks, options, out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..report import LayerResult, ReceptiveField
 
 _SHORT = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
@@ -49,6 +51,7 @@ def power_of_ten(n: int) -> str:
     return f"{_decimal_text(rounded, 2)}×10{str(exponent).translate(_SUPERSCRIPTS)}"
 
 
+@lru_cache(maxsize=4096)  # a table repeats its counts (every block of a ResNet stage): write each once
 def short(n: int) -> str:
     """Exact below 10,000; above, three significant digits with a decimal suffix
     (K = 10³, M = 10⁶, G = 10⁹, T = 10¹²): 3211264 → '3.21M'; 999,999 → '1.00M'; from 1000T on,
@@ -66,6 +69,11 @@ def short(n: int) -> str:
     return str(n)  # pragma: no cover - n ≥ 10,000 always meets a scale
 
 
+def count(n: int, exact: bool = False) -> str:
+    """A count as the table writes it: `short` (3.21M), or with `exact` the whole integer (3,211,264)."""
+    return f"{n:,}" if exact else short(n)
+
+
 def byte_size(n: int, si: bool = False) -> str:
     """Bytes in binary units (MiB = 1024²) or, with si, decimal ones (MB = 10⁶), never ambiguous."""
     for scale, unit in _DECIMAL if si else _BINARY:
@@ -74,6 +82,7 @@ def byte_size(n: int, si: bool = False) -> str:
     return f"{n} B"
 
 
+@lru_cache(maxsize=4096)
 def shape_text(shape: tuple[int, ...]) -> str:
     """Channels-first (C, H, W) written as the notes do: H×W×C; a vector as its length."""
     if len(shape) == 1:
@@ -85,30 +94,39 @@ def product_text(factors: tuple[int, ...]) -> str:
     return "·".join(str(v) for v in factors)
 
 
-def activation_arithmetic(layer: LayerResult) -> str:
-    """'224·224·64 = 3.21M' (the notes' H·W·C order)."""
-    shape = layer.output_shape
+def activation_arithmetic(layer: LayerResult, exact: bool = False) -> str:
+    """'224·224·64 = 3.21M' (the notes' H·W·C order); with exact, '224·224·64 = 3,211,264'."""
+    return _activation_text(layer.output_shape, layer.activation_count, exact)
+
+
+@lru_cache(maxsize=4096)  # layers alike (every block of a ResNet stage) share their text
+def _activation_text(shape: tuple[int, ...], values: int, exact: bool) -> str:
     factors = shape[1:] + shape[:1] if len(shape) > 1 else shape
     if len(factors) == 1:
-        return short(layer.activation_count)
-    return f"{product_text(factors)} = {short(layer.activation_count)}"
+        return count(values, exact)
+    return f"{product_text(factors)} = {count(values, exact)}"
 
 
 def param_arithmetic(layer: LayerResult) -> str:
     """'(3·3·3)·64 + 64 = 1,792': fan-in · fan-out weights, plus biases."""
     if layer.param_count == 0:
         return "0"
-    if len(layer.fan_in) > 1:
-        weights = f"({product_text(layer.fan_in)})·{layer.fan_out}"
-    elif layer.fan_in:
-        weights = f"{layer.fan_in[0]}·{layer.fan_out}"
+    return _param_text(layer.fan_in, layer.fan_out, layer.weight_count, layer.bias_count)
+
+
+@lru_cache(maxsize=4096)
+def _param_text(fan_in: tuple[int, ...], fan_out: int, weights_count: int, biases: int) -> str:
+    if len(fan_in) > 1:
+        weights = f"({product_text(fan_in)})·{fan_out}"
+    elif fan_in:
+        weights = f"{fan_in[0]}·{fan_out}"
     else:
-        weights = str(layer.weight_count)
-    if layer.bias_count:
-        return f"{weights} + {layer.bias_count} = {thousands(layer.param_count)}"
-    if weights == str(layer.weight_count):
-        return thousands(layer.weight_count)
-    return f"{weights} = {thousands(layer.param_count)}"
+        weights = str(weights_count)
+    if biases:
+        return f"{weights} + {biases} = {thousands(weights_count + biases)}"
+    if weights == str(weights_count):
+        return thousands(weights_count)
+    return f"{weights} = {thousands(weights_count)}"
 
 
 def _value(value) -> str:
@@ -121,6 +139,7 @@ def _per_dim(values: tuple) -> str:
     return _value(values[0]) if len(set(values)) == 1 else "×".join(_value(v) for v in values)
 
 
+@lru_cache(maxsize=4096)
 def receptive_field_text(field: ReceptiveField) -> str:
     """'212 /32': size and jump, one number when every dim agrees; '≤' marks an upper bound
     (after a transposed conv or bilinear upsampling), rounded up to whole pixels."""

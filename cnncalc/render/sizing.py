@@ -1,4 +1,5 @@
-"""`memory` and `fit` as a rich table, JSON, CSV or Markdown. Formatting only: the numbers come from sizing.py."""
+"""`memory` and `fit` as a table (render/layout.py), JSON, CSV or Markdown. Formatting only: the numbers come
+from sizing.py."""
 
 from __future__ import annotations
 
@@ -10,17 +11,21 @@ from typing import Any, TextIO
 from ..kinds import REGISTRY
 from ..memory import SavedTensor
 from ..sizing import Breakdown, Component, FitReport, MemoryReport, Term
-from .console import make_console
+from .console import TableOptions, show
+from .layout import BOLD, DIM, LABEL, NOTE, NUMBER, Block, Cell, Column, Para, Row, Table
 from .numbers import byte_size, shape_text, thousands
 from .safe import json_text, markdown_text, visible
 
-BAR_WIDTH = 24
+BAR_WIDTH = 16
 MARKDOWN_BAR_WIDTH = 12
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
-def bar(part: int, whole: int, width: int = BAR_WIDTH) -> str:
-    """A bar of `width` characters filled in proportion part/whole, to an eighth of a character."""
+def bar(part: int, whole: int, width: int = BAR_WIDTH, ascii: bool = False) -> str:
+    """A bar of `width` characters filled in proportion part/whole, to an eighth of a character; in ASCII,
+    '#' to the nearest character."""
+    if ascii:
+        return "#" * (round(width * part / whole) if whole else 0)
     eighths = round(8 * width * part / whole) if whole else 0
     full, rest = divmod(eighths, 8)
     return "█" * full + (_EIGHTHS[rest] if rest else "")
@@ -83,50 +88,44 @@ def layer_rows(report: MemoryReport) -> list[tuple[str, str, str, str, int]]:
     return rows
 
 
-def _breakdown_rows(section: Breakdown, batch: int, si: bool) -> list[tuple[str, str, str, str, str, str]]:
-    rows = []
-    for c in section.components:
-        rows.append((c.label, arithmetic(c, batch), byte_size(c.bytes, si), bar(c.bytes, section.total),
-                     percent(c.bytes, section.total), c.note))
-    return rows
+KEPT_COLUMNS = (Column("index", "#", NUMBER, 20), Column("name", "name", LABEL, 100, right=False),
+                Column("layer", "layer", NUMBER, 60, right=False), Column("keeps", "keeps", NOTE, 50, right=False),
+                Column("bytes", "bytes", NUMBER, 90))
+BREAKDOWN_COLUMNS = (Column("component", "component", LABEL, 100, right=False),
+                     Column("arithmetic", "arithmetic", NOTE, 40, right=False), Column("bytes", "bytes", NUMBER, 90),
+                     Column("bar", "", NUMBER, 30, right=False), Column("share", "share", NUMBER, 80),
+                     Column("note", "note", NOTE, 20, right=False))
+MEMORY_KEYS = ["index", "name", "layer", "keeps", "bytes", "component", "arithmetic", "bar", "share", "note"]
 
 
-
-
-def render_memory_table(report: MemoryReport, out: TextIO | None = None, si: bool = False, color: bool | None = None,
-                        layers: bool = True, ascii: bool = False) -> None:
-    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
-
-    console = make_console(out, color, ascii=ascii)
-    console.print(memory_title(report), markup=False, style="bold")
+def memory_blocks(report: MemoryReport, si: bool = False, layers: bool = True, ascii: bool = False) -> list[Block]:
+    """The title, the tensors each layer keeps (unless `layers` is False), the training and inference
+    breakdowns, the lower-bound note."""
+    blocks: list[Block] = [Para(memory_title(report), BOLD)]
     if layers:
-        table = FittedTable(title="Tensors kept for the backward pass", title_justify="left", pad_edge=False,
-                            ascii=ascii)
-        for header, justify, role in (("#", "right", NUMBER), ("name", "left", TEXT), ("layer", "left", TEXT),
-                                      ("keeps", "left", ARITHMETIC), ("bytes", "right", NUMBER)):
-            table.add_column(header, justify=justify, role=role)  # type: ignore[arg-type]
-        for index, name, description, kept, counted in layer_rows(report):
-            table.add_row(index, name, description, kept, byte_size(counted, si) if counted else "0")
-        console.print(table)
-        console.print("[dim]A tensor kept by several layers (a conv output, kept by the in-place ReLU after it and "
-                      "by the next layer) is counted once, where it is first kept.[/dim]")
-        console.print()
+        rows = [Row((index, name, description, kept, byte_size(counted, si)))
+                for index, name, description, kept, counted in layer_rows(report)]
+        blocks += [Table(KEPT_COLUMNS, rows, "Tensors kept for the backward pass"),
+                   Para("A tensor kept by several layers (a conv output, kept by the in-place ReLU after it and by the "
+                        "next layer) is counted once, where it is first kept.", DIM), Para("")]
     for heading, section in (("Training (one step: forward, backward, update)", report.training),
                              ("Inference (forward only)", report.inference)):
-        table = FittedTable(title=heading, title_justify="left", pad_edge=False, ascii=ascii)
-        table.add_column("component", role=TEXT)
-        table.add_column("arithmetic", role=ARITHMETIC)
-        table.add_column("bytes", justify="right", role=NUMBER)
-        table.add_column("", role=NUMBER, min_width=BAR_WIDTH)
-        table.add_column("share", justify="right", role=NUMBER)
-        table.add_column("note", style="dim", role=TEXT)
-        for row in _breakdown_rows(section, report.batch, si):
-            table.add_row(*row)
-        table.add_row("total", f"{byte_size(section.fixed_bytes, si)} + {report.batch} × "
-                               f"{byte_size(section.per_sample_bytes, si)} per sample",
-                      byte_size(section.total, si), "", "100%", f"{thousands(section.total)} bytes", style="bold")
-        console.print(table)
-    console.print(f"[dim]{LOWER_BOUND_NOTE}[/dim]")
+        rows = [Row((c.label, arithmetic(c, report.batch), byte_size(c.bytes, si),
+                     bar(c.bytes, section.total, ascii=ascii), percent(c.bytes, section.total), Cell(c.note, mark=DIM)))
+                for c in section.components]
+        rows.append(Row(("total", f"{byte_size(section.fixed_bytes, si)} + {report.batch} × "
+                                  f"{byte_size(section.per_sample_bytes, si)} per sample",
+                         byte_size(section.total, si), "", "100%", f"{thousands(section.total)} bytes"), BOLD))
+        blocks.append(Table(BREAKDOWN_COLUMNS, rows, heading))
+    blocks.append(Para(LOWER_BOUND_NOTE, DIM))
+    return blocks
+
+
+
+
+def render_memory_table(report: MemoryReport, options: TableOptions = TableOptions(), si: bool = False,
+                        layers: bool = True, out: TextIO | None = None) -> None:
+    show(memory_blocks(report, si, layers, options.ascii), options, out)
 
 
 LOWER_BOUND_NOTE = ("A lower bound: framework workspace (cuDNN), the CUDA context (~300-500 MiB) and allocator "
@@ -226,7 +225,7 @@ def render_memory_markdown(report: MemoryReport, si: bool = False, layers: bool 
                   "|---:|---|---|---|---:|"]
         for index, name, description, kept, counted in layer_rows(report):
             lines.append(f"| {index} | {_cell(name)} | {_cell(description)} | {_cell(kept)} | "
-                         f"{byte_size(counted, si) if counted else '0'} |")
+                         f"{byte_size(counted, si)} |")
         lines.append("")
     lines.append(f"- {LOWER_BOUND_NOTE}")
     return "\n".join(lines) + "\n"
@@ -274,12 +273,11 @@ def fit_lines(report: FitReport, si: bool = False) -> list[str]:
     return lines
 
 
-def render_fit_table(report: FitReport, out: TextIO | None = None, si: bool = False,
-                     color: bool | None = None, ascii: bool = False) -> None:
-    console = make_console(out, color, ascii=ascii)
-    for line in fit_lines(report, si):
-        console.print(line, markup=False, style="bold" if line.startswith(("largest batch", "does not fit")) else None)
-    console.print(f"[dim]{LOWER_BOUND_NOTE}[/dim]")
+def render_fit_table(report: FitReport, options: TableOptions = TableOptions(), si: bool = False,
+                     out: TextIO | None = None) -> None:
+    blocks: list[Block] = [Para(line, BOLD if line.startswith(("largest batch", "does not fit")) else None)
+                           for line in fit_lines(report, si)]
+    show(blocks + [Para(LOWER_BOUND_NOTE, DIM)], options, out)
 
 
 def fit_dict(report: FitReport) -> dict[str, Any]:

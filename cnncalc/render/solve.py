@@ -1,4 +1,4 @@
-"""`solve` as a rich table, JSON or CSV, most common choice first."""
+"""`solve` as a table (render/layout.py), JSON or CSV, most common choice first."""
 
 from __future__ import annotations
 
@@ -31,24 +31,27 @@ def question(solved: Solved) -> str:
             + (f" with {', '.join(pins)}" if pins else "") + f" ({bounds})")
 
 
-def render_solve_table(solved: Solved, out: TextIO | None = None, color: bool | None = None,
-                       ascii: bool = False) -> None:
-    from .console import make_console
-    from .terminal import ARITHMETIC, NUMBER, TEXT, FittedTable
+SOLVE_KEYS = ["index", "kernel", "stride", "padding", "dilation", "output_padding", "arithmetic", "note"]
 
-    console = make_console(out, color, ascii=ascii)
+
+def render_solve_table(solved: Solved, options=None, out: TextIO | None = None) -> None:
+    from .console import TableOptions, show
+    from .layout import DIM, LABEL, NOTE, NUMBER, Cell, Column, Para, Row, Table
+
+    options = options or TableOptions()
     if not solved.solutions:
-        console.print(f"{question(solved)}: no solution", markup=False)
+        show([Para(f"{question(solved)}: no solution")], options, out)
         return
     deconv = solved.layer == DECONV
     count = len(solved.solutions)
-    console.print(f"{question(solved)}: {count} solution{'s' if count != 1 else ''}, most common first", markup=False)
-    table = FittedTable(pad_edge=False, ascii=ascii)
-    for header in ("#", "kernel", "stride", "padding") + (("dilation",) if solved.layer != "pool" else ()) \
-            + (("output padding",) if deconv else ()):
-        table.add_column(header, justify="right", role=NUMBER)
-    table.add_column("arithmetic", role=ARITHMETIC)
-    table.add_column("", style="dim", role=TEXT)
+    columns = [Column("index", "#", LABEL, 100), Column("kernel", "kernel", NUMBER, 90),
+               Column("stride", "stride", NUMBER, 90), Column("padding", "padding", NUMBER, 90)]
+    if solved.layer != "pool":
+        columns.append(Column("dilation", "dilation", NUMBER, 90))
+    if deconv:
+        columns.append(Column("output_padding", "output padding", NUMBER, 90))
+    columns += [Column("arithmetic", "arithmetic", NOTE, 50, right=False), Column("note", "", NOTE, 40, right=False)]
+    rows = []
     for i, s in enumerate(solved.solutions, 1):
         values = [str(i), str(s.kernel), str(s.stride), str(s.padding)]
         if solved.layer != "pool":
@@ -56,8 +59,9 @@ def render_solve_table(solved: Solved, out: TextIO | None = None, color: bool | 
         if deconv:
             values.append(str(s.output_padding))
         note = ", ".join(((s.style,) if s.style else ()) + s.unusual)
-        table.add_row(*values, solution_arithmetic(solved, s), note)
-    console.print(table)
+        rows.append(Row(values + [solution_arithmetic(solved, s), Cell(note, mark=DIM)]))
+    title = f"{question(solved)}: {count} solution{'s' if count != 1 else ''}, most common first"
+    show([Table(columns, rows, title)], options, out)
 
 
 def solution_dict(solved: Solved, s: Solution) -> dict[str, Any]:

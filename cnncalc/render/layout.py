@@ -1,0 +1,365 @@
+"""The one table layout every command uses: columns with a role and a priority, rows with marks; `layout`
+takes a width and returns the lines, each a list of (text, mark) pieces. No rich here: a pipe gets the
+lines as plain text (`plain_text`), a terminal gets them through rich (render/console.py).
+
+When the table is wider than the width, columns give way in this order, each step only while needed:
+
+1. FORMULA columns collapse to their results (`224·224·64 = 3.21M` → `3.21M`), lowest priority first;
+2. NOTE columns wrap between words, down to NOTE_FLOOR columns (or their longest word, never cut), then
+   are left out, lowest priority first;
+3. NUMBER columns (and the collapsed formulas) are left out, lowest priority first;
+4. LABEL columns wrap (between words, a word longer than a line cut), down to 8 columns. A label column is
+   never left out, and a number is never split: a table that still does not fit runs past the edge.
+
+A line under the table says what was left out and how to see it (`--wide`, `--columns`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from typing import Sequence, Union
+
+LABEL = "label"  # what a row is (a layer's name): never left out; wraps only as the last resort
+NUMBER = "number"  # one value (a count, a shape, a short phrase): never split; left out by priority
+FORMULA = "formula"  # arithmetic with its result: collapses to the result first
+NOTE = "note"  # prose: wraps between words, then is left out
+
+GAP = 2  # spaces between columns
+LABEL_FLOOR = 8  # a label column's least width
+NOTE_FLOOR = 20  # a note column wraps down to this width, or to its longest word when that is wider
+
+# marks a row or cell may carry; the terminal draws them (render/console.py), plain text ignores them
+DIM, BOLD, WARNING, HEADER, TITLE = "dim", "bold", "warning", "header", "title"
+
+
+class _Record:
+    """A record with named fields, made without namedtuple's generated code (seven namedtuple classes cost
+    this module more start-up than laying out VGG16): fields in __slots__, equality and repr by field."""
+
+    __slots__ = ()
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self.__slots__)})"
+
+
+class Column(_Record):
+    """key: the name `--columns` uses; role: LABEL, NUMBER, FORMULA or NOTE; priority: higher is kept longer;
+    right: right-aligned (numbers), else left (labels, notes)."""
+
+    __slots__ = ("key", "header", "role", "priority", "right")
+
+    def __init__(self, key: str, header: str, role: str = NUMBER, priority: int = 50, right: bool = True) -> None:
+        self.key, self.header, self.role, self.priority, self.right = key, header, role, priority, right
+
+
+class Cell(_Record):
+    """text; result: a formula's result alone, what the cell collapses to; mark: DIM, BOLD or WARNING."""
+
+    __slots__ = ("text", "result", "mark")
+
+    def __init__(self, text: str, result: str | None = None, mark: str | None = None) -> None:
+        self.text, self.result, self.mark = text, result, mark
+
+
+class Row(_Record):
+    """cells: a Cell or a plain string per column; mark: DIM, BOLD or WARNING for the whole row."""
+
+    __slots__ = ("cells", "mark")
+
+    def __init__(self, cells: Sequence[Union[Cell, str]], mark: str | None = None) -> None:
+        self.cells, self.mark = cells, mark
+
+
+class Table(_Record):
+    __slots__ = ("columns", "rows", "title")
+
+    def __init__(self, columns: Sequence[Column], rows: Sequence[Row], title: str = "") -> None:
+        self.columns, self.rows, self.title = columns, rows, title
+
+
+class Para(_Record):
+    """A line of text under or between tables, wrapped between words to the width."""
+
+    __slots__ = ("text", "mark")
+
+    def __init__(self, text: str, mark: str | None = None) -> None:
+        self.text, self.mark = text, mark
+
+
+Block = Union[Table, Para]
+
+
+class Laid(_Record):
+    """lines: the Lines; left_out: headers of the columns left out; collapsed: of the formulas shown as results."""
+
+    __slots__ = ("lines", "left_out", "collapsed")
+
+    def __init__(self, lines: list, left_out: list, collapsed: list) -> None:
+        self.lines, self.left_out, self.collapsed = lines, left_out, collapsed
+
+
+class Line(_Record):
+    """One laid-out line: its text and the marked stretches of it, (start, end, mark) in characters."""
+
+    __slots__ = ("text", "spans")
+
+    def __init__(self, text: str, spans: tuple = ()) -> None:
+        self.text, self.spans = text, spans
+
+
+@lru_cache(maxsize=8192)  # a table repeats its cells ('relu', '0', shapes): measure each once
+def cell_width(text: str) -> int:
+    """Terminal columns `text` takes: 2 per East Asian wide or full-width character, 0 per combining mark."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cut(word: str, width: int) -> list[str]:
+    """A word in pieces of at most `width` columns."""
+    pieces, begin, used = [], 0, 0
+    for i, c in enumerate(word):
+        size = cell_width(c)
+        if used + size > width and i > begin:
+            pieces.append(word[begin:i])
+            begin, used = i, 0
+        used += size
+    return pieces + [word[begin:]]
+
+
+def wrap(text: str, width: int | None) -> list[str]:
+    """Greedy word wrap to `width` columns (None: no limit); a word longer than a line is cut. Leading
+    spaces (an indent) are kept on the first line."""
+    if width is None or cell_width(text) <= width:
+        return [text]
+    stripped = text.lstrip(" ")
+    indent = text[:len(text) - len(stripped)]
+    lines: list[str] = []
+    line = indent
+    for word in stripped.split(" "):
+        if not word:
+            continue
+        joined = f"{line} {word}" if line.strip() else line + word
+        if cell_width(joined) <= width:
+            line = joined
+            continue
+        if line.strip():
+            lines.append(line)
+            line = ""
+        pieces = _cut(word, width) if cell_width(word) > width else [word]
+        lines.extend(pieces[:-1])
+        line = pieces[-1]
+    lines.append(line)
+    return lines
+
+
+def _text(cell: Union[Cell, str], collapsed: bool) -> str:
+    if cell.__class__ is str:
+        return cell  # type: ignore[return-value]
+    return cell.result if collapsed and cell.result is not None else cell.text  # type: ignore[union-attr]
+
+
+def _least_note(natural: int, words_widest: int) -> int:
+    return min(natural, max(words_widest, NOTE_FLOOR))
+
+
+def layout(table: Table, width: int | None = None, wide: bool = False,
+           keys: Sequence[str] | None = None, rule: str = "─") -> Laid:
+    """The table's lines at `width` columns (None: no limit). `keys` chooses the columns and their order
+    (label columns are always shown); `wide` keeps every chosen column whole, whatever the width."""
+    order = list(range(len(table.columns)))
+    if keys:
+        wanted = [i for key in keys for i, c in enumerate(table.columns) if c.key == key]
+        labels = [i for i in order if table.columns[i].role == LABEL and i not in wanted]
+        order = labels + wanted
+    columns = [table.columns[i] for i in order]
+    cells = [[row.cells[i] for i in order] for row in table.rows] if keys else [row.cells for row in table.rows]
+    texts = [[c if c.__class__ is str else c.text for c in row] for row in cells]
+    measured = [[cell_width(t) for t in row] for row in texts]
+    widths = [max([cell_width(c.header)] + [row[j] for row in measured]) for j, c in enumerate(columns)]
+    shown = [True] * len(columns)
+    collapsed = [False] * len(columns)
+
+    def total() -> int:
+        visible = [w for w, s in zip(widths, shown) if s]
+        return sum(visible) + GAP * max(len(visible) - 1, 0)
+
+    def by_priority(role: str) -> list[int]:
+        return sorted((j for j, c in enumerate(columns) if c.role == role and shown[j]),
+                      key=lambda j: (columns[j].priority, -j))
+
+    def longest_word(j: int) -> int:
+        words = [cell_width(w) for t in texts for w in t[j].split()] + [cell_width(w) for w in columns[j].header.split()]
+        return max(words, default=1)
+
+    if width is not None and not wide and total() > width:
+        for j in by_priority(FORMULA):
+            if total() <= width:
+                break
+            collapsed[j] = True
+            for row, text, size in zip(cells, texts, measured):
+                text[j] = _text(row[j], True)
+                size[j] = cell_width(text[j])
+            widths[j] = max([cell_width(columns[j].header)] + [size[j] for size in measured])
+        notes = by_priority(NOTE)
+        floors = {j: _least_note(widths[j], longest_word(j)) for j in notes}
+        while total() > width:  # the widest note above its floor gives a column at a time
+            candidates = [j for j in notes if widths[j] > floors[j]]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda j: widths[j])
+            widths[widest] -= 1
+        for group in (by_priority(NOTE), sorted(by_priority(NUMBER) + by_priority(FORMULA),
+                                                key=lambda j: (columns[j].priority, -j))):
+            for j in group:
+                if total() <= width:
+                    break
+                shown[j] = False
+        if total() > width:
+            for j in sorted(by_priority(LABEL), key=lambda j: -widths[j]):
+                excess = total() - width
+                if excess <= 0:
+                    break
+                widths[j] = max(widths[j] - excess, min(widths[j], LABEL_FLOOR))
+    visible = [j for j in range(len(columns)) if shown[j]]
+    shown_widths = [widths[j] for j in visible]
+    rights = [columns[j].right for j in visible]
+    table_width = sum(shown_widths) + GAP * max(len(visible) - 1, 0)
+    lines: list[Line] = []
+    if table.title:
+        lines.extend(Line(line, ((0, len(line), TITLE),)) for line in wrap(table.title, width))
+    lines.extend(_row_lines([columns[j].header for j in visible], [cell_width(columns[j].header) for j in visible],
+                            shown_widths, rights, [None] * len(visible), HEADER))
+    lines.append(Line(rule * table_width, ((0, table_width, DIM),)))
+    starts = [sum(shown_widths[:k]) + GAP * k for k in range(len(visible))]
+    pads = [str.rjust if right else str.ljust for right in rights]
+    every = len(visible) == len(columns)
+    for row, cell_row, values, sizes in zip(table.rows, cells, texts, measured):
+        if not every:
+            values = [values[j] for j in visible]
+            sizes = [sizes[j] for j in visible]
+        if sizes != [len(v) for v in values] or any(s > w for s, w in zip(sizes, shown_widths)):
+            marks = [None if cell_row[j].__class__ is str else cell_row[j].mark for j in visible]
+            lines.extend(_row_lines(values, sizes, shown_widths, rights, marks, row.mark))
+            continue
+        # one character a column and every cell within its width: pad by characters, mark where marked
+        text = "  ".join([pad(v, w) for pad, v, w in zip(pads, values, shown_widths)]).rstrip(" ")
+        spans = []
+        for k, j in enumerate(visible):
+            cell = cell_row[j]
+            mark = (None if cell.__class__ is str else cell.mark) or row.mark
+            if mark is not None and values[k]:
+                start = starts[k] + (shown_widths[k] - sizes[k] if rights[k] else 0)
+                spans.append((start, start + sizes[k], mark))
+        lines.append(Line(text, tuple(spans)))
+    left_out = [columns[j].header or columns[j].key for j in range(len(columns)) if not shown[j]]
+    return Laid(lines, left_out, [columns[j].header for j in range(len(columns)) if collapsed[j] and shown[j]])
+
+
+def _row_lines(values: list[str], sizes: list[int], widths: list[int], rights: list[bool], marks: list,
+               row_mark: str | None) -> list[Line]:
+    """One row as lines: each cell aligned in its width; a cell wider than its width (a note, a label)
+    wrapped onto more lines. Measures in terminal columns (a wide character takes two)."""
+    if any(size > w for size, w in zip(sizes, widths)):
+        wrapped = [wrap(v, w) if size > w else [v] for v, size, w in zip(values, sizes, widths)]
+        height = max(len(cell) for cell in wrapped)
+        out = []
+        for k in range(height):
+            line = [cell[k] if k < len(cell) else "" for cell in wrapped]
+            out.extend(_row_lines(line, [cell_width(v) for v in line], widths, rights, marks, row_mark))
+        return out
+    parts: list[str] = []
+    spans = []
+    at = 0
+    for i, value in enumerate(values):
+        if i:
+            parts.append("  ")
+            at += GAP
+        fill = widths[i] - sizes[i]
+        if rights[i] and fill:
+            parts.append(" " * fill)
+            at += fill
+        mark = marks[i] or row_mark
+        if mark is not None and value:
+            spans.append((at, at + len(value), mark))
+        parts.append(value)
+        at += len(value)
+        if not rights[i] and fill:
+            parts.append(" " * fill)
+            at += fill
+    return [Line("".join(parts).rstrip(" "), tuple(spans))]
+
+
+def left_out_line(laid: Laid, keys: Sequence[str], width: int | None) -> Para | None:
+    """The line under a table that gave way: what was left out or shortened, and the options that show it."""
+    said = []
+    if laid.collapsed:
+        said.append("the arithmetic of " + ", ".join(laid.collapsed) + " (results shown)")
+    if laid.left_out:
+        said.append("the column" + ("s " if len(laid.left_out) > 1 else " ") + ", ".join(laid.left_out))
+    if not said:
+        return None
+    return Para(f"left out to fit {width} columns: {'; '.join(said)}. --wide shows everything; "
+                f"--columns {','.join(keys)} chooses.", DIM)
+
+
+def render_blocks(blocks: Sequence[Block], width: int | None = None, wide: bool = False,
+                  keys: Sequence[str] | None = None, ascii: bool = False) -> list[Line]:
+    """Every block laid out at `width`: tables (with their left-out line) and wrapped paragraphs."""
+    if ascii:
+        blocks = [to_ascii_block(block) for block in blocks]
+    lines: list[Line] = []
+    for block in blocks:
+        if isinstance(block, Para):
+            lines.extend(_para(block, width))
+            continue
+        laid = layout(block, width, wide, keys, rule="-" if ascii else "─")
+        lines.extend(laid.lines)
+        note = left_out_line(laid, [c.key for c in block.columns], width)
+        if note is not None:
+            lines.extend(_para(note, width))
+    return lines
+
+
+def _para(para: Para, width: int | None) -> list[Line]:
+    return [Line(line, ((0, len(line), para.mark),) if para.mark and line else ()) for line in wrap(para.text, width)]
+
+
+def to_ascii_block(block: Block) -> Block:
+    """The block with every text in ASCII (render/ascii.py)."""
+    from .ascii import to_ascii
+
+    if isinstance(block, Para):
+        return Para(to_ascii(block.text), block.mark)
+
+    def cell(c: Union[Cell, str]) -> Union[Cell, str]:
+        if isinstance(c, str):
+            return to_ascii(c)
+        return Cell(to_ascii(c.text), None if c.result is None else to_ascii(c.result), c.mark)
+
+    return Table([Column(c.key, to_ascii(c.header), c.role, c.priority, c.right) for c in block.columns],
+                 [Row([cell(c) for c in row.cells], row.mark) for row in block.rows], to_ascii(block.title))
+
+
+def plain_text(lines: list[Line]) -> str:
+    """The lines as text without marks."""
+    return "".join(line.text + "\n" for line in lines)
+
+
+def column_keys(blocks: Sequence[Block]) -> list[str]:
+    """Every column key of the tables among `blocks`, in order, once."""
+    keys: list[str] = []
+    for block in blocks:
+        if isinstance(block, Table):
+            keys.extend(c.key for c in block.columns if c.key not in keys)
+    return keys
