@@ -12,11 +12,22 @@ from .summary import note_lines, title, total_lines, warning_lines
 from .tree import tree_rows
 
 FOOTNOTE = ("(activations) in parentheses: in place or a view, no new tensor. "
-            "K/M/G/T = 10³/10⁶/10⁹/10¹², then 1.23×10¹⁵. RF /jump: receptive field size and effective stride in input pixels.")
+            "K/M/G/T = 10³/10⁶/10⁹/10¹², then 1.23×10¹⁵. RF /jump: receptive field size and effective stride "
+            "in input pixels.")
 FOOTNOTE_EXACT = ("(activations) in parentheses: in place or a view, no new tensor. "
                   "RF /jump: receptive field size and effective stride in input pixels.")
 
 # key, header, role, priority (higher is kept longer), right-aligned
+COLUMNS = (
+    Column("index", "#", NUMBER, 20),
+    Column("name", "name", LABEL, 100, right=False),
+    Column("layer", "layer", NUMBER, 70, right=False),
+    Column("output", "output", NUMBER, 90),
+    Column("activations", "activations", FORMULA, 75),
+    Column("params", "params", FORMULA, 80),
+    Column("macs", "MACs", NUMBER, 60),
+    Column("rf", "RF /jump", NUMBER, 30),
+)
 
 
 def render_table(report: Report, options: TableOptions = TableOptions(), depth: int | None = None,
