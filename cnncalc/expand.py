@@ -330,10 +330,9 @@ class Expander:
                 comparisons_left -= 2 * len(self.names)
                 choices = [n for n in self.names if n.startswith(prefixes[0])] or list(self.names)
                 local = [n[len(prefixes[0]):] for n in choices if n.startswith(prefixes[0])] + [INPUT_NAME]
-                import difflib  # only a reference that names nothing needs it
+                from .suggest import did_you_mean  # bounded by the characters compared, not only the names
 
-                match = difflib.get_close_matches(ref, local + list(self.names), n=1, cutoff=0.6)
-                hint = f" (did you mean '{match[0]}'?)" if match else ""
+                hint = did_you_mean(ref, local + list(self.names))
             self.problems.append(Problem(where, f"no layer or group named '{ref}' above this point{hint}"))
 
     def warn_unused(self) -> None:

@@ -84,12 +84,21 @@ class _BlockDefinition(NamedTuple):
     location: Location
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'conv'?)' when a close match exists, else ''."""
-    import difflib  # only a spec with a mistake needs it
+def listed(names: Iterable[str], most: int = 20) -> str:
+    """'a, b, c' for a message: at most `most` names, then how many more ('... and 2,980 more'), so
+    that a block of 3,000 parameters misused 1,000 times does not print 3,000,000 names."""
+    names = list(names)
+    if not names:
+        return "none"
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, ... and {len(names) - most:,} more"
 
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'conv'?)' when a close match exists, else '' (within the spec's budget: suggest.py)."""
+    from .suggest import did_you_mean as bounded
+
+    return bounded(word, choices)
 
 
 class _Abort(Exception):
@@ -622,7 +631,7 @@ class _Parser:
         if isinstance(value_node, yaml.MappingNode):
             for name, name_node, arg_node in self.entries(value_node, f"the arguments of block '{block}'"):
                 if name not in definition.params:
-                    known = ", ".join(definition.params) or "none"
+                    known = listed(definition.params)
                     self.error(name_node, f"block '{block}' has no parameter '{name}'"
                                f"{did_you_mean(name, definition.params)}; its parameters: {known}")
                     continue
@@ -855,6 +864,9 @@ def describe_node(node: yaml.Node) -> str:
 
 def parse_text(text: str, source: str = "<spec>", default_name: str | None = None) -> Spec:
     """Parse spec text; raise SpecError with every problem found."""
+    from .suggest import reset
+
+    reset()  # the budget of "did you mean" hints is per spec
     parser = _Parser(source)
     root = compose(text, source, _Loader)
     try:

@@ -29,3 +29,23 @@ def test_an_automatic_name_that_skips_a_written_one_says_so():
 def test_no_warning_when_nothing_was_skipped():
     text = "input: [3, 8, 8]\nlayers:\n  - {relu: null, name: relu1}\n  - relu\n"
     assert analyze(parse_text(text, "t.yaml")).warnings == ()
+
+
+def test_a_long_cell_is_cut_with_an_ellipsis_and_rows_stay_narrow(tmp_path):
+    from .cli_harness import run
+
+    inputs = 2_000
+    text = ("input: [1, 4, 4]\nlayers:\n"
+            + "".join(f"  - {{relu: null, name: r{i}, from: input}}\n" for i in range(inputs))
+            + "  - {concat: null, from: [" + ", ".join(f"r{i}" for i in range(inputs)) + "]}\n" + "  - relu\n" * 50)
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(text)
+    table = run(["shapes", str(spec)]).stdout
+    widest = max(len(line) for line in table.splitlines()[:inputs + 60])
+    assert widest < 400  # each cell at most 80 characters, whatever the concat's description
+    (row,) = [line for line in table.splitlines() if " concat " in f" {line} "]
+    assert "…" in row
+    import json
+
+    full = json.loads(run(["shapes", str(spec), "--format", "json"]).stdout)
+    assert len(full["layers"][inputs]["description"]) > 2 * inputs  # JSON keeps it whole
