@@ -265,10 +265,12 @@ def measure_peak_mb(code: str, args: list[str], terminal: bool = False) -> float
     return int(done.stderr.rsplit("benchmark-peak-kib ", 1)[1]) / 1024
 
 
-def count_instructions(code: str, args: list[str]) -> int | None:
+def count_instructions(code: str, args: list[str], terminal: bool = False) -> int | None:
     """Instructions one run of `python -c code args` executes, counted by valgrind's callgrind; None without
     valgrind. Unlike time, the count does not change with what else the machine is doing (it leaves out
-    waiting for the disk and the kernel's own work, so it is a companion to the timings, not a substitute)."""
+    waiting for the disk and the kernel's own work, so it is a companion to the timings, not a substitute).
+    terminal: as on a TERMINAL_COLUMNS-wide terminal (valgrind's child has no pseudo-terminal: colour is forced
+    and COLUMNS set, so that rich draws exactly as it would there)."""
     import shutil
     import tempfile
 
@@ -277,8 +279,11 @@ def count_instructions(code: str, args: list[str]) -> int | None:
     with tempfile.TemporaryDirectory() as scratch:
         argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={os.path.join(scratch, 'out')}",
                 sys.executable, "-c", code, *args]
+        env = _env(terminal)
+        if terminal:
+            env.update(FORCE_COLOR="1", COLUMNS=str(TERMINAL_COLUMNS))
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env=_env(), cwd=ROOT, text=True)
+                              env=env, cwd=ROOT, text=True)
     found = [line for line in done.stderr.splitlines() if "Collected :" in line]
     if done.returncode != 0 or not found:
         raise SystemExit(f"valgrind could not count {' '.join(argv[4:])}:\n{done.stderr}")
@@ -452,14 +457,17 @@ def main(argv: list[str] | None = None) -> int:
           f"{TERMINAL_COLUMNS}-column terminal)")
 
     if options.instructions:
-        counted = [(command, count_instructions(command.code, list(command.args)))
-                   for command in commands[:len(timings) - len(paths)] if not command.terminal]
+        counted = [(command, count_instructions(command.code, list(command.args), command.terminal))
+                   for command in commands[:len(timings) - len(paths)]]
         if counted[0][1] is None:
             notes.append("valgrind is not installed: no instruction counts")
         else:
-            print(f"\ninstructions (valgrind callgrind, one run each; a piped command):")
+            bases = {command.terminal: count for command, count in counted[:baselines]}
+            print(f"\ninstructions (valgrind callgrind, one run each; 'on a terminal': colour forced, "
+                  f"COLUMNS={TERMINAL_COLUMNS}):")
             for command, count in counted:
-                print(f"  {command.label:<{width}}  {count / 1e6:>8.1f} M  {count / counted[0][1]:.3f}× the bare import")
+                print(f"  {command.label:<{width}}  {count / 1e6:>8.1f} M  "
+                      f"{count / bases[command.terminal]:.3f}× the bare import")
 
     if options.instructions_growth and paths:
         print_instruction_growth(paths, sizes)

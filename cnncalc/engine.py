@@ -447,6 +447,7 @@ def _report(spec: Spec, layers: list[LayerResult], alike: list[tuple[tuple[Layer
         totals=totals,
         shares=tuple(shares),
         warnings=warnings,
+        structure=spec.structure,
     )
 
 

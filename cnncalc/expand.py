@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, Union
 
 from .kinds import LayerKind
 from .problems import WARNING, Location, Problem
-from .spec import INPUT_NAME, LayerSpec
+from .spec import INPUT_NAME, LayerSpec, Span
 
 MAX_LAYERS = 1_000_000
 MAX_NAME_LENGTH = 1_000  # a layer's full name, group prefixes included
@@ -219,6 +219,25 @@ class Expander:
         self.reserved: frozenset[str] = frozenset()  # explicit names, known before automatic names are given
         self.rehearsing = False  # the first pass: names only, no layers
         self.renamed_at: set[Location] = set()  # layers whose automatic name skipped a written one (warned once)
+        self.spans: list[Span | None] = []  # repeats, blocks, groups and branches in the order they open
+
+    @property
+    def structure(self) -> tuple[Span, ...]:
+        """The spans written, outer before inner (a span without layers left out)."""
+        return tuple(span for span in self.spans if span is not None)
+
+    def open_span(self) -> int:
+        """Reserve the place of a span that opens here (so that outer spans come before inner ones)."""
+        if self.rehearsing:
+            return -1
+        self.spans.append(None)
+        return len(self.spans) - 1
+
+    def close_span(self, slot: int, first: int, kind: str, name: str, label: str = "", count: int = 1,
+                   parts: tuple[tuple[int, int], ...] = ()) -> None:
+        """The span reserved at `slot` covers the layers made since there were `first` of them."""
+        if slot >= 0 and len(self.layers) > first:
+            self.spans[slot] = Span(kind, name, label, first + 1, len(self.layers), count, parts)
 
     def run(self, templates: list[Template]) -> tuple[LayerSpec, ...]:
         if _size(templates, {}) > MAX_LAYERS:
@@ -388,11 +407,13 @@ class Expander:
         return name
 
     def repeat(self, item: RepeatTemplate, scope: _Scope, previous: str) -> str:
+        slot, first = self.open_span(), len(self.layers)
         if item.name is None:
             for i in range(1, item.count + 1):
                 iteration = _Scope(scope.prefix, scope.input_name, scope.group, scope.counters, scope.parent,
                                    f"{scope.suffix}_{i}")  # the scope itself, but for the suffix
                 previous = self.items(item.children, iteration, previous)
+            self.close_span(slot, first, "repeat", "", count=item.count)
             return previous
         group = scope.prefix + item.name + scope.suffix
         self.explicit.add(group)
@@ -400,6 +421,7 @@ class Expander:
             inner_scope = _Scope(group + ".", scope.input_name, scope.group + (group,), {}, scope)
             previous = self.items(item.children, inner_scope, previous)
             self.define(group, previous, item.name_location or item.location)
+            self.close_span(slot, first, "group", group)
             return previous
         for i in range(1, item.count + 1):
             inner = f"{group}.{i}"
@@ -407,6 +429,7 @@ class Expander:
             previous = self.items(item.children, iteration, previous, iteration=True)
             self.define(inner, previous, item.name_location or item.location)
         self.define(group, previous, item.name_location or item.location)
+        self.close_span(slot, first, "repeat", group, count=item.count)
         return previous
 
     def branches(self, item: BranchesTemplate, scope: _Scope, previous: str) -> str:
@@ -417,26 +440,36 @@ class Expander:
             group = scope.prefix + item.name + scope.suffix
             self.explicit.add(group)
             inner = _Scope(group + ".", scope.input_name, scope.group + (group,), {}, scope)
-        outputs = tuple(self.items(branch, inner, start) if branch else start for branch in item.branches)
+        slot, first = self.open_span(), len(self.layers)
+        outputs, parts = [], []
+        for branch in item.branches:
+            begin = len(self.layers)
+            outputs.append(self.items(branch, inner, start) if branch else start)
+            parts.append((begin + 1, len(self.layers)))
         merge = LayerTemplate(item.location, item.merge, sources=None)
         name = f"{group}.{item.merge.name}" if group else None
-        last = self.layer(merge, inner, previous, name=name, inputs=outputs)
+        last = self.layer(merge, inner, previous, name=name, inputs=tuple(outputs))
         if group is not None:
             self.define(group, last, item.name_location or item.location)
+        self.close_span(slot, first, "branches", group or "", count=len(parts), parts=tuple(parts))
         return last
 
     def block(self, item: BlockTemplate, scope: _Scope, previous: str, lone: bool) -> str:
         (start,) = self.sources(item.sources, scope, previous)[:1] or (previous,)
+        slot, first = self.open_span(), len(self.layers)
         if item.name is not None:
             group = scope.prefix + item.name + scope.suffix
             self.explicit.add(group)
         elif lone:
             # the only item of a named repeat's iteration: the iteration is the block instance
             inner = _Scope(scope.prefix, start, scope.group, scope.counters, scope.parent, scope.suffix)
-            return self.items(item.children, inner, start)
+            last = self.items(item.children, inner, start)
+            self.close_span(slot, first, "block", scope.prefix.rstrip("."), item.block)
+            return last
         else:
             group = self.auto_name(scope, item.block)
         inner = _Scope(group + ".", start, scope.group + (group,), {}, scope)
         last = self.items(item.children, inner, start)
         self.define(group, last, item.name_location or item.location)
+        self.close_span(slot, first, "block", group, item.block)
         return last

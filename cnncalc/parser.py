@@ -29,7 +29,7 @@ from .kinds.base import (
     LayerKind,
 )
 from .problems import WARNING, Location, Problem, SpecError, SpecReadError
-from .spec import DEFAULT_DTYPE, DTYPE_BYTES, INPUT_NAME, LayerSpec, Spec
+from .spec import DEFAULT_DTYPE, DTYPE_BYTES, INPUT_NAME, LayerSpec, Span, Spec
 
 try:  # libyaml's C parser when present: same events and marks, much faster
     from yaml import CSafeLoader as _FastestLoader
@@ -772,15 +772,17 @@ class _Parser:
 
             budget = read_budget(*fields["budget"], self.loc, self.error)
         layers: tuple[LayerSpec, ...] = ()
+        structure: tuple[Span, ...] = ()
         if templates and not self.has_errors():
             expander = Expander(self.source)
             layers = expander.run(templates)
+            structure = expander.structure
             self.problems.extend(expander.problems)
         if self.has_errors():
             raise SpecError(_unique(self.problems))
         return Spec(name=name, source=self.source, input_shape=input_shape, layers=layers, dtype=dtype,
                     location=self.loc(root), input_location=input_location,
-                    warnings=tuple(_unique(self.problems)), budget=budget)
+                    warnings=tuple(_unique(self.problems)), structure=structure, budget=budget)
 
     def has_errors(self) -> bool:
         return any(p.severity != WARNING for p in self.problems)

@@ -4,6 +4,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
 from .problems import Location, Problem
+from .spec import Span
 
 
 class ReceptiveField(NamedTuple):
@@ -63,16 +64,16 @@ class Totals(NamedTuple):
     trainable: int
     non_trainable: int
     input_activations: int  # values in the input tensor
-    activations: int  # values per image
-    activation_bytes: int  # per image, forward
-    training_activation_bytes: int  # per image, forward and backward (×2)
+    activations: int  # values per sample
+    activation_bytes: int  # per sample, forward
+    training_activation_bytes: int  # per sample, forward and backward (×2)
     batch_activation_bytes: int  # × batch, forward
     batch_training_activation_bytes: int  # × batch, forward and backward
     param_bytes: int
-    inference_peak: int  # values alive at once at most, per image, when tensors are freed after their last use
+    inference_peak: int  # values alive at once at most, per sample, when tensors are freed after their last use
     inference_peak_bytes: int
     inference_peak_layer: str  # the layer running at that moment
-    macs: int  # per image
+    macs: int  # per sample
     batch_macs: int
 
 
@@ -117,3 +118,4 @@ class Report(NamedTuple):
     shares: tuple[Share, ...]
     groups: tuple[GroupResult, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    structure: tuple[Span, ...] = ()  # the spec's repeats, blocks, groups and branches (Spec.structure)

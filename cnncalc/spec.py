@@ -41,6 +41,20 @@ class LayerSpec(NamedTuple):
         return "/".join(self.block + (self.name,))
 
 
+class Span(NamedTuple):
+    """A stretch of layers the spec wrote as one thing: a `repeat` (count iterations), a block's use, a
+    group, or `branches` (count branches; `parts` holds each branch's first and last layer, an empty
+    branch as (first, first - 1); the merge is `last`). Layers are counted from 1, as LayerResult.index."""
+
+    kind: str  # "repeat", "block", "group" or "branches"
+    name: str  # the group's name ("" when unnamed)
+    label: str  # what the spec wrote: the block's name for a block, "" otherwise
+    first: int
+    last: int
+    count: int = 1
+    parts: tuple[tuple[int, int], ...] = ()
+
+
 class Spec(NamedTuple):
     """A whole network: its name, input shape (channels first), dtype and layers in order."""
 
@@ -52,6 +66,7 @@ class Spec(NamedTuple):
     location: Location = Location("<spec>", 1, 1)
     input_location: Location = Location("<spec>", 1, 1)
     warnings: tuple[Problem, ...] = ()  # found while reading (e.g. an output never used)
+    structure: tuple[Span, ...] = ()  # repeats, blocks, groups and branches, outer before inner
     budget: Budget | None = None  # the limits of its `budget:` key, for `check`
 
     @property

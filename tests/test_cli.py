@@ -46,7 +46,7 @@ def test_table_shows_the_vgg16_breakdown():
     out = result.stdout
     for expected in ("conv 3×3/1, p1, 64", "224×224×64", "224·224·64 = 3.21M", "(3·3·3)·64 + 64 = 1,792",
                      "(7·7·512)·4096 + 4096 = 102,764,544", "212 /32", "Params: 138,357,544",
-                     "MACs: 15,470,264,320", f"Activations: {VGG16_ACTIVATIONS:,} values per image",
+                     "MACs: 15,470,264,320", f"Activations: {VGG16_ACTIVATIONS:,} values per sample",
                      f"= {mib(4 * VGG16_ACTIVATIONS)} forward, {mib(8 * VGG16_ACTIVATIONS)} with backward (×2)",
                      "fc layers hold 89.4% of the params"):
         assert expected in out, expected
@@ -143,7 +143,7 @@ def test_markdown_is_a_pipe_table_with_totals():
     assert table[0] == "| # | name | layer | output | activations | params | MACs | RF /jump |"
     assert len(table) == 2 + 39
     assert "| 1 | conv1 | conv 3×3/1, p1, 64 | 224×224×64 | 224·224·64 = 3.21M | (3·3·3)·64 + 64 = 1,792 |" in out
-    assert "- MACs: 15,470,264,320 (15.5G) multiply-accumulates per image" in out
+    assert "- MACs: 15,470,264,320 (15.5G) multiply-accumulates per sample" in out
 
 
 @pytest.mark.parametrize(("dtype", "size"), [("float16", 2), ("float64", 8), ("int8", 1)])
@@ -160,7 +160,7 @@ def test_batch_multiplies_the_memory_and_macs():
     data = json.loads(invoke("shapes", VGG16, "--format", "json", "--batch", "8").stdout)
     totals = data["totals"]
     assert data["batch"] == 8
-    assert totals["activation_bytes"] == 4 * VGG16_ACTIVATIONS  # per image, unchanged
+    assert totals["activation_bytes"] == 4 * VGG16_ACTIVATIONS  # per sample, unchanged
     assert totals["batch_activation_bytes"] == 8 * 4 * VGG16_ACTIVATIONS
     assert totals["batch_training_activation_bytes"] == 2 * 8 * 4 * VGG16_ACTIVATIONS
     assert totals["batch_macs"] == 8 * 15_470_264_320

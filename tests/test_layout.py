@@ -39,6 +39,7 @@ CASES = {
     "solve": ["solve", "--input", "32", "--output", "28"],
     "layers": ["layers"],
     "layers-conv": ["layers", "conv"],
+    "diff-vgg16-vgg19": ["diff", "specs/vgg16.yaml", "specs/vgg19.yaml"],
 }
 
 
@@ -209,7 +210,7 @@ def on_a_terminal(args: list[str], columns: int) -> str:
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals need a POSIX system")
 @pytest.mark.parametrize("columns", [60, 80, 120])
 @pytest.mark.parametrize("name", ["shapes-vgg16", "shapes-resnet50-depth2", "compare-specs", "memory-vgg16",
-                                  "solve", "layers"])
+                                  "solve", "layers", "diff-vgg16-vgg19"])
 def test_no_line_is_wider_than_the_terminal(name, columns, monkeypatch):
     monkeypatch.chdir(ROOT)
     lines = on_a_terminal(CASES[name], columns).splitlines()

@@ -42,8 +42,9 @@ def _unglobbed(items: tuple[str, ...]) -> list[str]:
               help="An N×N input: output sizes, total MACs and activations.")
 @click.option("--padding", type=click.Choice(["same", "valid"]), default="same", show_default=True,
               help="With --input: 'same' keeps ceil(N/S), 'valid' pads nothing.")
-@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv", "markdown"]), default="table",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv", "markdown", "html"]),
+              default="table", show_default=True,
+              help="Output format (csv: one row per spec or stack; html: specs only, their layers' bars side by side).")
 @click.option("--si", is_flag=True, help="Decimal byte units for specs (MB = 10⁶).")
 @table_options
 @click.pass_context
@@ -118,6 +119,17 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, options) -> None:
     if fmt in ("json", "csv"):
         click.echo((render.render_specs_json if fmt == "json" else render.render_specs_csv)(comparison), nl=False)
         return
+    if fmt == "html":
+        from ..render.graph_layout import PictureTooLarge
+        from ..render.html_pages import render_compare_html
+
+        try:
+            text = render_compare_html(comparison, si)
+        except PictureTooLarge as error:
+            click.echo(f"cnncalc compare: error: {error}", err=True)
+            raise SystemExit(EXIT_USAGE)
+        click.echo(text, nl=False)
+        return
     headers, rows = render.spec_rows(comparison, si, options.exact)
     check_columns(options.columns, render.column_keys(headers))
     if fmt == "markdown":
@@ -131,6 +143,8 @@ def _compare_stacks(expression: str, channels: int | None, stride: int, dilation
     from ..compare import ExpressionError, StackError, StackSettings, compare_stacks, parse_expression
     from ..render import compare as render
 
+    if fmt == "html":
+        raise click.UsageError("--format html compares specs; for layer stacks use table, json or markdown")
     try:
         stacks = parse_expression(expression, channels_allowed=channels is not None)
     except ExpressionError as error:

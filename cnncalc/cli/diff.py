@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, terminal_options
+from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, table_options, table_settings
 
 
 @click.command()
@@ -19,8 +19,9 @@ from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, ter
               type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]))
 @click.option("--inference", is_flag=True, help="Compare inference memory (forward only) instead of training.")
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do.")
-@terminal_options
-def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bool, floor: bool) -> None:
+@table_options
+def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bool, floor: bool, exact: bool,
+         wide: bool, columns: str | None, width: int | None) -> None:
     """Compare OLD and NEW: totals side by side with deltas (params, MACs, activations, memory at --batch,
     receptive field), then the layers added, removed or changed, matched by name.
 
@@ -31,7 +32,10 @@ def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bo
     from ..diff import diff_reports
     from ..engine import analyze
     from ..problems import SpecError, SpecReadError
+    from ..render.diff import DIFF_KEYS
     from ..render.problems import render_problem_lines
+
+    options = table_settings("table", exact, wide, columns, width, DIFF_KEYS)  # text: through rich on a terminal
 
     reports = []
     problems = []
@@ -57,5 +61,7 @@ def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bo
     elif fmt == "markdown":
         click.echo(render.render_markdown(result), nl=False)
     else:
-        echo_text(render.render_text(result))
+        from ..render.console import show
+
+        show(render.text_blocks(result), options)
     raise SystemExit(EXIT_OK)

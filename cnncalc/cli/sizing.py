@@ -58,8 +58,10 @@ MEMORY_KEYS = ["index", "name", "layer", "keeps", "bytes", "component", "arithme
 
 @click.command()
 @click.argument("spec", type=SPEC_PATH)
-@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv", "markdown"]), default="table",
-              show_default=True, help="Output format (text: the table without colour, even on a terminal).")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv", "markdown", "html"]),
+              default="table", show_default=True,
+              help="Output format (text: the table without colour, even on a terminal; html: a self-contained page "
+                   "with stacked bars).")
 @click.option("--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True,
               help="Samples per batch (at most 10^9).")
 @_training_options
@@ -85,6 +87,10 @@ def memory(spec: str, fmt: str, batch: int, dtype: str | None, mixed: bool, opti
         click.echo(render.render_memory_json(result), nl=False)
     elif fmt == "csv":
         click.echo(render.render_memory_csv(result), nl=False)
+    elif fmt == "html":
+        from ..render.html_pages import render_memory_html
+
+        click.echo(render_memory_html(result, si=si), nl=False)
     else:
         click.echo(render.render_memory_markdown(result, si=si, layers=not summary), nl=False)
 

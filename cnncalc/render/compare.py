@@ -290,7 +290,7 @@ def spec_rows(comparison: SpecComparison, si: bool = False, exact: bool = False)
 
 
 SPEC_LEGEND = (
-    "Activations: values per image, the input plus every layer that makes a new tensor.",
+    "Activations: values per sample, the input plus every layer that makes a new tensor.",
     "Receptive field: size /jump of the last layer with spatial dims (global pools excluded).",
     "Depth: the most conv and fc layers on a path from input to output. (×): against the first column.",
 )

@@ -67,24 +67,33 @@ def _counts(diff: Diff) -> str:
 
 # -- text --------------------------------------------------------------------------------------------------
 
-def _aligned(rows: list[tuple[str, ...]], right: tuple[int, ...]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                      for i, cell in enumerate(row)).rstrip() for row in rows]
+def text_blocks(diff: Diff) -> list:
+    """The two sources, the totals with their deltas, the count of layers that differ, and those layers: as
+    blocks of the one table layout (render/layout.py), every text from a spec made printable."""
+    from .layout import LABEL, NOTE, NUMBER, Column, Para, Row, Table
+
+    totals = Table((Column("total", "", LABEL, 100, right=False), Column("old", "old", NUMBER, 80),
+                    Column("new", "new", NUMBER, 90), Column("change", "change", NUMBER, 85)),
+                   [Row((row.label, _value(row.old, row.is_bytes), _value(row.new, row.is_bytes), _delta(row)))
+                    for row in diff.totals])
+    blocks = [Para(printable(f"{diff.old_source} → {diff.new_source}")), Para(""), totals, Para(""),
+              Para(_counts(diff))]
+    if diff.layers:
+        columns = (Column("layer", "layer", LABEL, 100, right=False), Column("change", "change", NUMBER, 90, right=False),
+                   Column("kind", "kind", NOTE, 50, right=False), Column("output", "output", NUMBER, 80, right=False),
+                   Column("params", "params", NUMBER, 70, right=False), Column("macs", "MACs", NUMBER, 60, right=False))
+        blocks += [Para(""), Table(columns, [Row([printable(cell) for cell in change_cells(c)]) for c in diff.layers])]
+    return blocks
+
+
+DIFF_KEYS = ["total", "old", "new", "change", "layer", "kind", "output", "params", "macs"]
 
 
 def render_text(diff: Diff) -> str:
-    lines = [f"{diff.old_source} → {diff.new_source}", ""]
-    rows = [("", "old", "new", "change")]
-    rows += [(row.label, _value(row.old, row.is_bytes), _value(row.new, row.is_bytes), _delta(row))
-             for row in diff.totals]
-    lines += _aligned(rows, (1, 2, 3))
-    lines += ["", _counts(diff)]
-    if diff.layers:
-        lines.append("")
-        lines += _aligned([("layer", "change", "kind", "output", "params", "MACs")]
-                          + [change_cells(c) for c in diff.layers], ())
-    return "\n".join(printable(line) for line in lines) + "\n"
+    """The text form without a width limit (what a pipe gets)."""
+    from .layout import plain_text, render_blocks
+
+    return plain_text(render_blocks(text_blocks(diff)))
 
 
 # -- Markdown ----------------------------------------------------------------------------------------------

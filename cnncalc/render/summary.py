@@ -20,18 +20,18 @@ def total_lines(report: Report, si: bool = False) -> list[str]:
         f"Params: {thousands(t.params)} (weights {thousands(t.weights)} + biases {thousands(t.biases)}) "
         f"= {byte_size(t.param_bytes, si)} at {report.dtype}; trainable {thousands(t.trainable)}, "
         f"non-trainable {thousands(t.non_trainable)} (running statistics, not in params)",
-        f"Activations: {thousands(t.activations)} values per image (the input plus every layer that makes a new "
+        f"Activations: {thousands(t.activations)} values per sample (the input plus every layer that makes a new "
         f"tensor) = {byte_size(t.activation_bytes, si)} forward, {byte_size(t.training_activation_bytes, si)} "
         f"with backward (×2)",
     ]
     lines.append(f"Inference peak: {thousands(t.inference_peak)} values = {byte_size(t.inference_peak_bytes, si)} per "
-                 f"image while '{t.inference_peak_layer}' runs, each tensor freed after its last use in spec order "
+                 f"sample while '{t.inference_peak_layer}' runs, each tensor freed after its last use in spec order "
                  f"(training keeps all {thousands(t.activations)})")
     if report.batch != 1:
         lines.append(f"At batch {report.batch}: {byte_size(t.batch_activation_bytes, si)} forward, "
                      f"{byte_size(t.batch_training_activation_bytes, si)} with backward; "
                      f"{thousands(t.batch_macs)} MACs")
-    lines.append(f"MACs: {thousands(t.macs)} ({short(t.macs)}) multiply-accumulates per image")
+    lines.append(f"MACs: {thousands(t.macs)} ({short(t.macs)}) multiply-accumulates per sample")
     where = where_line(report)
     if where:
         lines.append(where)
