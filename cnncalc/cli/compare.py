@@ -93,6 +93,8 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
             raise click.UsageError(f"--{option} applies to layer stacks, not to specs")
         _compare_specs(specs, fmt, si, options)
     else:
+        if input_size is None and ctx.get_parameter_source("padding") is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError("--padding applies with --input N (the size it keeps or shrinks): add --input")
         _compare_stacks(" ".join(items), channels, stride, dilation, bias, input_size, padding, fmt, options)
 
 
