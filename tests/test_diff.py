@@ -225,3 +225,13 @@ def test_the_docs_quote_what_diff_prints():
     # the memory line follows `cnncalc memory`'s model (checked against it above), not the page
     keep = [i for i, line in enumerate(printed.splitlines()) if not line.startswith("training memory")]
     assert [shown[i] for i in keep] == [printed.splitlines()[i] for i in keep]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_the_table_fits_the_width_and_keeps_the_change(width):
+    result = run(str(SPECS / "resnet50.yaml"), str(SPECS / "resnet152.yaml"), "--width", str(width))
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= width for line in lines), [line for line in lines if len(line) > width]
+    delta = 60_192_808 - 25_557_032  # torchvision's resnet152 and resnet50, published
+    assert any(line.startswith("params") and f"+{delta:,}" in line for line in lines)

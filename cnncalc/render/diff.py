@@ -73,7 +73,7 @@ def text_blocks(diff: Diff) -> list:
     from .layout import LABEL, NOTE, NUMBER, Column, Para, Row, Table
 
     totals = Table((Column("total", "", LABEL, 100, right=False), Column("old", "old", NUMBER, 80),
-                    Column("new", "new", NUMBER, 90), Column("change", "change", NUMBER, 85)),
+                    Column("new", "new", NUMBER, 90), Column("change", "change", NUMBER, 95)),  # the change is kept longest
                    [Row((row.label, _value(row.old, row.is_bytes), _value(row.new, row.is_bytes), _delta(row)))
                     for row in diff.totals])
     blocks = [Para(printable(f"{diff.old_source} → {diff.new_source}")), Para(""), totals, Para(""),
