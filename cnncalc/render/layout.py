@@ -194,7 +194,7 @@ def layout(table: Table, width: int | None = None, wide: bool = False,
         order = labels + wanted
     columns = [table.columns[i] for i in order]
     cells = [[row.cells[i] for i in order] for row in table.rows] if keys else [row.cells for row in table.rows]
-    caps = [MAX_NOTE if c.role == NOTE else MAX_CELL for c in columns]
+    caps = [MAX_NOTE if c.role in (NOTE, LABEL) else MAX_CELL for c in columns]  # names: at most 1,000 by the spec limit
     texts = [[_capped(c if c.__class__ is str else c.text, cap) for c, cap in zip(row, caps)] for row in cells]
     measured = [[cell_width(t) for t in row] for row in texts]
     widths = [max([cell_width(c.header)] + [row[j] for row in measured]) for j, c in enumerate(columns)]
