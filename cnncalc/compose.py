@@ -1,4 +1,5 @@
-"""YAML text → nodes, within limits: no object is ever constructed, no recursion, bounded nesting.
+"""YAML text → nodes, within limits (the load stage's composer, called by loader.py): no object is ever
+constructed, no recursion, bounded nesting.
 
 PyYAML's composers recurse once per nesting level: a file nested 1,000 levels deep exhausts Python's
 recursion limit (pure-Python composer) or overflows the C stack and kills the process (libyaml's,
@@ -21,7 +22,6 @@ try:  # libyaml's C parser when present: same events and marks, much faster
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _FastestLoader  # type: ignore[assignment]
 
-MAX_SPEC_BYTES = 8 * 1024 * 1024  # larger files are refused before they are parsed
 MAX_YAML_DEPTH = 1_000  # lists and mappings inside one another
 _DEPTH_MESSAGE = (f"the YAML is nested {MAX_YAML_DEPTH:,} levels deep here (lists and mappings inside one another); "
                   "cnncalc stops there")
@@ -42,31 +42,6 @@ def short_tag(tag: str) -> str:
     return "!!" + tag[len(TAG):] if tag.startswith(TAG) else tag
 
 
-def decode(data: bytes, source: str) -> str:
-    """UTF-8 text (a BOM is dropped); anything else is a located error. Larger than MAX_SPEC_BYTES: refused."""
-    if len(data) > MAX_SPEC_BYTES:
-        raise SpecError([Problem(Location(source, 1, 1), too_large_message(None))])
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        hint = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        raise SpecError([Problem(Location(source, line, column),
-                                 f"byte 0x{data[exc.start]:02x} is not UTF-8{hint}; save the file as UTF-8")]) from None
-
-
-def too_large_message(size: int | None) -> str:
-    """`size` is None when only a prefix was read (standard input, a device)."""
-    limit = f"{MAX_SPEC_BYTES:,} bytes ({MAX_SPEC_BYTES // 1024 // 1024} MiB)"
-    if size is None:
-        return f"the spec is larger than {limit}, the most cnncalc reads"
-    return f"the spec is {size:,} bytes; cnncalc reads at most {limit}"
-
-
 def compose(text: str, source: str, loader: type = _FastestLoader) -> yaml.Node | None:
     """The one YAML document in `text` as nodes (None when there is none), read with `loader`'s parser.
     Raises SpecError, located, for invalid YAML, nesting deeper than MAX_YAML_DEPTH, a tag other than
@@ -76,7 +51,7 @@ def compose(text: str, source: str, loader: type = _FastestLoader) -> yaml.Node 
     PURE_PYTHON_RETRY_BYTES), whose messages name the character, alias or anchor at fault."""
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError as exc:  # a lone surrogate: only reachable through parse_text
+    except UnicodeEncodeError as exc:  # a lone surrogate: only reachable from text, not from bytes
         raise SpecError([Problem(_offset_location(text, exc.start, source), "the text is not valid Unicode")]) from None
     try:
         return _compose_with(loader, text, source)
@@ -172,6 +147,7 @@ class _Composer:
         get_event = self.loader.get_event
         ScalarEvent, AliasEvent, SequenceStartEvent = yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent
         SequenceEndEvent, MappingEndEvent = yaml.SequenceEndEvent, yaml.MappingEndEvent
+        MappingStartEvent = yaml.MappingStartEvent
         ScalarNode, SequenceNode, MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
         append = None  # the innermost open collection's value.append
         in_mapping = False  # whether that collection is a mapping
@@ -222,28 +198,23 @@ class _Composer:
                 if event.anchor is not None:
                     self.anchor(event, node)
                     open_anchored.add(id(node))
+            # the node joins the innermost open collection (the root, a lone value, is the document)
+            if stack:
+                if not in_mapping:
+                    append(node)
+                elif key is None:
+                    key = node
+                else:
+                    append((key, node))
+                    key = None
+            elif kind is ScalarEvent or kind is AliasEvent:
+                return node
+            if kind is SequenceStartEvent or kind is MappingStartEvent:  # it opens: the innermost from now on
                 if stack:
-                    if not in_mapping:
-                        append(node)
-                    elif key is None:
-                        key = node
-                    else:
-                        append((key, node))
-                        key = None
                     stack[-1][2] = key
                 in_mapping = kind is not SequenceStartEvent
                 stack.append([node, in_mapping, None])
                 append, key = node.value.append, None
-                continue
-            if not stack:
-                return node
-            if not in_mapping:
-                append(node)
-            elif key is None:
-                key = node
-            else:
-                append((key, node))
-                key = None
 
     def check_tag(self, event: yaml.Event, tag: str, cls: type) -> None:
         """An explicit tag: only YAML's core ones, on a value that fits them. Every misfit is reported

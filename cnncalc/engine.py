@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from math import prod
-from operator import add, attrgetter, sub
-from typing import TYPE_CHECKING, Any, Mapping
+from operator import add, attrgetter, mul, sub
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from .kinds import REGISTRY, Computed, LayerContext, LayerFailure, LayerKind, Window
 from .memory import inference_peak
@@ -24,74 +24,48 @@ def _exact(value: Fraction) -> int | Fraction:
     return int(value) if value.denominator == 1 else value
 
 
-def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | None) -> ReceptiveField:
+class Step(NamedTuple):
+    """What the receptive-field recurrence needs of a layer's windows, worked out once per computation:
+    per dim F_eff − 1 (`grows`), P_before (`pads`) and S (`strides`); `whole` when no window upsamples."""
+
+    windows: tuple[Window, ...]
+    grows: tuple[int, ...]
+    pads: tuple[int, ...]
+    strides: tuple[int, ...]
+    whole: bool
+    bound: bool
+
+    @classmethod
+    def of(cls, windows: tuple[Window, ...]) -> Step:
+        return cls(windows, tuple(w.kernel - 1 for w in windows), tuple(w.pad_before for w in windows),
+                   tuple(w.stride for w in windows), all(w.upsample == 1 for w in windows),
+                   any(w.bound for w in windows))
+
+
+def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | Step | None) -> ReceptiveField:
     """One layer of the recurrence, per dim: size += (F_eff − 1)·jump; start −= P_before·jump; jump ·= S.
 
     A window that upsamples by U first divides the jump by U (a transposed conv is zeros inserted
     between the inputs, then a stride-1 conv); the size is then an upper bound, as the window may
-    cover inserted zeros.
+    cover inserted zeros. `windows` may be given as their Step, worked out once for many layers.
     """
     if windows is None:
         return field
-    if field.profile is not None or any(w.upsample != 1 for w in windows):
-        exact = _exact_step(field, windows)
-        if exact is not None:
-            return exact
-    size, jump, start = [], [], []
-    for r, j, s, w in zip(field.size, field.jump, field.start, windows):
-        if w.upsample == 1 and type(j) is int:  # whole numbers stay whole: no Fraction (10 times slower)
-            size.append(r + (w.kernel - 1) * j)
-            start.append(s - w.pad_before * j)
-            jump.append(j * w.stride)
-            continue
-        from fractions import Fraction
+    step = windows if type(windows) is Step else Step.of(windows)
+    jump = field.jump
+    bound = field.bound or step.bound
+    if step.whole and all(type(j) is int for j in jump):  # whole numbers stay whole: no Fraction (10 times slower)
+        return ReceptiveField(tuple(map(add, field.size, map(mul, step.grows, jump))), tuple(map(mul, jump, step.strides)),
+                              tuple(map(sub, field.start, map(mul, step.pads, jump))), bound, field.note)
+    from fractions import Fraction
 
+    size, jumps, start = [], [], []
+    for r, j, s, w in zip(field.size, jump, field.start, step.windows):
         j = Fraction(j) / w.upsample
         size.append(_exact(r + (w.kernel - 1) * j))
         start.append(_exact(s - w.pad_before * j))
-        jump.append(_exact(j * w.stride))
-    bound = field.bound or any(w.bound for w in windows) or field.profile is not None
-    return ReceptiveField(tuple(size), tuple(jump), tuple(start), bound, field.note)
-
-
-def _profiles(field: ReceptiveField) -> tuple[Any, ...] | None:
-    """The field's exact per-dim profiles (fields.Profile), or None when it has only an approximation."""
-    from . import fields
-
-    if field.profile is not None:
-        return field.profile
-    if not all(type(v) is int for v in field.jump + field.size + field.start) or field.bound:
-        return None
-    return tuple(map(fields.from_recurrence, field.size, field.jump, field.start))
-
-
-def _from_profiles(profiles: tuple[Any, ...], bound: bool, note: str) -> ReceptiveField:
-    """A field from exact profiles; back to the plain recurrence once every period is one unit again."""
-    from . import fields
-
-    size, jump, start = zip(*map(fields.measures, profiles))
-    keep = None if all(p.period == 1 for p in profiles) else profiles
-    return ReceptiveField(size, jump, start, bound, note, keep)
-
-
-def _exact_step(field: ReceptiveField, windows: tuple[Window, ...]) -> ReceptiveField | None:
-    """receptive_field_step through exact profiles (see fields.py); None when they cannot be followed."""
-    from . import fields
-
-    profiles = _profiles(field)
-    if profiles is None:
-        return None
-    stepped = []
-    for p, w in zip(profiles, windows):
-        mode = w.mode if w.upsample != 1 else ""
-        if w.upsample != 1 and not mode:  # a spreading this module does not know: the recurrence
-            return None
-        p = fields.step(p, w.kernel, w.stride, w.pad_before, w.upsample, mode)
-        if p is None:
-            return None
-        stepped.append(p)
-    bound = field.bound or any(w.mode == "bilinear" for w in windows)
-    return _from_profiles(tuple(stepped), bound, field.note)
+        jumps.append(_exact(j * w.stride))
+    return ReceptiveField(tuple(size), tuple(jumps), tuple(start), bound, field.note)
 
 
 def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
@@ -109,17 +83,7 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     if len({f.jump for f in fields}) > 1 or len(doubled_centres) > 1:
         notes += _disagreements(fields)
     note = "; ".join(sorted(set(notes)))
-    bound = any(f.bound for f in fields)
-    if any(f.profile is not None for f in fields):
-        from . import fields as exact
-
-        profiles = [_profiles(f) for f in fields]
-        if all(p is not None for p in profiles):
-            merged = [exact.merge(list(dims)) for dims in zip(*profiles)]
-            if all(p is not None for p in merged):
-                return _from_profiles(tuple(merged), bound, note)
-        bound = True  # the recurrence's union of fractional fields: approximate
-    return ReceptiveField(size, jump, start, bound, note)
+    return ReceptiveField(size, jump, start, any(f.bound for f in fields), note)
 
 
 def _disagreements(fields: list[ReceptiveField]) -> list[str]:
@@ -154,40 +118,6 @@ def _beyond_limit(field: ReceptiveField) -> bool:
             or max(map(_denominator, values)) > MAX_TENSOR_VALUES)  # an int's denominator is 1
 
 
-def _step(windows: tuple[Window, ...] | None) -> tuple[Any, ...] | None:
-    """What `_next_field` needs of a layer's windows, worked out once per computation: the windows, each
-    window's (F_eff − 1, P_before, S) (None when a window upsamples) and whether any window is a bound.
-    None for pointwise layers."""
-    if windows is None:
-        return None
-    steps = None
-    if all(w.upsample == 1 for w in windows):
-        steps = tuple((w.kernel - 1, w.pad_before, w.stride) for w in windows)
-    return windows, steps, any(w.bound for w in windows)
-
-
-def _next_field(field: ReceptiveField, step: tuple[Any, ...]) -> ReceptiveField | None:
-    """`receptive_field_step` on a field within the limit of `_beyond_limit`, or None when the result passes it.
-
-    A 2-D field with whole jumps through windows that do not upsample (the common case, once per layer of a
-    spec of 100,000 layers) takes a short path with the same arithmetic: its sizes and starts keep their
-    denominators, so only their magnitudes can pass the limit.
-    """
-    windows, steps, bound = step
-    if steps is not None and len(steps) == 2 and field.profile is None:
-        j0, j1 = field.jump
-        if type(j0) is int and type(j1) is int:
-            (grow0, pad0, stride0), (grow1, pad1, stride1) = steps
-            r0, r1 = field.size
-            s0, s1 = field.start
-            values = (r0 + grow0 * j0, r1 + grow1 * j1, j0 * stride0, j1 * stride1, s0 - pad0 * j0, s1 - pad1 * j1)
-            if max(values) > MAX_TENSOR_VALUES or min(values) < -MAX_TENSOR_VALUES:
-                return None
-            return ReceptiveField(values[0:2], values[2:4], values[4:6], field.bound or bound, field.note)
-    field = receptive_field_step(field, windows)
-    return None if _beyond_limit(field) else field
-
-
 def _percent(part: int, whole: int) -> float:
     return 100 * part / whole if whole else 0.0  # int / int: exact, however large (100.0 * part overflows a float)
 
@@ -215,17 +145,39 @@ def _compute(kind: LayerKind, written: Mapping[str, Any], sources: tuple[tuple[s
     return computed, params, tuple(ctx.problems), tuple(ctx.notes)
 
 
+class _Outcome(NamedTuple):
+    """`_compute`'s answer with what every layer alike needs of it worked out once."""
+
+    computed: Computed | None  # None when the layer fails
+    params: Mapping[str, Any]  # resolved: the kind's defaults filled in
+    problems: tuple[tuple[str, str | None, str], ...]  # (message, param, severity)
+    notes: tuple[str, ...]  # what the table shows under the layer
+    output_values: int  # values in the output tensor
+    step: Step | None  # its windows' step; None for pointwise layers
+    category: str  # its kind's
+    new_tensor: bool  # False for in-place layers and views
+    slot: int  # where `analyze` counts the layers alike
+
+
 def _outcome(kind: LayerKind, written: Mapping[str, Any], sources: tuple[tuple[str, tuple[int, ...]], ...], floor: bool,
-             slot: int) -> tuple[Any, ...]:
-    """`_compute`'s answer with what every layer alike needs of it worked out once: (Computed or None,
-    resolved parameters, problems, the notes the table shows, the output's values, the `_step` of its
-    windows, its kind's category, whether it makes a new tensor, and `slot`, where `analyze` counts the
-    layers alike)."""
+             slot: int) -> _Outcome:
     computed, params, raised, notes = _compute(kind, written, sources, floor)
     if computed is None:
-        return computed, params, raised, notes, 0, None, kind.category, not kind.in_place, slot
-    return (computed, params, raised, computed.notes + notes, prod(computed.output_shape), _step(computed.windows),
-            kind.category, not kind.in_place, slot)
+        return _Outcome(computed, params, raised, notes, 0, None, kind.category, not kind.in_place, slot)
+    step = None if computed.windows is None else Step.of(computed.windows)
+    return _Outcome(computed, params, raised, computed.notes + notes, prod(computed.output_shape), step, kind.category,
+                    not kind.in_place, slot)
+
+
+class _Alike:
+    """One distinct computation (a kind and its Computed, None when it failed) and how many layers share it."""
+
+    __slots__ = ("kind", "computed", "count")
+
+    def __init__(self, kind: LayerKind, computed: Computed | None):
+        self.kind = kind
+        self.computed = computed
+        self.count = 0
 
 
 _MERGING = frozenset(name for name, kind in REGISTRY.items() if kind.max_inputs > 1)  # kinds that take several inputs
@@ -244,9 +196,8 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
     if prod(spec.input_shape) > MAX_TENSOR_VALUES:
         raise SpecError(problems + [Problem(spec.input_location, f"the input holds {prod(spec.input_shape):,} values, "
                                                                   f"more than cnncalc's limit of 10^36")])
-    outcomes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # what _outcome returned, by layer alike
-    made: list[tuple[LayerKind, Computed | None]] = []  # by slot: each outcome's kind and Computed
-    uses: list[int] = []  # by slot: the layers computed alike, for the totals
+    outcomes: dict[tuple[Any, ...], _Outcome] = {}  # by layer alike
+    alike: list[_Alike] = []  # by slot: each distinct computation and the layers that share it
     for layer in spec.layers:
         inputs = layer.inputs
         single = len(inputs) == 1
@@ -276,66 +227,80 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             outcome = key = None
         if outcome is None:
             kind = REGISTRY[kind_name]
-            outcome = _outcome(kind, written, sources or ((inputs[0], input_shape),), floor, len(made))
-            made.append((kind, outcome[0]))
-            uses.append(0)
-            if key is not None and (sources is None or not (outcome[2] or outcome[3])):  # raised, notes
+            outcome = _outcome(kind, written, sources or ((inputs[0], input_shape),), floor, len(alike))
+            alike.append(_Alike(kind, outcome.computed))
+            if key is not None and (sources is None or not (outcome.problems or outcome.notes)):
                 outcomes[key] = outcome
-        computed, params, raised, notes, output_values, step, category, new_tensor, slot = outcome
-        if raised:
-            problems.extend(_problem(layer, kind_name, m, p, s) for m, p, s in raised)
+        computed, notes = outcome.computed, outcome.notes
+        if outcome.problems:
+            problems.extend(_problem(layer, kind_name, m, p, s) for m, p, s in outcome.problems)
         if computed is None:
             continue
-        if output_values > MAX_TENSOR_VALUES:
-            problems.append(_problem(layer, kind_name, f"the output holds {output_values:,} values, more "
+        if outcome.output_values > MAX_TENSOR_VALUES:
+            problems.append(_problem(layer, kind_name, f"the output holds {outcome.output_values:,} values, more "
                                                        "than cnncalc's limit of 10^36", None, ERROR))
             continue
         if single:
             field = fields[inputs[0]]  # within the limit: checked when its layer was computed
-            if step is not None:
-                field = _next_field(field, step)
         else:
-            merged = merge_fields([fields[name] for name in inputs])
-            field = receptive_field_step(merged, computed.windows)
+            field = merge_fields([fields[name] for name in inputs])
+            if field.note:
+                notes += (f"receptive field: {field.note}",)
+        if outcome.step is not None or not single:  # a pointwise layer keeps its input's field, within the limit
+            field = receptive_field_step(field, outcome.step)
             if _beyond_limit(field):
-                field = None
-            if merged.note:
-                notes += (f"receptive field: {merged.note}",)
-        if field is None:
-            problems.append(_problem(layer, kind_name, "its receptive field passes cnncalc's limit of 10^36 (strides "
-                                                       "and upsampling multiply layer after layer)", None, ERROR))
-            continue
+                problems.append(_problem(layer, kind_name, "its receptive field passes cnncalc's limit of 10^36 "
+                                                           "(strides and upsampling multiply layer after layer)", None,
+                                         ERROR))
+                continue
         name = layer.name
         shapes[name] = computed.output_shape
         fields[name] = field
-        uses[slot] += 1
-        results.append(LayerResult(  # positional, in the record's order: keywords cost twice as much per layer
-            len(results) + 1,  # index
-            name,
-            kind_name,
-            category,
-            computed.description,
-            layer.location,
-            inputs,
-            layer.block,
-            input_shape,
-            computed.output_shape,
-            computed.weight_count,
-            computed.bias_count,
-            computed.non_trainable_count,
-            computed.macs,
-            computed.fan_in,
-            computed.fan_out,
-            output_values,  # activation_count
-            new_tensor,
-            field,  # receptive_field
-            notes,
-            params,
+        alike[outcome.slot].count += 1
+        results.append(LayerResult(
+            index=len(results) + 1,
+            name=name,
+            kind=kind_name,
+            category=outcome.category,
+            description=computed.description,
+            location=layer.location,
+            inputs=inputs,
+            block=layer.block,
+            input_shape=input_shape,
+            output_shape=computed.output_shape,
+            weight_count=computed.weight_count,
+            bias_count=computed.bias_count,
+            non_trainable_count=computed.non_trainable_count,
+            macs=computed.macs,
+            fan_in=computed.fan_in,
+            fan_out=computed.fan_out,
+            activation_count=outcome.output_values,
+            new_tensor=outcome.new_tensor,
+            receptive_field=field,
+            notes=notes,
+            params=outcome.params,
         ))
     if any(p.severity == ERROR for p in problems):
         raise SpecError(problems)
-    return _report(spec, results, list(zip(made, uses)), tuple(p for p in problems if p.severity == WARNING), floor,
-                   batch)
+    return _report(spec, results, alike, tuple(p for p in problems if p.severity == WARNING), floor, batch)
+
+
+class _Sums:
+    """Running totals of a group of layers, or of a category: parameters, non-trainable values, the values of
+    the new tensors its layers make, MACs, and for a group its level, first and last layers and layer count."""
+
+    __slots__ = ("level", "first", "last", "layers", "params", "non_trainable", "activations", "macs")
+
+    def __init__(self, level: int = 0, first: LayerResult | None = None):
+        self.level, self.first, self.last = level, first, first
+        self.layers = self.params = self.non_trainable = self.activations = self.macs = 0
+
+    def add(self, other: _Sums) -> None:
+        self.layers += other.layers
+        self.params += other.params
+        self.non_trainable += other.non_trainable
+        self.activations += other.activations
+        self.macs += other.macs
 
 
 def _groups(layers: list[LayerResult]) -> tuple[GroupResult, ...]:
@@ -343,7 +308,7 @@ def _groups(layers: list[LayerResult]) -> tuple[GroupResult, ...]:
 
     Consecutive layers of one scope share its group path: their sums are taken once per such run,
     then added to every group of the path (a spec may have 100,000 layers in nested groups)."""
-    sums: dict[str, list[Any]] = {}  # name → [level, first layer, last layer, layers, params, non-trainable, activations, MACs]
+    sums: dict[str, _Sums] = {}
     position, count = 0, len(layers)
     while position < count:
         block = layers[position].block
@@ -351,66 +316,62 @@ def _groups(layers: list[LayerResult]) -> tuple[GroupResult, ...]:
         while end < count and layers[end].block == block:
             end += 1
         if block:
-            params = non_trainable = activations = macs = 0
+            run = _Sums()
+            run.layers = end - position
             for r in layers[position:end]:
-                params += r.weight_count + r.bias_count
-                non_trainable += r.non_trainable_count
+                run.params += r.weight_count + r.bias_count
+                run.non_trainable += r.non_trainable_count
                 if r.new_tensor:
-                    activations += r.activation_count
-                macs += r.macs
-            first, last, run = layers[position], layers[end - 1], end - position
+                    run.activations += r.activation_count
+                run.macs += r.macs
             for level, name in enumerate(block, start=1):
                 group = sums.get(name)
                 if group is None:
-                    sums[name] = [level, first, last, run, params, non_trainable, activations, macs]
-                else:
-                    group[0], group[2] = level, last
-                    group[3] += run
-                    group[4] += params
-                    group[5] += non_trainable
-                    group[6] += activations
-                    group[7] += macs
+                    group = sums[name] = _Sums(level, layers[position])
+                group.level, group.last = level, layers[end - 1]
+                group.add(run)
         position = end
     return tuple(
         GroupResult(
             name=name,
-            level=level,
-            first_index=first.index,
-            last_index=last.index,
-            layer_count=layer_count,
-            params=params,
-            non_trainable=non_trainable,
-            activations=activations,
-            macs=macs,
-            output_shape=last.output_shape,
-            receptive_field=last.receptive_field,
+            level=group.level,
+            first_index=group.first.index,
+            last_index=group.last.index,
+            layer_count=group.layers,
+            params=group.params,
+            non_trainable=group.non_trainable,
+            activations=group.activations,
+            macs=group.macs,
+            output_shape=group.last.output_shape,
+            receptive_field=group.last.receptive_field,
         )
-        for name, (level, first, last, layer_count, params, non_trainable, activations, macs) in sums.items()
+        for name, group in sums.items()
     )
 
 
-def _report(spec: Spec, layers: list[LayerResult], alike: list[tuple[tuple[LayerKind, Computed | None], int]],
-            warnings: tuple[Problem, ...], floor: bool, batch: int) -> Report:
-    """The report of the computed `layers`. `alike` pairs each distinct computation (kind, Computed) with
-    the number of layers that share it: the totals take each once, times that number."""
+def _report(spec: Spec, layers: list[LayerResult], alike: list[_Alike], warnings: tuple[Problem, ...], floor: bool,
+            batch: int) -> Report:
+    """The report of the computed `layers`. `alike` holds each distinct computation with the number of layers
+    that share it: the totals take each once, times that number."""
     weights = biases = non_trainable = macs = 0
     activations = prod(spec.input_shape)
-    by_category: dict[str, list[int]] = {}  # category → [params, activations, MACs], in order of appearance
-    for (kind, computed), count in alike:  # in order of the first layer of each
+    by_category: dict[str, _Sums] = {}  # in order of appearance
+    for each in alike:  # in order of the first layer of each
+        count, computed = each.count, each.computed
         if not count:  # pragma: no cover - a computation no layer kept is an error, raised before
             continue
-        new = 0 if kind.in_place else prod(computed.output_shape) * count
+        new = 0 if each.kind.in_place else prod(computed.output_shape) * count
         weights += computed.weight_count * count
         biases += computed.bias_count * count
         non_trainable += computed.non_trainable_count * count
         activations += new
         macs += computed.macs * count
-        sums = by_category.get(kind.category)
+        sums = by_category.get(each.kind.category)
         if sums is None:
-            sums = by_category[kind.category] = [0, 0, 0]
-        sums[0] += (computed.weight_count + computed.bias_count) * count
-        sums[1] += new
-        sums[2] += computed.macs * count
+            sums = by_category[each.kind.category] = _Sums()
+        sums.params += (computed.weight_count + computed.bias_count) * count
+        sums.activations += new
+        sums.macs += computed.macs * count
     size = spec.dtype_bytes
     peak = inference_peak(prod(spec.input_shape), layers)
     totals = Totals(
@@ -432,8 +393,11 @@ def _report(spec: Spec, layers: list[LayerResult], alike: list[tuple[tuple[Layer
         macs=macs,
         batch_macs=macs * batch,
     )
-    shares = [Share(category, p, a, m, _percent(p, totals.params), _percent(a, activations), _percent(m, macs))
-              for category, (p, a, m) in by_category.items()]
+    shares = [Share(category=category, params=sums.params, activations=sums.activations, macs=sums.macs,
+                    params_percent=_percent(sums.params, totals.params),
+                    activations_percent=_percent(sums.activations, activations),
+                    macs_percent=_percent(sums.macs, macs))
+              for category, sums in by_category.items()]
     return Report(
         groups=_groups(layers),
         name=spec.name,

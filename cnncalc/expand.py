@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import itertools
 from operator import attrgetter
-from typing import Any, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from .kinds import LayerKind
-from .problems import WARNING, Location, Problem
-from .spec import INPUT_NAME, LayerSpec, Span
+from .problems import WARNING, Location, Problem, SpecError, unique
+from .spec import DEFAULT_DTYPE, INPUT_NAME, LayerSpec, Span, Spec
+
+if TYPE_CHECKING:
+    from .budget import Budget
 
 MAX_LAYERS = 1_000_000
 MAX_NAME_LENGTH = 1_000  # a layer's full name, group prefixes included
@@ -26,75 +29,79 @@ MAX_NAME_CHARACTERS = 64 * MAX_LAYERS  # all full names together: nested groups 
 HINT_COMPARISONS = 200_000  # names compared for "did you mean" hints to unresolved `from:` names, in all
 
 
-class LayerTemplate:
-    """One layer as read, before names and inputs are resolved: its kind, its validated parameters
-    (filled in as they are read) and where each came from."""
+class _Item:
+    """What every template has: where it stands, the name the spec gives it (None: an automatic one) and
+    the inputs it names with `from:` (None: the layer above)."""
 
-    __slots__ = ("location", "kind", "params", "param_locations", "name", "name_location", "sources")
+    __slots__ = ("location", "name", "name_location", "sources")
 
-    def __init__(self, location: Location, kind: LayerKind, name: str | None = None,
-                 name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None):
+    def __init__(self, location: Location, name: str | None = None, name_location: Location | None = None,
+                 sources: tuple[tuple[str, Location], ...] | None = None):
         self.location = location
-        self.kind = kind
-        self.params: dict[str, Any] = {}
-        self.param_locations: dict[str, Location] = {}
         self.name = name
         self.name_location = name_location
         self.sources = sources
+
+
+class LayerTemplate(_Item):
+    """One layer as read, before names and inputs are resolved: its kind, its validated parameters
+    and where each came from."""
+
+    __slots__ = ("kind", "params", "param_locations")
+
+    def __init__(self, location: Location, kind: LayerKind, name: str | None = None,
+                 name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None, *,
+                 params: dict[str, Any] | None = None, param_locations: dict[str, Location] | None = None):
+        super().__init__(location, name, name_location, sources)
+        self.kind = kind
+        self.params: dict[str, Any] = {} if params is None else params
+        self.param_locations: dict[str, Location] = {} if param_locations is None else param_locations
 
     def size(self, memo: dict[int, int]) -> int:
         return max(1, len(self.sources or ()))  # once per input: a merge's inputs are work too
 
 
-class RepeatTemplate:
+class RepeatTemplate(_Item):
     """`repeat: N` with its layers, or a group (`layers:` without `repeat:`, `plain`)."""
 
-    __slots__ = ("location", "count", "children", "name", "name_location", "plain")
+    __slots__ = ("count", "children", "plain")
 
     def __init__(self, location: Location, count: int, children: list[Template], name: str | None = None,
                  name_location: Location | None = None, plain: bool = False):
-        self.location = location
+        super().__init__(location, name, name_location)
         self.count = count
         self.children = children
-        self.name = name
-        self.name_location = name_location
         self.plain = plain  # a group: one level, no iterations
 
     def size(self, memo: dict[int, int]) -> int:
         return min(_size(self.children, memo) * self.count, MAX_LAYERS + 1)
 
 
-class BranchesTemplate:
+class BranchesTemplate(_Item):
     """`branches:` (lists of layers side by side) and the `merge` kind that joins their outputs."""
 
-    __slots__ = ("location", "branches", "merge", "name", "name_location", "sources")
+    __slots__ = ("branches", "merge")
 
     def __init__(self, location: Location, branches: list[list[Template]], merge: LayerKind, name: str | None = None,
                  name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None):
-        self.location = location
+        super().__init__(location, name, name_location, sources)
         self.branches = branches
         self.merge = merge
-        self.name = name
-        self.name_location = name_location
-        self.sources = sources
 
     def size(self, memo: dict[int, int]) -> int:
         return min(sum(_size(b, memo) for b in self.branches) + len(self.branches), MAX_LAYERS + 1)
 
 
-class BlockTemplate:
+class BlockTemplate(_Item):
     """One use of a block from `blocks:`, its layers read with that use's arguments."""
 
-    __slots__ = ("location", "block", "children", "name", "name_location", "sources")
+    __slots__ = ("block", "children")
 
     def __init__(self, location: Location, block: str, children: list[Template], name: str | None = None,
                  name_location: Location | None = None, sources: tuple[tuple[str, Location], ...] | None = None):
-        self.location = location
+        super().__init__(location, name, name_location, sources)
         self.block = block
         self.children = children
-        self.name = name
-        self.name_location = name_location
-        self.sources = sources
 
     def size(self, memo: dict[int, int]) -> int:
         return _size(self.children, memo)
@@ -103,66 +110,30 @@ class BlockTemplate:
 Template = Union[LayerTemplate, RepeatTemplate, BranchesTemplate, BlockTemplate]
 
 
-def _writes_names(items: list[Template]) -> bool:
-    """Whether any layer or group below is given a name (only then can an automatic name collide)."""
-    stack = list(items)
-    while stack:
-        item = stack.pop()
-        if item.name is not None:
-            return True
-        if isinstance(item, BranchesTemplate):
-            stack.extend(t for branch in item.branches for t in branch)
-        elif not isinstance(item, LayerTemplate):
-            stack.extend(item.children)
-    return False
+class SpecTemplate(NamedTuple):
+    """A spec as read, before expansion: what every reader (YAML, or a model file's importer) produces."""
+
+    name: str
+    source: str
+    input_shape: tuple[int, ...]  # channels first
+    templates: list[Template]
+    dtype: str = DEFAULT_DTYPE
+    location: Location = Location("<spec>", 1, 1)
+    input_location: Location = Location("<spec>", 1, 1)
+    budget: Budget | None = None  # the limits `cnncalc check` holds the network to (`budget:`)
 
 
-def _names_may_clash(items: list[Template]) -> bool:
-    """Whether an automatic name could be a name the spec writes further on: only then must a first pass
-    learn the written names (Expander.run).
-
-    An automatic name is a scope's prefix (empty, or ending in '.'), a kind's or a block's name, and a
-    number: stage.1.conv3. A written name is a scope's prefix, the name, and the numbers of the unnamed
-    repeats around it: stage.1.c_2. With no '.' in the kind or block name, the two can be one only when,
-    after its last '.', the written name is that kind or block name and a number (conv3), or is where that
-    name begins, before a '_' (c for a block c_). Each template is looked at once, however often aliases
-    and block uses share it.
-    """
-    names: set[str] = set()  # as written, after their last '.'
-    kinds: set[LayerKind] = set()
-    blocks: set[str] = set()
-    seen: set[int] = set()
-    stack = [items]
-    while stack:
-        for item in stack.pop():
-            if item.name is not None:
-                names.add(item.name.rpartition(".")[2])
-            if isinstance(item, LayerTemplate):
-                kinds.add(item.kind)
-                continue
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-            if isinstance(item, BranchesTemplate):
-                kinds.add(item.merge)
-                stack.extend(item.branches)
-            else:
-                if isinstance(item, BlockTemplate):
-                    blocks.add(item.block)
-                stack.append(item.children)
-    if not names:
-        return False
-    prefixes = blocks | {kind.auto_prefix for kind in kinds}
-    if any("." in prefix for prefix in prefixes):
-        return True
-    heads = {prefix[:i] for prefix in prefixes for i, c in enumerate(prefix) if c == "_"}  # c for c_
-    for name in names:
-        if name in heads:
-            return True
-        numbered = len(name) - len(name.rstrip("0123456789"))  # conv3: 1
-        if any(name[:-digits] in prefixes for digits in range(1, numbered + 1)):
-            return True
-    return False
+def expand(spec: SpecTemplate) -> Spec:
+    """The flat, named layer graph the templates stand for; raises SpecError with every problem found
+    (warnings, such as an output never used, travel with the Spec)."""
+    expander = Expander(spec.source)
+    layers = expander.run(spec.templates)
+    problems = unique(expander.problems)
+    if any(p.severity != WARNING for p in problems):
+        raise SpecError(problems)
+    return Spec(name=spec.name, source=spec.source, input_shape=spec.input_shape, layers=layers, dtype=spec.dtype,
+                location=spec.location, input_location=spec.input_location, warnings=tuple(problems),
+                structure=expander.structure, budget=spec.budget)
 
 
 def _size(items: list[Template], memo: dict[int, int]) -> int:
@@ -244,23 +215,11 @@ class Expander:
             self.problems.append(Problem(templates[0].location, f"the spec expands to more than {MAX_LAYERS:,} layers; "
                                                                 "cnncalc refuses specs that large"))
             return ()
-        problems_before = len(self.problems)
-        rehearse = _names_may_clash(templates)
         try:
-            if rehearse:
-                self.reserved = self.rehearse(templates)
+            self.reserved = self.rehearse(templates)
             self.items(templates, _Scope("", INPUT_NAME, (), {}), INPUT_NAME)
         except _NameTooLong as stop:
-            problem = stop.problem
-            if not rehearse and _writes_names(templates):
-                # The first pass, skipped as it could not change a name, names only groups: it may have
-                # stopped earlier, on a group's name, and then nothing else is reported.
-                try:
-                    self.rehearse(templates)
-                except _NameTooLong as earlier:
-                    del self.problems[problems_before:]
-                    problem = earlier.problem
-            self.problems.append(problem)
+            self.problems.append(stop.problem)
             return ()
         self.explain_pending()
         self.warn_unused()

@@ -12,7 +12,7 @@ import os
 import subprocess
 from typing import NamedTuple
 
-from .compose import MAX_SPEC_BYTES, too_large_message
+from .loader import MAX_SPEC_BYTES, too_large_message
 from .problems import Location, Problem, SpecReadError
 
 PREFIX = "git:"

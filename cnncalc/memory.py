@@ -6,6 +6,7 @@ after the layer that made it ("input" for the network's input); an in-place laye
 one *storage*, named after the tensor that owns the memory. Counts are values per sample.
 """
 
+import sys
 from typing import NamedTuple, Protocol, Sequence
 
 from .kinds import INPUT, OUTPUT, REGISTRY
@@ -129,3 +130,16 @@ def saved_tensors(input_values: int, layers: Sequence[SavedLayer], value_bytes: 
             out.append(SavedTensor(layer.name, layer.kind, saved.what, saved.values, saved.bytes_per_value,
                                    saved.per_sample, storage, first, counted_at[storage]))
     return tuple(out)
+
+
+class _CallableModule(type(sys.modules[__name__])):  # type: ignore[misc]
+    """`cnncalc.memory(spec, ...)` is the API's memory (api.py), also once this module, imported, stands for
+    the package's attribute of the same name."""
+
+    def __call__(self, *args, **kwargs):
+        from .api import memory
+
+        return memory(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

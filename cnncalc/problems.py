@@ -34,6 +34,19 @@ class Problem(NamedTuple):
         return f"{self.location}: {self.severity}: {self.message}"
 
 
+def unique(problems: list[Problem]) -> list[Problem]:
+    """Each problem once (by place, words and severity), in order: a block definition's mistake is found at
+    every use."""
+    seen = set()
+    result = []
+    for problem in problems:
+        key = (problem.location, problem.message, problem.severity)
+        if key not in seen:
+            seen.add(key)
+            result.append(problem)
+    return result
+
+
 class SpecError(Exception):
     """Raised when a spec cannot be read or computed; carries every problem found."""
 

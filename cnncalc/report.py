@@ -106,6 +106,8 @@ class GroupResult(NamedTuple):
 
 
 class Report(NamedTuple):
+    """The engine's answer for one spec: every layer, the totals, the shares by category, the groups."""
+
     name: str
     source: str
     input_shape: tuple[int, ...]
@@ -119,3 +121,23 @@ class Report(NamedTuple):
     groups: tuple[GroupResult, ...] = ()
     warnings: tuple[Problem, ...] = ()
     structure: tuple[Span, ...] = ()  # the spec's repeats, blocks, groups and branches (Spec.structure)
+
+    def __repr__(self) -> str:
+        """Plain text, as a notebook shows it: one line per layer (the first REPR_LAYERS) and the totals."""
+        rows = [("layer", "kind", "output", "params", "MACs")]
+        rows += [(r.name, r.kind, "×".join(map(str, r.output_shape)), f"{r.param_count:,}", f"{r.macs:,}")
+                 for r in self.layers[:REPR_LAYERS]]
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        lines = [f"Report {self.name!r}: input {'×'.join(map(str, self.input_shape))}, {self.dtype}, "
+                 f"{len(self.layers):,} layers"]
+        for row in rows:  # names, kinds and shapes flush left, numbers flush right
+            cells = [cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+            lines.append("  " + "  ".join(cells))
+        if len(self.layers) > REPR_LAYERS:
+            lines.append(f"  ... {len(self.layers) - REPR_LAYERS:,} more layers")
+        t = self.totals
+        lines.append(f"  total: {t.params:,} params, {t.macs:,} MACs, {t.activations:,} activations per sample")
+        return "\n".join(lines)
+
+
+REPR_LAYERS = 40  # layers a Report's repr lists

@@ -14,20 +14,8 @@ from typing import Any
 
 from . import __version__
 from .kinds import REGISTRY
-from .kinds.base import (
-    BOOL,
-    CHOICE,
-    COUNT,
-    NUMBER,
-    PADDING,
-    POOL_PADDING,
-    POSITIVE_NUMBER,
-    PROBABILITY,
-    SIZE,
-    LayerKind,
-    Param,
-)
-from .parser import MAX_SPATIAL_DIMS
+from .kinds.base import CHOICE, LayerKind, Param
+from .kinds.params import MAX_SPATIAL_DIMS, PARAM_TYPES
 from .spec import DEFAULT_DTYPE, DTYPE_BYTES, INPUT_NAME
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -38,26 +26,7 @@ def _ref(name: str) -> Schema:
     return {"$ref": f"#/$defs/{name}"}
 
 
-# -- parameter types: one schema per Param type of cnncalc/kinds/base.py -------------------------------------
-def _sizes(minimum: int) -> Schema:
-    """An int, or one int per spatial dim (a list of 1 to 3)."""
-    whole = {"type": "integer", "minimum": minimum}
-    return {"anyOf": [whole, {"type": "array", "items": whole, "minItems": 1, "maxItems": MAX_SPATIAL_DIMS}]}
-
-
-PARAM_TYPES: dict[str, Schema] = {
-    COUNT: {"type": "integer", "minimum": 1},
-    SIZE: _sizes(1),
-    PADDING: {"anyOf": [*_sizes(0)["anyOf"], {"enum": ["same", "valid"]}]},
-    POOL_PADDING: _sizes(0),
-    BOOL: {"type": "boolean"},
-    PROBABILITY: {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
-    NUMBER: {"type": "number"},
-    POSITIVE_NUMBER: {"type": "number", "exclusiveMinimum": 0},
-    CHOICE: {"type": "string"},  # narrowed to the parameter's own choices in param_schema
-}
-
-
+# -- parameter types: their schemas are kinds/params.py's PARAM_TYPES ----------------------------------------
 def _json_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
@@ -65,7 +34,7 @@ def _json_value(value: Any) -> Any:
 def param_schema(param: Param) -> Schema:
     """The parameter's type (or, inside a block, a `$expression`), its description and its default (a default
     of None is described, not given)."""
-    value = {"enum": list(param.choices)} if param.type == CHOICE else PARAM_TYPES[param.type]
+    value = {"enum": list(param.choices)} if param.type == CHOICE else PARAM_TYPES[param.type].schema
     schema: Schema = {"description": param.description, "anyOf": [value, _ref("expression")]}
     if not param.required and param.default is not None:
         schema["default"] = _json_value(param.default)

@@ -198,7 +198,7 @@ def test_git_mistakes_are_refused_with_a_reason(repo, argument, message):
 
 
 def test_a_spec_too_large_is_refused_before_git_show_reads_it(repo):
-    from cnncalc.compose import MAX_SPEC_BYTES
+    from cnncalc.loader import MAX_SPEC_BYTES
 
     (repo / "specs" / "big.yaml").write_bytes(b"#" * (MAX_SPEC_BYTES + 1))
     git(repo, "add", "specs/big.yaml")

@@ -18,6 +18,7 @@ from cnncalc.parser import parse_file, parse_text
 from cnncalc.problems import SpecError
 
 from .conftest import ROOT, SPECS, TEST_SPECS
+from .every_kind import every_kind_files
 
 
 def export(text: str, **options):
@@ -33,8 +34,8 @@ def test_every_kind_has_a_translation():
     assert set(REGISTRY) - set(TRANSLATIONS) == set()
 
 
-@pytest.mark.parametrize("path", sorted(SPECS.glob("*.yaml")) + sorted(TEST_SPECS.glob("every_kind_*.yaml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(SPECS.glob("*.yaml")) + sorted(TEST_SPECS.glob("every_kind_*.yaml"))
+                         + every_kind_files(), ids=lambda p: p.name if p.parent in (SPECS, TEST_SPECS) else f"generated {p.name}")
 def test_export_is_valid_python_with_one_attribute_per_layer(path):
     spec = parse_file(path)
     exported = torch_export(spec)

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc import cli, compose, parser
+from cnncalc import cli, compose, loader, parser, values
 from cnncalc.engine import analyze
 from cnncalc.expand import MAX_LAYERS, Expander
 from cnncalc.kinds.base import _suggest
@@ -116,7 +116,7 @@ def test_billion_laughs_in_block_definitions_refused():
 
 def test_billion_laughs_with_new_block_arguments_stops_reading(monkeypatch):
     # arguments x → 2x and 2x + 1 differ at every use, so every use reads its block again: 2^25 reads
-    monkeypatch.setattr(parser, "MAX_BLOCK_READS", 20_000)
+    monkeypatch.setattr(values, "MAX_BLOCK_READS", 20_000)
     text = "input: [3, 8, 8]\nblocks:\n  c0: {params: {x: 0}, layers: [{conv: {filters: 1, kernel: 1}}]}\n"
     text += "".join(f"  c{i}: {{params: {{x: 0}}, layers: [c{i - 1}: {{x: $x * 2}}, c{i - 1}: {{x: $x * 2 + 1}}]}}\n"
                     for i in range(1, 25))
@@ -127,7 +127,7 @@ def test_billion_laughs_with_new_block_arguments_stops_reading(monkeypatch):
 
 def test_billion_laughs_of_aliases_inside_a_block_definition_stops_reading(monkeypatch):
     # inside a block definition an alias is read again at each use (its $parameters may differ): 2^25 reads
-    monkeypatch.setattr(parser, "MAX_BLOCK_READS", 20_000)
+    monkeypatch.setattr(values, "MAX_BLOCK_READS", 20_000)
     text = "input: [3, 8, 8]\nblocks:\n  b:\n    layers:\n      - &l0 {layers: [relu, relu]}\n"
     text += "".join(f"      - &l{i} {{layers: [*l{i - 1}, *l{i - 1}]}}\n" for i in range(1, 25))
     text += "layers: [b]\n"
@@ -299,12 +299,12 @@ def test_file_over_50_mb_refused_unread(tmp_path):
 def test_endless_standard_input_refused_after_the_limit():
     # a device such as /dev/zero is refused unopened (tests/test_hazards_io.py); standard input may still be one
     with open(os.devnull, "rb"):
-        result = run(["check", "-"], stdin=b"\0" * (compose.MAX_SPEC_BYTES + 10))
+        result = run(["check", "-"], stdin=b"\0" * (loader.MAX_SPEC_BYTES + 10))
     assert result.exit_code == 1 and "larger than 8,388,608 bytes" in result.output
 
 
 def test_standard_input_over_the_limit_refused():
-    result = run(["shapes", "-"], stdin=b"#" * (compose.MAX_SPEC_BYTES + 1))
+    result = run(["shapes", "-"], stdin=b"#" * (loader.MAX_SPEC_BYTES + 1))
     assert result.exit_code == 1 and "<stdin>:1:1: error: the spec is larger than 8,388,608 bytes" in result.output
 
 

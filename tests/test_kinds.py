@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from cnncalc.engine import analyze
+from cnncalc.kinds import REGISTRY
 from cnncalc.parser import parse_text
 from cnncalc.problems import SpecError
 
@@ -384,3 +385,18 @@ def test_a_non_integer_never_reads_as_one():
     """(4 − 3)/1000 + 1 = 1.001, not '1' (two decimals would round it to a whole number)."""
     problem = error("input: [1, 4]\nlayers:\n  - maxpool: {kernel: 3, stride: 1000}\n")
     assert "(4 − 3 + 2·0)/1000 + 1 = 1.001 is not an integer" in problem.message
+
+
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+def test_the_generated_every_kind_spec_holds_each_kind_that_takes_its_dims(ndim):
+    """tests/every_kind.py writes one layer of every registered kind that declares `ndim` among its dims, each
+    reading the `ndim`-D input, and the spec computes without error (PyTorch checks the numbers:
+    test_torch_crosscheck.py)."""
+    from .every_kind import every_kind_text
+
+    report = run(every_kind_text(ndim))
+    expected = {name for name, kind in REGISTRY.items() if ndim in kind.dims}
+    assert {layer.kind for layer in report.layers} == expected
+    assert len(report.layers) == len(expected) and expected
+    for layer in report.layers:
+        assert len(layer.input_shape) == ndim + 1, layer.name

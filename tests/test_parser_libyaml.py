@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from cnncalc import parser
+from cnncalc import loader, parser
 from cnncalc.problems import SpecError
 
 WITH_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
@@ -46,7 +46,7 @@ def problems(text: str) -> list[tuple[int, int, str, str]]:
 
 @needs_libyaml
 def test_cnncalc_composes_with_libyaml_when_pyyaml_has_it():
-    assert issubclass(parser._Loader, yaml.CSafeLoader)
+    assert issubclass(loader.LOADER, yaml.CSafeLoader)
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -62,7 +62,7 @@ def test_the_first_problem_is_where_it_was_counted_by_hand(name):
 def test_every_problem_is_the_same_with_the_pure_python_loader(name, monkeypatch):
     text = CASES[name][0]
     with_libyaml = problems(text)
-    monkeypatch.setattr(parser, "_Loader", yaml.SafeLoader)
+    monkeypatch.setattr(loader, "LOADER", yaml.SafeLoader)
     assert problems(text) == with_libyaml
 
 

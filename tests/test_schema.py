@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cnncalc import parser
+from cnncalc import parser, read, read_layers
 from cnncalc.cli import main
 from cnncalc.kinds import REGISTRY
 from cnncalc.problems import SpecError
@@ -87,15 +87,15 @@ def test_every_kind_and_parameter_with_description_and_default():
 
 def test_the_structure_keys_are_the_parsers():
     defs = SCHEMA["$defs"]
-    assert set(SCHEMA["properties"]) == set(parser._ROOT_KEYS)
+    assert set(SCHEMA["properties"]) == set(read.ROOT_KEYS)
     for family in ("", "_with_blocks"):
-        assert set(defs[f"repeat_block{family}"]["properties"]) == set(parser._REPEAT_KEYS)
-        assert set(defs[f"branches_block{family}"]["properties"]) == set(parser._BRANCHES_KEYS)
-        assert defs[f"branches_block{family}"]["properties"]["merge"]["anyOf"][0]["enum"] == list(parser._MERGES)
-    assert set(defs["kind_layer"]["properties"]) == set(REGISTRY) | set(parser._LAYER_KEYS)
-    assert set(defs["block_layer"]["properties"]) == set(parser._LAYER_KEYS)
+        assert set(defs[f"repeat_block{family}"]["properties"]) == set(read_layers.REPEAT_KEYS)
+        assert set(defs[f"branches_block{family}"]["properties"]) == set(read_layers.BRANCHES_KEYS)
+        assert defs[f"branches_block{family}"]["properties"]["merge"]["anyOf"][0]["enum"] == list(read_layers.MERGES)
+    assert set(defs["kind_layer"]["properties"]) == set(REGISTRY) | set(read_layers.LAYER_KEYS)
+    assert set(defs["block_layer"]["properties"]) == set(read_layers.LAYER_KEYS)
     not_block_names = set(defs["block_definitions"]["propertyNames"]["not"]["enum"])
-    assert not_block_names == set(REGISTRY) | set(parser._LAYER_KEYS) | set(parser._RESERVED)
+    assert not_block_names == set(REGISTRY) | set(read_layers.LAYER_KEYS) | set(read_layers.RESERVED)
 
 
 # -- mistakes: the parser and the schema both refuse them ----------------------------------------------------

@@ -14,6 +14,7 @@ from cnncalc.export.torch import RESERVED, torch_export
 from cnncalc.parser import parse_file
 
 from .conftest import SPECS, TEST_SPECS, torch_or_skip
+from .every_kind import every_kind_files
 
 BATCH = 2  # more than 1: batchnorm on a vector refuses a batch of one
 INVALID_WITHOUT_FLOOR = {"bad_stride.yaml", "floored.yaml"}  # fixtures of errors; floored.yaml is checked below
@@ -23,6 +24,7 @@ INVALID = {  # fixtures of the located errors of test_zoo.py: nothing to export
 }
 CROSS_CHECKED = sorted(SPECS.glob("*.yaml")) + sorted(p for p in TEST_SPECS.glob("*.yaml")
                                                       if p.name not in INVALID_WITHOUT_FLOOR | INVALID)
+GENERATED = every_kind_files()  # every kind of the registry, in each spatial dimensionality it takes
 
 
 def build(path, floor=False):
@@ -57,7 +59,8 @@ def count(tensors) -> int:
     return sum(t.numel() for t in tensors)
 
 
-@pytest.mark.parametrize("path", CROSS_CHECKED, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CROSS_CHECKED + GENERATED,
+                         ids=lambda p: p.name if p in CROSS_CHECKED else f"generated {p.name}")
 def test_every_layer_matches_pytorch(path):
     model, report, attributes = build(path)
     shapes, counter = run_hooked(model, report.input_shape)

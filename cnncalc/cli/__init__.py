@@ -259,7 +259,7 @@ def main(debug: bool) -> None:
 def load(path: str) -> Spec:
     """The spec at `path` (`-`: standard input; `git:REV:PATH`: a file at a git revision), parsed;
     raises SpecError."""
-    from ..compose import MAX_SPEC_BYTES
+    from ..loader import MAX_SPEC_BYTES
     from ..parser import parse_bytes, parse_file
 
     if path == "-":

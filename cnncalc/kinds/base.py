@@ -4,38 +4,27 @@ from functools import cached_property
 from math import prod
 from typing import Any, Mapping, NamedTuple
 
+# The parameter types a kind may declare; how each reads, its JSON Schema and its description: kinds/params.py.
+from .params import (  # noqa: F401 - re-exported: a kind module imports its types from here
+    BOOL,
+    CHOICE,
+    COUNT,
+    NUMBER,
+    PADDING,
+    POOL_PADDING,
+    POSITIVE_NUMBER,
+    PROBABILITY,
+    SIZE,
+)
+
 REQUIRED = object()
-
-# Parameter types the parser knows how to read and check.
-COUNT = "count"  # a positive int
-SIZE = "size"  # a positive int, or one per spatial dim
-PADDING = "padding"  # a non-negative int, one per spatial dim, or same/valid (conv only)
-POOL_PADDING = "pool_padding"  # a non-negative int or one per spatial dim
-BOOL = "bool"
-PROBABILITY = "probability"  # a number in [0, 1)
-NUMBER = "number"  # any int or float
-POSITIVE_NUMBER = "positive_number"  # a number > 0
-CHOICE = "choice"  # one of Param.choices
-
-# How each type reads in `cnncalc layers` (the JSON Schema's version is cnncalc/schema.py's PARAM_TYPES).
-PARAM_TYPE_TEXT = {
-    COUNT: "positive int",
-    SIZE: "positive int, or one per spatial dim",
-    PADDING: "int ≥ 0, one per spatial dim, same or valid",
-    POOL_PADDING: "int ≥ 0, or one per spatial dim",
-    BOOL: "true or false",
-    PROBABILITY: "number in [0, 1)",
-    NUMBER: "number",
-    POSITIVE_NUMBER: "number > 0",
-    CHOICE: "one of its words",  # `cnncalc layers` lists them
-}
 
 
 class Param(NamedTuple):
     """One parameter of a layer kind: its name, type, default and what it means."""
 
     name: str
-    type: str
+    type: str  # a key of kinds/params.py's PARAM_TYPES
     default: Any = REQUIRED
     description: str = ""
     choices: tuple[str, ...] = ()
@@ -131,6 +120,8 @@ class LayerKind:
     mac_rule: str = "0"
     saved_rule: str = ""  # one line for the docs: what `saved_for_backward` keeps; every kind states its own
     keeps_input: bool = True  # the default `saved_for_backward`: the input, or nothing (shapes suffice)
+    dims: tuple[int, ...] = (1, 2, 3)  # the spatial dims of the inputs it takes (a 2-D-only kind says (2,))
+    example: Mapping[str, Any] | None = None  # parameters of a typical use, when a value per required type is not one
 
     @cached_property
     def _params_by_name(self) -> dict[str, Param]:

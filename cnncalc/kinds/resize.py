@@ -13,6 +13,7 @@ class Upsample(LayerKind):
     category = "resize"
     auto_prefix = "up"
     main_param = "scale"
+    example = {"scale": 2}  # scale and size are each optional, one of them required
     summary = "Resize by an integer scale factor or to a given size; no parameters."
     params = (
         Param("scale", SIZE, None, "scale factor per spatial dim (give scale or size)"),

@@ -10,7 +10,8 @@ import json
 import re
 from typing import Any, Sequence, TextIO
 
-from ..kinds.base import CHOICE, PARAM_TYPE_TEXT, LayerKind, Param
+from ..kinds.base import CHOICE, LayerKind, Param
+from ..kinds.params import PARAM_TYPES
 
 
 def default_text(param: Param) -> str:
@@ -33,7 +34,7 @@ def type_text(param: Param) -> str:
     """'positive int', ...; a choice lists its words: 'exact or floor'."""
     if param.type == CHOICE:
         return ", ".join(param.choices[:-1]) + " or " + param.choices[-1] if len(param.choices) > 1 else param.choices[0]
-    return PARAM_TYPE_TEXT[param.type]
+    return PARAM_TYPES[param.type].text
 
 
 def params_text(kind: LayerKind) -> str:
