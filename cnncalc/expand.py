@@ -189,6 +189,7 @@ class Expander:
         self.explicit: set[str] = set()  # names the spec writes (layers and groups)
         self.reserved: frozenset[str] = frozenset()  # explicit names, known before automatic names are given
         self.rehearsing = False  # the first pass: names only, no layers
+        self.renamed_at: set[Location] = set()  # layers whose automatic name skipped a written one (warned once)
         self.spans: list[Span | None] = []  # repeats, blocks, groups and branches in the order they open
 
     @property
@@ -255,15 +256,24 @@ class Expander:
         raise _NameTooLong(Problem(where, f"the layers' full names add up to more than {MAX_NAME_CHARACTERS:,} "
                                           "characters; use shorter names or fewer nested named groups"))
 
-    def auto_name(self, scope: _Scope, prefix: str) -> str:
-        """`prefix` and the scope's next number for it, skipping names already taken or written in the spec."""
+    def auto_name(self, scope: _Scope, prefix: str, where: Location | None = None) -> str:
+        """`prefix` and the scope's next number for it, skipping names already taken or written in the spec.
+        Skipping a name the spec writes further on is said, once per layer of the spec, as a warning."""
         count = scope.counters.get(prefix, 0)
+        skipped = None
         while True:
             count += 1
             name = f"{scope.prefix}{prefix}{count}"
             if name not in self.names and name not in self.reserved:
                 scope.counters[prefix] = count
+                if skipped and where is not None and not self.rehearsing and where not in self.renamed_at:
+                    self.renamed_at.add(where)
+                    self.problems.append(Problem(where, f"this {prefix} is named '{name}', not '{skipped}': a layer "
+                                                        f"further on is written '{skipped}'; give one of them "
+                                                        "another name", WARNING, name))
                 return name
+            if skipped is None and name not in self.names:
+                skipped = name
 
     def resolve(self, ref: str, where: Location, scope: _Scope) -> str:
         for s in scope.chain():
@@ -298,10 +308,9 @@ class Expander:
                 comparisons_left -= 2 * len(self.names)
                 choices = [n for n in self.names if n.startswith(prefixes[0])] or list(self.names)
                 local = [n[len(prefixes[0]):] for n in choices if n.startswith(prefixes[0])] + [INPUT_NAME]
-                import difflib  # only a reference that names nothing needs it
+                from .suggest import did_you_mean  # bounded by the characters compared, not only the names
 
-                match = difflib.get_close_matches(ref, local + list(self.names), n=1, cutoff=0.6)
-                hint = f" (did you mean '{match[0]}'?)" if match else ""
+                hint = did_you_mean(ref, local + list(self.names))
             self.problems.append(Problem(where, f"no layer or group named '{ref}' above this point{hint}"))
 
     def warn_unused(self) -> None:
@@ -343,7 +352,7 @@ class Expander:
                 name = scope.prefix + item.name + scope.suffix
                 self.explicit.add(name)
             else:
-                name = self.auto_name(scope, item.kind.auto_prefix)
+                name = self.auto_name(scope, item.kind.auto_prefix, item.location)
         if self.rehearsing:
             self.names.setdefault(name, name)
             return name

@@ -15,8 +15,9 @@ class ReceptiveField(NamedTuple):
     size: tuple[Any, ...]  # ints; a Fraction only after upsampling (see `bound`)
     jump: tuple[Any, ...]  # ints, or Fractions below 1 after upsampling
     start: tuple[Any, ...]
-    bound: bool = False  # after a transposed conv or bilinear upsampling the size is an upper bound
+    bound: bool = False  # after bilinear upsampling (or a period too long to follow) the size is an upper bound
     note: str = ""  # where paths into a merge disagree on jump or alignment
+    profile: tuple[Any, ...] | None = None  # per dim, after upsampling: the exact regions (fields.Profile)
 
 
 class LayerResult(NamedTuple):

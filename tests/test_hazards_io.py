@@ -140,3 +140,34 @@ def test_a_device_is_refused_unread():
 
     result = run(["check", "/dev/zero"])
     assert result.exit_code == 2 and "/dev/zero:1:1: error: is a character device, not a spec file" in result.output
+
+
+# -- "did you mean" with a bound ------------------------------------------------------------------
+
+def _spent(monkeypatch) -> list[int]:
+    """Counts the character pairs difflib is asked to compare, across all hints."""
+    import difflib
+
+    spent = [0]
+    real = difflib.get_close_matches
+
+    def counting(word, possibilities, *args, **kwargs):
+        spent[0] += len(word) * sum(len(p) for p in possibilities)
+        return real(word, possibilities, *args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counting)
+    return spent
+
+
+def test_from_hints_count_characters_not_names(monkeypatch):
+    from cnncalc.parser import parse_text
+    from cnncalc.problems import SpecError
+
+    spent = _spent(monkeypatch)
+    names = [f"n{i:03d}" + "y" * 986 for i in range(200)]
+    text = ("input: [3, 8, 8]\nlayers:\n" + "".join(f"  - {{relu: null, name: {n}}}\n" for n in names)
+            + "".join(f"  - {{relu: null, from: {n[:-2]}zz}}\n" for n in names * 2))
+    with pytest.raises(SpecError) as caught:
+        parse_text(text, "t.yaml")
+    assert len(caught.value.errors) == 400
+    assert spent[0] <= 1_000_000  # 400 × 200 names of 990 characters: 16,000,000,000 pairs unbounded

@@ -12,11 +12,13 @@ import json
 import math
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnncalc.engine import analyze
 from cnncalc.parser import parse_text
+from cnncalc.problems import SpecError
 from cnncalc.render.json_ import render_json
 
 from .cli_harness import run
@@ -272,3 +274,41 @@ def test_mutated_specs_never_crash(data):
         result = run(args, stdin=data)
         assert result.exit_code in (0, 1), (args, data, result.output[-500:])
         assert "Traceback" not in result.output and "internal error" not in result.output, (args, data, result.output)
+
+
+# -- single-layer sweeps: every corner, against PyTorch ----------------------------------------------
+
+def _torch_pool_output(torch, kind: str, n: int, k: int, s: int, p: int, ceil: bool) -> int | None:
+    """PyTorch's output size for one pooling layer on an n-pixel 1-D input, or None when it refuses."""
+    module = (torch.nn.MaxPool1d if kind == "maxpool" else torch.nn.AvgPool1d)(k, stride=s, padding=p, ceil_mode=ceil)
+    try:
+        with torch.no_grad():
+            return int(module(torch.zeros(1, 1, n)).shape[-1])
+    except RuntimeError:
+        return None
+
+
+def _cnncalc_output(text: str) -> int | None:
+    try:
+        return analyze(parse_text(text, "t.yaml"), floor=True).layers[-1].output_shape[-1]
+    except SpecError:
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["maxpool", "avgpool"]), st.integers(1, 9), st.integers(1, 6), st.integers(1, 4),
+       st.integers(0, 3), st.booleans())
+def test_pool_sizes_match_pytorch_in_every_corner(kind, n, k, s, p, ceil):
+    # kernels larger than the (padded) input included: with ceil_mode PyTorch still gives one output
+    torch = torch_or_skip()
+    p = min(p, k // 2)  # PyTorch's rule, which cnncalc states as an error of its own
+    text = f"input: [1, {n}]\nlayers:\n  - {kind}: {{kernel: {k}, stride: {s}, padding: {p}, ceil_mode: {str(ceil).lower()}}}\n"
+    assert _cnncalc_output(text) == _torch_pool_output(torch, kind, n, k, s, p, ceil), text
+
+
+def test_pool_ceil_mode_with_a_kernel_larger_than_the_input_gives_one_output():
+    # PyTorch: div_floor(N + 2P − K + S − 1, S) + 1, minus one if that window starts past the input and
+    # the left padding. 2/2 on 1: (1 − 2 + 1)//2 + 1 = 1; 3/2 on 2: (2 − 3 + 1)//2 + 1 = 1; 5/2 on 2: 0, refused.
+    for n, k, s, want in [(1, 2, 2, 1), (2, 3, 2, 1), (2, 5, 2, None), (1, 3, 1, None)]:
+        text = f"input: [1, {n}, {n}]\nlayers:\n  - maxpool: {{kernel: {k}, stride: {s}, ceil_mode: true}}\n"
+        assert _cnncalc_output(text) == want, (n, k, s)

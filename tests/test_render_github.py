@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from cnncalc.cli import main
 from cnncalc.problems import ERROR, WARNING, Location, Problem
 from cnncalc.render.github import annotation, escape_data, escape_property
+from cnncalc.render.safe import visible
 
 from .conftest import SPECS, TEST_SPECS
 
@@ -47,10 +48,16 @@ def test_escapes_match_githubs_toolkit():
     assert escape_data("%0A") == "%250A"  # a literal escape survives as text
 
 
+def made_visible(text: str) -> str:
+    """What a message may show: CR and LF as the runner's escapes, other control characters as escapes."""
+    return "".join(part if part in ("\r", "\n") else visible(part) for part in re.split("([\r\n])", text))
+
+
 @given(st.text())
 def test_message_and_property_round_trip_through_the_runner(text):
-    assert runner_unescape(escape_data(text), _RUNNER_DATA) == text
-    assert runner_unescape(escape_property(text), _RUNNER_PROPERTY) == text
+    assert runner_unescape(escape_data(text), _RUNNER_DATA) == made_visible(text)
+    assert runner_unescape(escape_property(text), _RUNNER_PROPERTY) == made_visible(text)
+    assert all(c.isprintable() for c in escape_data(text))
     assert not set("\r\n") & set(escape_data(text))
     assert not set("\r\n:,") & set(escape_property(text))
 

@@ -64,6 +64,19 @@ class _Group(click.Group):
         module, function = COMMANDS[name]
         return getattr(importlib.import_module(f".{module}", __name__), function)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        """click's, with "did you mean" for a mistyped command, as click gives for a mistyped option."""
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=2, cutoff=0.6)
+            if close:
+                ctx.fail(f"No such command '{name}'. (Did you mean "
+                         + (f"'{close[0]}'" if len(close) == 1 else "one of: " + ", ".join(f"'{c}'" for c in close))
+                         + "?)")
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         # A command builds one large acyclic structure and exits: the cycle collector would only rescan it,
         # again and again as it grows (40% of a 100,000-layer check). Off for the command.

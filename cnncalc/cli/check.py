@@ -80,8 +80,10 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool, max_param
     """Validate specs; report every problem in every file. Exit 1 if any is invalid or over its budget,
     2 if any cannot be read.
 
-    A file that cannot be read (missing, a directory, no permission) is reported like an invalid one
-    and the others are still checked. Budgets come from the spec's `budget:` key; a flag overrides it.
+    A folder stands for every *.yaml and *.yml file under it (recursively, sorted, hidden folders
+    skipped); a folder without any is an error (exit 1). A file that cannot be read (missing, no
+    permission) is reported like an invalid one and the others are still checked. Budgets come from
+    the spec's `budget:` key; a flag overrides it.
     """
     import importlib
 
@@ -94,7 +96,8 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool, max_param
     results: list[tuple[str, tuple[Problem, ...]]] = []
     verdicts: dict = {}  # file → its budgets' verdicts
     unreadable = 0
-    for path in specs:
+    empty_folders: list[str] = []
+    for path in _expand_folders(specs, empty_folders):
         shown = "<stdin>" if path == "-" else path
         try:
             spec = load(path, input_shape, allow_unknown)
@@ -125,5 +128,29 @@ def check(specs: tuple[str, ...], fmt: str, floor: bool, strict: bool, max_param
         from ..render.problems import budget_summary, check_summary
 
         click.echo(check_summary(results) + budget_summary(verdicts), err=True)
+    for folder in empty_folders:
+        click.echo(f"{folder}: no *.yaml or *.yml file in this folder or below it (hidden folders skipped)",
+                   err=True)
     invalid = any(p.is_error for _, problems in results for p in problems)
-    raise SystemExit(EXIT_USAGE if unreadable else EXIT_INVALID if invalid else EXIT_OK)
+    raise SystemExit(EXIT_USAGE if unreadable else EXIT_INVALID if invalid or empty_folders else EXIT_OK)
+
+
+def _expand_folders(paths: tuple[str, ...], empty: list[str]) -> list[str]:
+    """Each folder replaced by the *.yaml and *.yml files under it, recursively and sorted, hidden
+    folders and files skipped (as yamllint and check-jsonschema do); a folder without any goes to `empty`."""
+    import os
+
+    found: list[str] = []
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            found.append(path)
+            continue
+        files = []
+        for folder, folders, names in os.walk(path):
+            folders[:] = sorted(name for name in folders if not name.startswith("."))
+            files += [os.path.join(folder, name) for name in names
+                      if name.lower().endswith((".yaml", ".yml")) and not name.startswith(".")]
+        if not files:
+            empty.append(path)
+        found += sorted(files)
+    return found

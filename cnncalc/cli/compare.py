@@ -15,7 +15,19 @@ _STACK_OPTIONS = ("channels", "stride", "dilation", "bias", "input_size", "paddi
 
 def _is_spec_argument(argument: str) -> bool:
     """An existing file, or a name ending in .yaml/.yml, is a spec; anything else is part of an expression."""
-    return os.path.isfile(argument) or argument.lower().endswith((".yaml", ".yml", ".onnx", ".prototxt"))
+    return argument == "-" or os.path.isfile(argument) or argument.lower().endswith((".yaml", ".yml", ".onnx", ".prototxt"))
+
+
+def _unglobbed(items: tuple[str, ...]) -> list[str]:
+    """The words as typed, files the shell put in place of a '*' replaced by '*' again (once per run)."""
+    words: list[str] = []
+    for item in items:
+        if os.path.exists(item):
+            if not words or words[-1] != "*":
+                words.append("*")
+        else:
+            words.append(item)
+    return words
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -34,8 +46,9 @@ def _is_spec_argument(argument: str) -> bool:
               help="Models: read past operators cnncalc does not know; their params and MACs are left out.")
 @click.option("--padding", type=click.Choice(["same", "valid"]), default="same", show_default=True,
               help="With --input: 'same' keeps ceil(N/S), 'valid' pads nothing.")
-@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "markdown", "html"]), default="table",
-              show_default=True, help="Output format (html: specs only, their layers' bars side by side).")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv", "markdown", "html"]),
+              default="table", show_default=True,
+              help="Output format (csv: one row per spec or stack; html: specs only, their layers' bars side by side).")
 @click.option("--si", is_flag=True, help="Decimal byte units for specs (MB = 10⁶).")
 @table_options
 @click.pass_context
@@ -70,6 +83,11 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
     specs = [item for item in arguments if _is_spec_argument(item)]
     if specs and len(specs) != len(arguments):
         other = next(item for item in arguments if not _is_spec_argument(item))
+        if any(not item.lower().endswith((".yaml", ".yml")) for item in specs):  # `3 * 3x3`: the shell's glob
+            raise click.UsageError(
+                f"'{next(i for i in specs if not i.lower().endswith(('.yaml', '.yml')))}' is a file among layer "
+                "stacks: the shell probably expanded '*' into the names of the files here; quote the expression: "
+                f"cnncalc compare '{' '.join(_unglobbed(items))}'")
         raise click.UsageError(f"cannot compare specs with layer stacks: '{specs[0]}' is a spec, '{other}' is not; "
                                "compare specs with specs or stacks with stacks")
     if specs:
@@ -86,6 +104,8 @@ def compare(ctx: click.Context, items: tuple[str, ...], channels: int | None, st
     else:
         if allow_unknown:
             raise click.UsageError("--allow-unknown applies to models (ONNX, prototxt), not to layer stacks")
+        if input_size is None and ctx.get_parameter_source("padding") is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError("--padding applies with --input N (the size it keeps or shrinks): add --input")
         size = None
         if input_size is not None:
             param = next(p for p in ctx.command.params if p.name == "input_size")
@@ -99,6 +119,8 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, options, models: set[st
     from ..engine import analyze
     from ..render import compare as render
 
+    if paths.count("-") > 1:
+        raise click.UsageError("standard input ('-') can be read once: give one spec as '-', the others as files")
     for path in paths:
         if not os.path.exists(path) and path != "-":
             raise click.UsageError(f"spec '{path}' does not exist")
@@ -115,8 +137,8 @@ def _compare_specs(paths: list[str], fmt: str, si: bool, options, models: set[st
     if problems:  # a file that cannot be read is a usage error (2), as in shapes and check
         exit_with_problems(tuple(problems), EXIT_USAGE if unreadable else EXIT_INVALID)
     comparison = compare_reports(reports)
-    if fmt == "json":
-        click.echo(render.render_specs_json(comparison), nl=False)
+    if fmt in ("json", "csv"):
+        click.echo((render.render_specs_json if fmt == "json" else render.render_specs_csv)(comparison), nl=False)
         return
     if fmt == "html":
         from ..render.graph_layout import PictureTooLarge
@@ -156,8 +178,8 @@ def _compare_stacks(expression: str, channels: int | None, stride: int, dilation
     except StackError as error:
         click.echo(f"cnncalc compare: error: {error}", err=True)
         raise SystemExit(EXIT_USAGE)
-    if fmt == "json":
-        click.echo(render.render_stacks_json(comparison), nl=False)
+    if fmt in ("json", "csv"):
+        click.echo((render.render_stacks_json if fmt == "json" else render.render_stacks_csv)(comparison), nl=False)
         return
     headers, rows = render.stack_rows(comparison)
     title, footer = render.settings_text(settings), render.stack_footer(comparison)

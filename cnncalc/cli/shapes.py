@@ -55,16 +55,18 @@ def shapes(spec: str, fmt: str, batch: int, dtype: str | None, floor: bool, si: 
         from ..render.table import render_table
 
         render_table(report, options, depth=depth, si=si)
-    elif fmt == "json":
-        from ..render.json_ import render_json
+    elif fmt in ("json", "csv"):  # written layer by layer: the whole text is never in memory
+        import sys
 
-        click.echo(render_json(report), nl=False)
+        if fmt == "json":
+            from ..render.json_ import iter_json as pieces
+        else:
+            from ..render.csv_ import iter_csv as pieces
+        write = sys.stdout.write
+        for piece in pieces(report):
+            write(piece)
     elif fmt in ("html", "svg", "dot"):
         _picture(report, fmt)
-    elif fmt == "csv":
-        from ..render.csv_ import render_csv
-
-        click.echo(render_csv(report), nl=False)
     else:
         from ..render.markdown import render_markdown
 

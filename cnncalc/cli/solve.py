@@ -24,10 +24,12 @@ from . import EXIT_NO_ANSWER, table_options, table_settings
 @click.option("--max-dilation", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "csv"]), default="table", show_default=True,
               help="Output format.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Solutions shown in the table, most common first (JSON and CSV list every one).")
 @table_options
 def solve(input_size: int, output_size: int, layer: str | None, kernel: int | None, stride: int | None,
           padding: int | None, dilation: int | None, output_padding: int | None, max_kernel: int, max_stride: int,
-          max_padding: int, max_dilation: int, fmt: str, exact: bool, wide: bool, columns: str | None,
+          max_padding: int, max_dilation: int, fmt: str, top: int, exact: bool, wide: bool, columns: str | None,
           width: int | None) -> None:
     """Every kernel, stride, padding and dilation that takes --input to --output exactly, most common first.
 
@@ -53,10 +55,11 @@ def solve(input_size: int, output_size: int, layer: str | None, kernel: int | No
     elif fmt == "csv":
         click.echo(render.render_solve_csv(solved), nl=False)
     else:
-        render.render_solve_table(solved, table_settings(fmt, exact, wide, columns, width, render.SOLVE_KEYS))
+        render.render_solve_table(solved, table_settings(fmt, exact, wide, columns, width, render.SOLVE_KEYS), top=top)
     if not solved.solutions:
         hint = "raise the --max-* bounds or drop a pin"
         if output_size > input_size and layer != "deconv":
-            hint = f"a {layer} grows a size only through padding: raise --max-padding, or try --deconv"
+            hint = (f"a {layer} grows a size only through padding: "
+                    + ("unpin --padding" if padding is not None else "raise --max-padding") + ", or try --deconv")
         click.echo(f"cnncalc: no {layer} within the bounds takes {input_size} to {output_size}; {hint}", err=True)
         raise SystemExit(EXIT_NO_ANSWER)

@@ -22,6 +22,7 @@ from .torch_helpers import (ATTENTION_HELPER, CHUNK_HELPER, CLASS_TOKEN_HELPER, 
                             POSITION_HELPER, SCALE_HELPER, SELECT_TOKEN_HELPER, TOKEN_LINEAR_HELPER)
 from ..kinds.conv import resolve_padding
 from ..problems import Problem, SpecError
+from ..render.safe import visible
 from ..spec import INPUT_NAME, LayerSpec, Spec
 
 # Names an attribute must not take: nn.Module's own methods and attributes (torch 2.x), and the names the
@@ -387,12 +388,15 @@ def identifier(name: str, taken: set[str]) -> str:
     return text
 
 
-def class_name(name: str) -> str:
-    """'LeNet-5' → 'LeNet5', 'lecture stride example' → 'LectureStrideExample'."""
+def class_name(name: str, taken: frozenset[str] = frozenset()) -> str:
+    """'LeNet-5' → 'LeNet5', 'lecture stride example' → 'LectureStrideExample'. A name that a helper class
+    of the module already has (a spec named 'add' using the merge add: class Add) gets 'Net' after it."""
     words = re.findall(r"[A-Za-z0-9]+", name)
     text = "".join(word[0].upper() + word[1:] for word in words)
     if not text or text[0].isdigit() or keyword.iskeyword(text):
         text = "Net" + text
+    while text in taken:
+        text += "Net"
     return text
 
 
@@ -474,8 +478,8 @@ def torch_export(spec: Spec, *, floor: bool = False) -> TorchExport:
         dead = [v for v in dict.fromkeys(freed) if v != variable]
         if dead:  # a merge's other inputs: dropped now, as a hand-written forward would, not at return
             forward_lines.append(f"del {', '.join(dead)}")
-    name = class_name(spec.name)
-    title = _docstring_text(f"{spec.name} as a PyTorch module, exported by cnncalc from {spec.source}.")
+    name = class_name(spec.name, taken=frozenset(re.findall(r"^class (\w+)", "\n".join(helpers), re.MULTILINE)))
+    title = _docstring_text(f"{visible(spec.name)} as a PyTorch module, exported by cnncalc from {visible(spec.source)}.")
     output = spec.layers[-1].name
     body = "\n".join(f"        {line}" for line in init_lines)
     forward = "\n".join(f"        {line}" for line in forward_lines)

@@ -42,6 +42,7 @@ class Window(NamedTuple):
     pad_before: int
     upsample: Any = 1  # int or Fraction; the input is first spread out by this factor (transposed conv, upsample)
     bound: bool = False  # the recurrence gives an upper bound here, not the exact size
+    mode: str = ""  # how the input is spread out: "zeros" (transposed conv), "nearest", "bilinear"
 
 
 class Computed(NamedTuple):
@@ -385,6 +386,12 @@ def slide(
     where = f"{dim}: " if dim else ""
     eff = d * (k - 1) + 1
     span = window_span(n, k, pad_before, pad_after, d)
+    if span < 0 and ceil_mode:  # PyTorch: a window larger than the padded input still gives one output
+        out = (span + s - 1) // s + 1  # when it starts inside the input or the left padding
+        if (out - 1) * s >= n + pad_before:
+            out -= 1
+        if out >= 1:
+            return out
     if span < 0:
         padded = n + pad_before + pad_after
         kernel = f"kernel {k}" if d == 1 else f"dilated kernel {eff} ({d}·({k} − 1) + 1)"

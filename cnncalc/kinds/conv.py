@@ -137,7 +137,7 @@ class DepthwiseConv(Conv):
     name = "dwconv"
     auto_prefix = "dwconv"
     main_param = "kernel"
-    summary = "Depthwise convolution: one filter per input channel (conv with groups = filters = C_in·multiplier)."
+    summary = "Depthwise convolution: `multiplier` filters per input channel (a conv with groups = C_in, filters = C_in·multiplier)."
     params = (
         Param("kernel", SIZE, description="filter size F"),
         Param("stride", SIZE, 1, "step S between windows"),
@@ -147,7 +147,7 @@ class DepthwiseConv(Conv):
         Param("bias", BOOL, True, "one bias per filter"),
         ROUND,
     )
-    shape_rule = "as conv, with filters = groups = C_in·multiplier / multiplier"
+    shape_rule = "as conv, with groups = C_in and filters = C_in·multiplier"
     param_rule = "weights = (F_h·F_w·1)·C_in·multiplier; biases = C_in·multiplier"
     mac_rule = "C_in·multiplier·H_out·W_out·F_h·F_w"
 
@@ -225,7 +225,8 @@ class Deconv(LayerKind):
             macs=cin * prod_int(spatial) * per_group * prod_int(k),
             fan_in=fan_in,
             fan_out=cin,
-            windows=tuple(Window(d[i] * (k[i] - 1) + 1, 1, d[i] * (k[i] - 1) - p[i], upsample=s[i], bound=True)
+            windows=tuple(Window(d[i] * (k[i] - 1) + 1, 1, d[i] * (k[i] - 1) - p[i], upsample=s[i],
+                                bound=s[i] > 1, mode="zeros")  # exact by engine's profiles; a bound if they give up
                           for i in range(ndim)),
         )
 

@@ -44,10 +44,10 @@ class Upsample(LayerKind):
             description = f"upsample to {spatial_text(out)}"
         description += f", {params['mode']}"
         if params["mode"] == "nearest":
-            windows = tuple(Window(1, 1, 0, upsample=f) for f in factors)
+            windows = tuple(Window(1, 1, 0, upsample=f, mode="nearest") for f in factors)
         else:  # each output blends the two nearest inputs per dim: one more input step, at most
-            windows = tuple(Window(int(f.numerator // f.denominator) + 1 if f > 1 else 2, 1, 0, upsample=f, bound=True)
-                            for f in factors)
+            windows = tuple(Window(int(f.numerator // f.denominator) + 1 if f > 1 else 2, 1, 0, upsample=f, bound=True,
+                                   mode="bilinear") for f in factors)
         return Computed(output_shape=(input_shape[0],) + out, description=description, windows=windows)
 
 

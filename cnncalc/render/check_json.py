@@ -8,6 +8,7 @@ from typing import Any
 from ..problems import Problem
 from ..rules import rule_id
 from .problems import CheckResults, Verdicts
+from .safe import json_text
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:
@@ -57,4 +58,5 @@ def render_check(results: CheckResults, verdicts: Verdicts | None = None) -> str
         }
         for path, problems in results
     ]
-    return json.dumps({"valid": all(f["valid"] for f in files), "files": files}, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps({"valid": all(f["valid"] for f in files), "files": files}, indent=2,
+                                ensure_ascii=False)) + "\n"

@@ -22,6 +22,7 @@ from ..compare import (
 )
 from .json_ import receptive_field_dict, share_dict, totals_dict
 from .numbers import byte_size, receptive_field_text, shape_text, short, thousands
+from .safe import csv_text, json_text, markdown_text, visible
 
 Rows = list[tuple[str, list[str]]]
 
@@ -236,7 +237,7 @@ def render_stacks_json(comparison: StackComparison) -> str:
             for v in comparison.verdicts
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 # -- specs ------------------------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ def spec_rows(comparison: SpecComparison, si: bool = False, exact: bool = False)
         ("activations in conv / fc", [shares(s, "activations") for s in specs]),
         ("MACs in conv / fc", [shares(s, "macs") for s in specs]),
     ]
-    return [s.report.name for s in specs], rows
+    return [visible(s.report.name) for s in specs], rows
 
 
 SPEC_LEGEND = (
@@ -316,7 +317,49 @@ def spec_dict(summary: SpecSummary) -> dict[str, Any]:
 
 
 def render_specs_json(comparison: SpecComparison) -> str:
-    return json.dumps({"specs": [spec_dict(s) for s in comparison.specs]}, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps({"specs": [spec_dict(s) for s in comparison.specs]}, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _flat(prefix: str, value: Any, row: dict[str, Any]) -> None:
+    """A JSON value as CSV cells: nested keys joined with '.', a list of numbers as 3x224x224, other
+    lists counted (their items are in the JSON)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flat(f"{prefix}.{key}" if prefix else key, item, row)
+    elif isinstance(value, list):
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            row[prefix] = "x".join(str(v) for v in value)
+        else:
+            row[f"{prefix}.count"] = len(value)
+    else:
+        row[prefix] = "" if value is None else str(value).lower() if isinstance(value, bool) else value
+
+
+def _csv(records: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    rows = []
+    for record in records:
+        row: dict[str, Any] = {}
+        _flat("", record, row)
+        rows.append({key: csv_text(value) if isinstance(value, str) else value for key, value in row.items()})
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def render_specs_csv(comparison: SpecComparison) -> str:
+    """One row per spec, the JSON's fields as columns (exact integers; ratios against the first spec)."""
+    return _csv([spec_dict(s) for s in comparison.specs])
+
+
+def render_stacks_csv(comparison: StackComparison) -> str:
+    """One row per stack, the JSON's fields as columns."""
+    return _csv([stack_dict(r) for r in comparison.stacks])
 
 
 # -- layout -----------------------------------------------------------------------------------------------
@@ -343,7 +386,8 @@ def render_rows_table(title: str, headers: Sequence[str], rows: Rows, footer: Se
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    """A cell, heading or line of Markdown: names from the spec escaped for GitHub (safe.markdown_text)."""
+    return markdown_text(text)
 
 
 def render_rows_markdown(title: str, headers: Sequence[str], rows: Rows, footer: Sequence[str],

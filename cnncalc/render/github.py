@@ -8,14 +8,20 @@ Warnings become `::warning`. GitHub reads one command per line, so the message e
 
 from __future__ import annotations
 
+import re
+
 from ..problems import ERROR, NOTE, Problem
 from .problems import CheckResults, Verdicts
+from .safe import visible
 
+_LINE_BREAKS = re.compile("([\r\n])")
 STDIN = "<stdin>"  # no file to point at: the annotation goes on the run instead of a line
 
 
 def escape_data(text: str) -> str:
-    """A command's message: % first, so that the escapes it adds are not escaped again."""
+    """A command's message: % first, so that the escapes it adds are not escaped again. Other control
+    characters (ESC, BEL, an OSC-8 hyperlink) are made visible, as in the text format."""
+    text = "".join(part if part in ("\r", "\n") else visible(part) for part in _LINE_BREAKS.split(text))
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 
 from ..report import LayerResult, ReceptiveField, Report, Share, Totals
+from .safe import json_text
 
 
 def _number(value: Any) -> Any:
@@ -69,7 +70,13 @@ def share_dict(share: Share) -> dict[str, Any]:
     return {"category": share.category, "params": share.params, "activations": share.activations, "macs": share.macs}
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def group_dict(g: Any) -> dict[str, Any]:
+    return {"name": g.name, "level": g.level, "first": g.first_index, "last": g.last_index, "layers": g.layer_count,
+            "params": g.params, "non_trainable": g.non_trainable, "activations": g.activations, "macs": g.macs,
+            "output": list(g.output_shape), "receptive_field": receptive_field_dict(g.receptive_field)}
+
+
+def _document(report: Report, layers: Any, groups: Any) -> dict[str, Any]:
     return {
         "name": report.name,
         "source": report.source,
@@ -78,14 +85,9 @@ def report_dict(report: Report) -> dict[str, Any]:
         "dtype_bytes": report.dtype_bytes,
         "batch": report.batch,
         "floor": report.floor,
-        "layers": [layer_dict(layer) for layer in report.layers],
+        "layers": layers,
         "totals": totals_dict(report.totals),
-        "groups": [
-            {"name": g.name, "level": g.level, "first": g.first_index, "last": g.last_index, "layers": g.layer_count,
-             "params": g.params, "non_trainable": g.non_trainable, "activations": g.activations, "macs": g.macs,
-             "output": list(g.output_shape), "receptive_field": receptive_field_dict(g.receptive_field)}
-            for g in report.groups
-        ],
+        "groups": groups,
         "shares": [share_dict(s) for s in report.shares],
         "warnings": [
             {"file": w.location.file, "line": w.location.line, "column": w.location.column, "message": w.message}
@@ -94,5 +96,41 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def report_dict(report: Report) -> dict[str, Any]:
+    return _document(report, [layer_dict(layer) for layer in report.layers], [group_dict(g) for g in report.groups])
+
+
+_LAYERS, _GROUPS = "\u0000layers\u0000", "\u0000groups\u0000"  # placeholders no spec text can hold (NUL is refused)
+_BATCH = 500  # list items per chunk written
+
+
+def _items(values: Any, make: Any) -> Iterator[str]:
+    """A top-level list's items as json.dumps(indent=2) writes them inside the document (4 spaces deep),
+    _BATCH items per json.dumps call: with an indent, json encodes in Python with closures that refer to
+    each other, garbage that only the cycle collector (off during a command) would free."""
+    if not values:
+        yield "[]"
+        return
+    yield "[\n"
+    for start in range(0, len(values), _BATCH):
+        text = json.dumps([make(v) for v in values[start:start + _BATCH]], indent=2, ensure_ascii=False)
+        body = "  " + text[2:-2].replace("\n", "\n  ")  # the items without the list's brackets, 2 spaces deeper
+        yield json_text(body) + (",\n" if start + _BATCH < len(values) else "\n")
+    yield "  ]"
+
+
+def iter_json(report: Report) -> Iterator[str]:
+    """The JSON document in pieces, layer by layer: the same bytes as json.dumps(report_dict(report),
+    indent=2) and a newline, without the whole document (or every layer's dict) in memory at once."""
+    skeleton = json_text(json.dumps(_document(report, _LAYERS, _GROUPS), indent=2, ensure_ascii=False))
+    head, rest = skeleton.split(json.dumps(_LAYERS), 1)
+    middle, tail = rest.split(json.dumps(_GROUPS), 1)
+    yield head
+    yield from _items(report.layers, layer_dict)
+    yield middle
+    yield from _items(report.groups, group_dict)
+    yield tail + "\n"
+
+
 def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return "".join(iter_json(report))

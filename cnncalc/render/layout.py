@@ -169,6 +169,16 @@ def _text(cell: Union[Cell, str], collapsed: bool) -> str:
     return cell.result if collapsed and cell.result is not None else cell.text  # type: ignore[union-attr]
 
 
+MAX_CELL = 80  # characters a cell shows in a table; a longer one ends in '…' (JSON and CSV keep it whole)
+MAX_NOTE = 1000  # the same for prose, which wraps on a terminal
+
+
+def _capped(text: str, cap: int) -> str:
+    """A cell's text cut to `cap` characters with an ellipsis, so that no row widens the whole table
+    beyond the cap (a concat of 20,000 inputs is described in 100,000 characters)."""
+    return text if len(text) <= cap else text[:cap - 1] + "…"
+
+
 def _least_note(natural: int, words_widest: int) -> int:
     return min(natural, max(words_widest, NOTE_FLOOR))
 
@@ -184,7 +194,8 @@ def layout(table: Table, width: int | None = None, wide: bool = False,
         order = labels + wanted
     columns = [table.columns[i] for i in order]
     cells = [[row.cells[i] for i in order] for row in table.rows] if keys else [row.cells for row in table.rows]
-    texts = [[c if c.__class__ is str else c.text for c in row] for row in cells]
+    caps = [MAX_NOTE if c.role in (NOTE, LABEL) else MAX_CELL for c in columns]  # names: at most 1,000 by the spec limit
+    texts = [[_capped(c if c.__class__ is str else c.text, cap) for c, cap in zip(row, caps)] for row in cells]
     measured = [[cell_width(t) for t in row] for row in texts]
     widths = [max([cell_width(c.header)] + [row[j] for row in measured]) for j, c in enumerate(columns)]
     shown = [True] * len(columns)
@@ -208,7 +219,7 @@ def layout(table: Table, width: int | None = None, wide: bool = False,
                 break
             collapsed[j] = True
             for row, text, size in zip(cells, texts, measured):
-                text[j] = _text(row[j], True)
+                text[j] = _capped(_text(row[j], True), caps[j])
                 size[j] = cell_width(text[j])
             widths[j] = max([cell_width(columns[j].header)] + [size[j] for size in measured])
         notes = by_priority(NOTE)

@@ -38,10 +38,24 @@ def _fixed(n: int, scale: int, digits: int) -> str:
     return _decimal_text(_rounded(n, scale, digits), digits)
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(n: int) -> str:
+    """Three significant digits and a power of ten, exactly rounded: 1234 × 10¹⁵ → '1.23×10¹⁸'."""
+    exponent = len(str(n)) - 1
+    rounded = _rounded(n, 10**exponent, 2)
+    if rounded >= 1000:  # 9.996 rounds up to 10.00
+        exponent += 1
+        rounded = _rounded(n, 10**exponent, 2)
+    return f"{_decimal_text(rounded, 2)}×10{str(exponent).translate(_SUPERSCRIPTS)}"
+
+
 @lru_cache(maxsize=4096)  # a table repeats its counts (every block of a ResNet stage): write each once
 def short(n: int) -> str:
     """Exact below 10,000; above, three significant digits with a decimal suffix
-    (K = 10³, M = 10⁶, G = 10⁹, T = 10¹²): 3211264 → '3.21M'; 999,999 → '1.00M'."""
+    (K = 10³, M = 10⁶, G = 10⁹, T = 10¹²): 3211264 → '3.21M'; 999,999 → '1.00M'; from 1000T on,
+    a power of ten: 10¹⁵ → '1.00×10¹⁵'."""
     if n < 10_000:
         return f"{n:,}"
     for larger, (scale, suffix) in zip(((None, ""),) + _SHORT, _SHORT):
@@ -49,8 +63,8 @@ def short(n: int) -> str:
             whole = n // scale
             digits = 2 if whole < 10 else 1 if whole < 100 else 0
             rounded = _rounded(n, scale, digits)
-            if larger[0] is not None and rounded >= 1000 * 10**digits:  # 999.6K rounds up to the next unit
-                return _fixed(n, larger[0], 2) + larger[1]
+            if rounded >= 1000 * 10**digits:  # 999.6K rounds up to the next unit; 1000T and more, a power of ten
+                return power_of_ten(n) if larger[0] is None else _fixed(n, larger[0], 2) + larger[1]
             return _decimal_text(rounded, digits) + suffix
     return str(n)  # pragma: no cover - n ≥ 10,000 always meets a scale
 

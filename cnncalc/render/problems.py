@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from ..problems import NOTE, Problem
+from .safe import visible
 
 if TYPE_CHECKING:
     from ..budget import Verdict
@@ -18,10 +19,8 @@ Verdicts = Mapping[str, Sequence["Verdict"]]  # file as given → its budgets' v
 
 def printable(text: str) -> str:
     """Control characters from the spec (an escape sequence in a quoted key, say) written as escapes,
-    so that a message cannot move the cursor or recolour the terminal: '\x1b' → '\\x1b'."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    so that a message cannot move the cursor or recolour the terminal: '\x1b' → '\\x1b' (see safe.visible)."""
+    return visible(text)
 
 
 def render_problem_lines(problems: Sequence[Problem]) -> str:

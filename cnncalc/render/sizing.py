@@ -15,6 +15,7 @@ from ..timeline import BLOCK, CATEGORIES
 from .console import TableOptions, show
 from .layout import BOLD, DIM, LABEL, NOTE, NUMBER, Block, Cell, Column, Para, Row, Table
 from .numbers import byte_size, shape_text, thousands
+from .safe import json_text, markdown_text, visible
 
 BAR_WIDTH = 16
 MARKDOWN_BAR_WIDTH = 12
@@ -64,7 +65,7 @@ def settings_text(report: MemoryReport | FitReport) -> str:
 
 
 def memory_title(report: MemoryReport) -> str:
-    return f"{report.name}: input {shape_text(report.input_shape)}, batch {report.batch}, {settings_text(report)}"
+    return f"{visible(report.name)}: input {shape_text(report.input_shape)}, batch {report.batch}, {settings_text(report)}"
 
 
 def saved_text(saved: SavedTensor) -> str:
@@ -248,7 +249,7 @@ def memory_dict(report: MemoryReport) -> dict[str, Any]:
 
 
 def render_memory_json(report: MemoryReport) -> str:
-    return json.dumps(memory_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(memory_dict(report), indent=2, ensure_ascii=False)) + "\n"
 
 
 MEMORY_CSV_COLUMNS = ("section", "component", "bytes", "fixed_bytes", "per_sample_bytes", "batch", "arithmetic")
@@ -269,7 +270,8 @@ def render_memory_csv(report: MemoryReport) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    """A cell, heading or line of Markdown: names from the spec escaped for GitHub (safe.markdown_text)."""
+    return markdown_text(text)
 
 
 def render_memory_markdown(report: MemoryReport, si: bool = False, layers: bool = True) -> str:
@@ -310,7 +312,7 @@ def saved_rules_markdown() -> str:
 def fit_lines(report: FitReport, si: bool = False) -> list[str]:
     b = lambda n: byte_size(n, si)  # noqa: E731
     lines = [
-        f"{report.name}: {report.mode}, {settings_text(report)}",
+        f"{visible(report.name)}: {report.mode}, {settings_text(report)}",
         f"budget {b(report.budget)} − reserve {b(report.reserve)} = {b(report.usable)} usable "
         f"({thousands(report.usable)} bytes)",
         f"memory = {b(report.fixed_bytes)} + batch × {b(report.per_sample_bytes)} "
@@ -376,6 +378,6 @@ def fit_dict(report: FitReport) -> dict[str, Any]:
 
 
 def render_fit_json(report: FitReport) -> str:
-    return json.dumps(fit_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(fit_dict(report), indent=2, ensure_ascii=False)) + "\n"
 
 

@@ -34,7 +34,12 @@ def question(solved: Solved) -> str:
 SOLVE_KEYS = ["index", "kernel", "stride", "padding", "dilation", "output_padding", "arithmetic", "note"]
 
 
-def render_solve_table(solved: Solved, options=None, out: TextIO | None = None) -> None:
+def note_text(s: Solution) -> str:
+    """The style, then what makes the choice rarer, each once ('overlapping', not 'overlapping, overlapping')."""
+    return ", ".join(dict.fromkeys(((s.style,) if s.style else ()) + s.unusual))
+
+
+def render_solve_table(solved: Solved, options=None, out: TextIO | None = None, top: int | None = None) -> None:
     from .console import TableOptions, show
     from .layout import DIM, LABEL, NOTE, NUMBER, Cell, Column, Para, Row, Table
 
@@ -52,16 +57,20 @@ def render_solve_table(solved: Solved, options=None, out: TextIO | None = None) 
         columns.append(Column("output_padding", "output padding", NUMBER, 90))
     columns += [Column("arithmetic", "arithmetic", NOTE, 50, right=False), Column("note", "", NOTE, 40, right=False)]
     rows = []
-    for i, s in enumerate(solved.solutions, 1):
+    shown = solved.solutions if top is None else solved.solutions[:top]
+    for i, s in enumerate(shown, 1):
         values = [str(i), str(s.kernel), str(s.stride), str(s.padding)]
         if solved.layer != "pool":
             values.append(str(s.dilation))
         if deconv:
             values.append(str(s.output_padding))
-        note = ", ".join(((s.style,) if s.style else ()) + s.unusual)
-        rows.append(Row(values + [solution_arithmetic(solved, s), Cell(note, mark=DIM)]))
+        rows.append(Row(values + [solution_arithmetic(solved, s), Cell(note_text(s), mark=DIM)]))
     title = f"{question(solved)}: {count} solution{'s' if count != 1 else ''}, most common first"
-    show([Table(columns, rows, title)], options, out)
+    blocks: list = [Table(columns, rows, title)]
+    if len(shown) < count:
+        blocks.append(Para(f"... and {count - len(shown):,} more, rarer ones (--top {count} shows them all; "
+                           "--format json or csv lists every one)"))
+    show(blocks, options, out)
 
 
 def solution_dict(solved: Solved, s: Solution) -> dict[str, Any]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ..report import Report
+from .safe import visible
 from .numbers import byte_size, shape_text, short, thousands
 
 _NAMES = {"conv": "conv", "fc": "fc", "pool": "pooling", "norm": "normalisation", "activation": "activation"}
 
 
 def title(report: Report) -> str:
-    return (f"{report.name}: input {shape_text(report.input_shape)}, {report.dtype} "
+    return (f"{visible(report.name)}: input {shape_text(report.input_shape)}, {report.dtype} "
             f"({report.dtype_bytes} byte{'s' if report.dtype_bytes != 1 else ''} per value), batch {report.batch}")
 
 

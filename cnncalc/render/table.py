@@ -12,7 +12,8 @@ from .summary import note_lines, title, total_lines, warning_lines
 from .tree import tree_rows
 
 FOOTNOTE = ("(activations) in parentheses: in place or a view, no new tensor. "
-            "K/M/G = 10³/10⁶/10⁹. RF /jump: receptive field size and effective stride in input pixels.")
+            "K/M/G/T = 10³/10⁶/10⁹/10¹², then 1.23×10¹⁵. RF /jump: receptive field size and effective stride "
+            "in input pixels.")
 FOOTNOTE_EXACT = ("(activations) in parentheses: in place or a view, no new tensor. "
                   "RF /jump: receptive field size and effective stride in input pixels.")
 
