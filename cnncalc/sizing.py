@@ -43,7 +43,7 @@ class Settings(NamedTuple):
 
     def facts(self) -> Facts:
         return Facts(self.value_bytes, self.master_bytes, self.state_bytes, len(OPTIMIZERS[self.optimizer]),
-                     STEP_COPIES[self.optimizer])
+                     STEP_COPIES[self.optimizer], self.attention)
 
     @property
     def master_bytes(self) -> int:

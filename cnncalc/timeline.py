@@ -63,6 +63,7 @@ class Facts(NamedTuple):
     state_bytes: int  # optimizer state and buffers
     state_copies: int  # optimizer state: copies of the parameters
     step_copies: int  # the optimizer step's temporaries: copies of the parameters
+    attention: str = "eager"  # which attention implementation's saved tensors count (eager or fused)
 
 
 class Moment(NamedTuple):
@@ -209,6 +210,8 @@ def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: in
         mine: list[object] = []
         if needs_grad[name]:
             for saved in kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, size):
+                if saved.implementation and saved.implementation != facts.attention:
+                    continue  # kept by the other attention implementation
                 if saved.what == INPUT:
                     key: object = owners[layer.inputs[0]] if layer.inputs else INPUT_NAME
                     walk.hold(key)

@@ -49,28 +49,36 @@ def test_mobilenet_v2_uses_relu6():
 
 
 def test_vit_attention_probabilities_are_a_term_of_the_memory():
-    """12·197² probabilities per block and sample, 12 blocks, float32: kept by eager attention, not by fused."""
+    """12·197² probabilities per block and sample, 12 blocks, float32: kept by eager attention, not by fused;
+    the training peak (backward of the last block) holds them all at once, so the peak moves by exactly them."""
     from cnncalc.sizing import Settings, memory_report
 
     report = analyze(parse_file(SPECS / "vit_b_16.yaml"))
-    eager = memory_report(report, Settings(attention="eager"), 1).training["activations"]
-    fused = memory_report(report, Settings(attention="fused"), 1).training["activations"]
-    (term,) = [t for t in eager.terms if t.what == "attention probabilities"]
+    eager = memory_report(report, Settings(attention="eager"), 1)
+    fused = memory_report(report, Settings(attention="fused"), 1)
+    (term,) = [t for t in eager.kept.terms if t.what == "attention probabilities"]
     assert term.values == 12 * 12 * 197 * 197 and term.bytes_per_value == 4
-    assert not [t for t in fused.terms if "attention probabilities" in t.what]
+    assert not [t for t in fused.kept.terms if "attention probabilities" in t.what]
     log_sum_exp = 12 * 12 * 197 * 4  # fused kernels keep one float32 per row instead
-    assert eager.per_sample_bytes - fused.per_sample_bytes == 12 * 12 * 197 * 197 * 4 - log_sum_exp
+    assert eager.kept.per_sample_bytes - fused.kept.per_sample_bytes == 12 * 12 * 197 * 197 * 4 - log_sum_exp
+    assert fused.training.total < eager.training.total
 
 
 def test_cli_memory_attention_option(tmp_path):
+    import json
+
     from click.testing import CliRunner
 
     from cnncalc.cli import main
 
-    eager = CliRunner().invoke(main, ["memory", str(SPECS / "vit_b_16.yaml"), "--summary"])
-    fused = CliRunner().invoke(main, ["memory", str(SPECS / "vit_b_16.yaml"), "--summary", "--attention", "fused"])
+    eager = CliRunner().invoke(main, ["memory", str(SPECS / "vit_b_16.yaml"), "--format", "json"])
+    fused = CliRunner().invoke(main, ["memory", str(SPECS / "vit_b_16.yaml"), "--format", "json",
+                                      "--attention", "fused"])
     assert eager.exit_code == fused.exit_code == 0
-    assert "attention probabilities" in eager.stdout and "attention probabilities" not in fused.stdout
+    eager_doc, fused_doc = json.loads(eager.stdout), json.loads(fused.stdout)
+    assert (eager_doc["attention"], fused_doc["attention"]) == ("eager", "fused")
+    assert fused_doc["kept_for_backward"] < eager_doc["kept_for_backward"]
+    assert fused_doc["total"] < eager_doc["total"]
     wrong = CliRunner().invoke(main, ["fit", str(SPECS / "vit_b_16.yaml"), "--memory", "24GiB", "--attention", "flash"])
     assert wrong.exit_code == 2
 
