@@ -173,7 +173,7 @@ OPERATORS: tuple[tuple[str, str], ...] = (
      "`relu`, `leakyrelu`, `sigmoid`, `tanh`, `softmax`"),
     ("Clip to [0, 6]; Clip to [0, ∞)", "`relu6`; `relu`"),
     ("HardSigmoid, HardSwish, Mish", "`hardsigmoid`, `hardswish`, `mish`"),
-    ("Gelu, and PyTorch's exact GELU before opset 20 (x/√2 → Erf → +1 → ·x → ·½)", "`gelu`"),
+    ("Gelu, and PyTorch's exact GELU before opset 20 (Div by √2 → Erf → Add 1 → Mul by x → Mul by ½)", "`gelu`"),
     ("Flatten (axis 1); Reshape to [N, −1] or [N, C·H·W]", "`flatten`"),
     ("Add, Mul, Concat (channels) of activations", "`add`, `mul`, `concat`"),
     ("Identity", "`identity`"),

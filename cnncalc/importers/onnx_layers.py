@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..problems import NOTE, Problem
 from .onnx_proto import Node
 from .onnx_values import Act, Blocked, Const, Unsupported
 
@@ -94,26 +95,66 @@ def _conv(t: "Translator", index: int, node: Node) -> None:
     t.layer(node, "conv", params, (x,))
 
 
+def _transposed_pads(t: "Translator", node: Node, x: Act, kernel: tuple[int, ...], stride: tuple[int, ...],
+                     dilation: tuple[int, ...], output_padding: tuple[int, ...]
+                     ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """ConvTranspose's (pads before, pads after, output_padding) per spatial dim, as ONNX defines them: from
+    `output_shape` or auto_pad SAME (total = S·(N − 1) + output_padding + D·(F − 1) + 1 − out, split in two,
+    the odd one after for SAME_UPPER and before otherwise; a negative total is more output_padding), else `pads`."""
+    ndim = len(kernel)
+    auto = t.attr(node, "auto_pad", "NOTSET")
+    shape = t.attr(node, "output_shape")
+    if shape is None and auto not in ("SAME_UPPER", "SAME_LOWER"):
+        before, after, _ = _pads(t, node, x, kernel, stride, dilation) if auto != "VALID" else ((0,) * ndim,) * 3
+        return before, after, output_padding
+    if shape is not None:
+        shape = tuple(int(v) for v in shape)[-ndim:]
+        if len(shape) != ndim:
+            raise Unsupported(f"'output_shape' {list(shape)} does not give {ndim} spatial sizes")
+    else:
+        shape = tuple(n * s for n, s in zip(x.shape[1:], stride))
+    before, after, extra = [], [], []
+    for n, k, s, d, op, out in zip(x.shape[1:], kernel, stride, dilation, output_padding, shape):
+        total = s * (n - 1) + op + d * (k - 1) + 1 - out
+        small, large = max(total, 0) // 2, max(total, 0) - max(total, 0) // 2
+        before.append(small if auto == "SAME_UPPER" else large)
+        after.append(large if auto == "SAME_UPPER" else small)
+        extra.append(op + max(-total, 0))
+    return tuple(before), tuple(after), tuple(extra)
+
+
 def _conv_transpose(t: "Translator", index: int, node: Node) -> None:
+    """Uneven pads are the deconv's padding and output_padding: more before than after crops `before` from each
+    side and gives back the difference at the end (exact); more after than before (TensorFlow's SAME) is
+    PyTorch's way of writing it, padding = after and output_padding = the difference: the same shape, params
+    and MACs, the output shifted by the difference (a note says so)."""
     x = t.act(node.inputs[0])
     ndim = len(x.shape) - 1
+    if ndim < 1:
+        raise Unsupported("its input is not a volume")
     w = t.weight_dims(node.inputs[1], ndim + 2)
     group = int(t.attr(node, "group", 1))
     kernel = tuple(w[2:])
     stride = _spatial_attr(t, node, "strides", ndim, 1)
     dilation = _spatial_attr(t, node, "dilations", ndim, 1)
-    output_padding = _spatial_attr(t, node, "output_padding", ndim, 0)
-    if t.attr(node, "output_shape") is not None or t.attr(node, "auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
-        raise Unsupported("output_shape or auto_pad SAME")
-    pads = t.attr(node, "pads") or [0] * (2 * ndim)
-    before, after = tuple(pads[:ndim]), tuple(pads[ndim:])
-    if before != after:
-        raise Unsupported("asymmetric pads")
+    before, after, extra = _transposed_pads(t, node, x, kernel, stride, dilation,
+                                            _spatial_attr(t, node, "output_padding", ndim, 0))
+    # the output is the full transposed conv (with output_padding) cropped by `before` and `after`; a deconv with
+    # padding P and output_padding Q crops P before and P − Q after: P = before and Q = before − (after − extra)
+    # when that is not negative (exact), else P = after − extra and Q = P − before (shifted)
+    net_after = tuple(a - op for a, op in zip(after, extra))
+    padding = tuple(max(b, a) for b, a in zip(before, net_after))
+    output_padding = tuple(2 * p - b - a for p, b, a in zip(padding, before, net_after))
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise Unsupported(f"pads {list(before)} before and {list(after)} after with output_padding "
+                              f"{list(extra)}: the output padding they need ({op}) is not less than the stride {s} "
+                              f"or the dilation {d}")
     params: dict[str, Any] = {"filters": w[1] * group, "kernel": _compact(kernel)}
     if any(s != 1 for s in stride):
         params["stride"] = _compact(stride)
-    if any(before):
-        params["padding"] = _compact(before)
+    if any(padding):
+        params["padding"] = _compact(padding)
     if any(output_padding):
         params["output_padding"] = _compact(output_padding)
     if any(d != 1 for d in dilation):
@@ -121,7 +162,14 @@ def _conv_transpose(t: "Translator", index: int, node: Node) -> None:
     if group != 1:
         params["groups"] = group
     params["bias"] = len(node.inputs) > 2 and bool(node.inputs[2])
-    t.layer(node, "deconv", params, (x,))
+    act = t.layer(node, "deconv", params, (x,))
+    shift = tuple(p - b for p, b in zip(padding, before))
+    if act is not None and any(shift):
+        t.notes.append(Problem(t.location(node), (
+            f"ConvTranspose '{node.name or node.outputs[0]}': pads {list(before)} before and {list(after)} after are "
+            f"read as padding {_compact(padding)} and output_padding {_compact(output_padding)}, as PyTorch writes "
+            f"them: the same shape, params and MACs; the output is the model's shifted by {_compact(shift)}, which "
+            "moves the receptive field's centre, not its size"), NOTE))
 
 
 def _pool(kind: str) -> Callable[["Translator", int, Node], None]:
@@ -275,8 +323,8 @@ HANDLERS: dict[str, Callable[["Translator", int, Node], None]] = {
 OPERATORS: tuple[tuple[str, str], ...] = (
     ("Conv (`auto_pad` SAME_UPPER as `padding: same`; SAME_LOWER and uneven `pads` as a `pad` layer before it)",
      "`conv`"),
-    ("ConvTranspose (`output_padding`; `output_shape` and SAME as the `output_padding` and pads they imply; uneven "
-     "`pads` as a `pad` layer that crops after it)", "`deconv`"),
+    ("ConvTranspose (uneven `pads`, `output_shape` and `auto_pad` SAME as its `padding` and `output_padding`; "
+     "more padding after than before as PyTorch writes it, the output shifted, and a note says so)", "`deconv`"),
     ("Gemm; MatMul with a weight matrix, and the Add after it as its bias", "`fc`"),
     ("MaxPool, AveragePool (`ceil_mode` as ONNX defines it, which is PyTorch's rule)", "`maxpool`, `avgpool`"),
     ("GlobalAveragePool, GlobalMaxPool", "`globalavgpool`, `globalmaxpool`"),
