@@ -93,7 +93,7 @@ class PixelShuffle(LayerKind):
         from fractions import Fraction
 
         return Computed(output_shape=(channels // (r * r), h * r, w * r), description=f"pixelshuffle ×{r}",
-                        windows=(Window(1, 1, 0, upsample=Fraction(r)),) * 2)
+                        windows=(Window(1, 1, 0, upsample=Fraction(r), mode="nearest"),) * 2)
 
 
 class PixelUnshuffle(LayerKind):
