@@ -15,6 +15,7 @@ from .expand import MAX_LAYERS, BlockTemplate, BranchesTemplate, LayerTemplate, 
 from .kinds import REGISTRY
 from .kinds.base import LayerKind
 from .kinds.params import PARAM_TYPES, did_you_mean
+from .newcomer import ACTIVATION_KEYS, activation_hint, kind_hint
 from .problems import Location, Problem
 from .spec import INPUT_NAME
 from .values import MAP, NULL, STR, INT, Abort, NodeReader, Stop, describe_node
@@ -188,7 +189,8 @@ class LayerReader(NodeReader):
                 sources = self.sources(value_node)
             else:
                 self.error(key_node, f"unknown layer kind or key '{key}'"
-                           + did_you_mean(key, list(REGISTRY) + list(self.blocks) + list(LAYER_KEYS)))
+                           + (kind_hint(key, REGISTRY)
+                              or did_you_mean(key, list(REGISTRY) + list(self.blocks) + list(LAYER_KEYS))))
         if len(kind_entries) > 1:
             names = " and ".join(f"'{k}'" for k, _, _ in kind_entries)
             self.fail(kind_entries[1][1], f"one layer has two kinds, {names}; give each its own '- ' list item")
@@ -204,8 +206,8 @@ class LayerReader(NodeReader):
     def kind(self, node: yaml.Node, name: str) -> LayerKind:
         if name in REGISTRY:
             return REGISTRY[name]
-        self.fail(node, f"unknown layer kind '{name}'{did_you_mean(name, list(REGISTRY) + list(self.blocks))}; "
-                        f"known kinds: {', '.join(sorted(REGISTRY))}")
+        hint = kind_hint(name, REGISTRY) or did_you_mean(name, list(REGISTRY) + list(self.blocks))
+        self.fail(node, f"unknown layer kind '{name}'{hint}; known kinds: {', '.join(sorted(REGISTRY))}")
         raise AssertionError
 
     def layer_name(self, node: yaml.Node) -> str:
@@ -274,8 +276,10 @@ class LayerReader(NodeReader):
                     continue
                 if kind.param(name) is None:
                     known = ", ".join(p.name for p in kind.params) or "none"
-                    self.error(name_node, f"{kind.name} has no parameter '{name}'"
-                               f"{did_you_mean(name, [p.name for p in kind.params])}; its parameters: {known}")
+                    hint = did_you_mean(name, [p.name for p in kind.params])
+                    if name in ACTIVATION_KEYS:  # `activation: tanh`, as Keras writes it
+                        hint = ": " + activation_hint(kind.name, self.word(value_node), REGISTRY)
+                    self.error(name_node, f"{kind.name} has no parameter '{name}'{hint}; its parameters: {known}")
                     continue
                 written.add(name)
                 try:
