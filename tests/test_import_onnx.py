@@ -306,3 +306,68 @@ def test_allow_unknown_takes_the_models_shapes_and_leaves_the_counts_out(tmp_pat
                             capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 0, result.stderr
     assert "unknown operator, not counted" in result.stdout
+
+
+# ConvTranspose as other exporters write it: uneven pads, output_shape, auto_pad SAME. (attributes, the crop
+# before and after of the full transposed output per spatial dim, output_padding), by ONNX's definition:
+# total = S·(N − 1) + output_padding + (F − 1) + 1 − out, the odd one before unless SAME_UPPER.
+TRANSPOSED = {
+    "pads_more_before": ({"pads": [2, 1, 1, 0]}, (2, 1), (1, 0), 0),
+    "pads_more_after": ({"pads": [0, 0, 1, 1]}, (0, 0), (1, 1), 0),
+    "output_shape": ({"output_shape": [11, 13]}, (1, 2), (0, 1), 0),  # full 12×16 → 11×13
+    "output_shape_larger": ({"output_shape": [13, 17]}, (0, 0), (0, 0), 1),  # full 12×16 + output_padding 1
+    "same_upper": ({"auto_pad": "SAME_UPPER"}, (1, 1), (1, 1), 0),  # out = 2N: total 2, 1 and 1
+    "pads_and_output_padding": ({"pads": [1, 0, 1, 1], "output_padding": [1, 1]}, (1, 0), (1, 1), 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRANSPOSED))
+def test_conv_transpose_pads_and_output_shape(case, tmp_path):
+    """The node written with onnx's helpers; PyTorch computes the layer (the full transposed conv, cropped as
+    the attributes say): cnncalc's shape is torch's and onnx's shape inference's, params and MACs torch's."""
+    torch = torch_or_skip()
+    onnx = onnx_or_skip()
+    from onnx import TensorProto, helper, numpy_helper
+
+    attributes, crop_before, crop_after, extra = TRANSPOSED[case]
+    up = torch.nn.ConvTranspose2d(4, 6, 4, stride=2)
+    x = torch.zeros(1, 4, 5, 7)
+    with torch.no_grad():
+        full = torch.nn.functional.conv_transpose2d(x, up.weight, up.bias, stride=2, output_padding=extra)
+    expected = tuple(full[:, :, crop_before[0]:full.shape[2] - crop_after[0],
+                          crop_before[1]:full.shape[3] - crop_after[1]].shape[1:])
+    graph = helper.make_graph(
+        [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], "up", kernel_shape=[4, 4], strides=[2, 2],
+                          **attributes)], "transposed",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 7])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, "h", "w"])],
+        [numpy_helper.from_array(up.weight.detach().numpy(), "w"), numpy_helper.from_array(up.bias.detach().numpy(), "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    assert tuple(d.dim_value for d in inferred.graph.output[0].type.tensor_type.shape.dim[1:]) == expected
+    path = tmp_path / f"{case}.onnx"
+    onnx.save(model, str(path))
+    report = analyze(read_spec(str(path)))
+    (layer,) = report.layers
+    assert layer.output_shape == expected
+    assert layer.param_count == sum(p.numel() for p in up.parameters())
+    assert layer.macs == x.numel() * up.weight[0].numel()  # every input value times its filters' kernels
+    shifted = any(a - extra > b for b, a in zip(crop_before, crop_after))
+    assert any("shifted" in w.message for w in report.warnings) == shifted
+
+
+def test_the_operator_table_in_the_docs_is_the_readers():
+    """docs/import.md's ONNX table lists exactly the reader's rows, and every operator with a handler is named."""
+    import re
+
+    from cnncalc.importers.onnx import _HANDLERS, OPERATORS
+
+    from .conftest import doc
+
+    section = doc("import.md").split("## ONNX operators", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| ONNX operator")]
+    assert rows[:-1] == [f"| {op} | {kind} |" for op, kind in OPERATORS]
+    assert rows[-1].startswith("| anything else")
+    named = {word for op, _ in OPERATORS for word in re.findall(r"\b[A-Z][A-Za-z]+\b", op)}
+    assert set(_HANDLERS) <= named, set(_HANDLERS) - named
