@@ -199,3 +199,22 @@ def test_hostile_dot_renders_the_names_as_written():
     texts = {"".join(t.itertext()) for t in ET.fromstring(result.stdout).iter("{http://www.w3.org/2000/svg}text")}
     for layer in report.layers:
         assert layer.name in texts
+
+
+def test_the_notebook_frame_in_the_browser(browser, artifacts):
+    """A report's _repr_html_ as a notebook shows it: the HTML report inside its frame, its script working there."""
+    report = analyze(parse_file(str(SPECS / "vgg16.yaml")))
+    path = artifacts / "notebook.html"
+    path.write_text(f"<!DOCTYPE html><html><body><h1>a notebook</h1>{report._repr_html_()}</body></html>",
+                    encoding="utf-8")
+    page, errors = _open(browser, path)
+    try:
+        frame = page.frame_locator("iframe.cnncalc-report")
+        assert "138,357,544" in frame.locator("ul.totals").inner_text()
+        frame.locator("#open-all").click()
+        assert frame.locator("details:not([open])").count() == 0
+        assert page.evaluate("() => getComputedStyle(document.body).fontFamily") != \
+            frame.locator("body").evaluate("b => getComputedStyle(b).fontFamily")  # its style stays inside
+        assert errors == []
+    finally:
+        page.close()
