@@ -208,10 +208,10 @@ class Expander:
         return len(self.spans) - 1
 
     def close_span(self, slot: int, first: int, kind: str, name: str, label: str = "", count: int = 1,
-                   parts: tuple[tuple[int, int], ...] = ()) -> None:
+                   parts: tuple[tuple[int, int], ...] = (), location: Location | None = None) -> None:
         """The span reserved at `slot` covers the layers made since there were `first` of them."""
         if slot >= 0 and len(self.layers) > first:
-            self.spans[slot] = Span(kind, name, label, first + 1, len(self.layers), count, parts)
+            self.spans[slot] = Span(kind, name, label, first + 1, len(self.layers), count, parts, location)
 
     def run(self, templates: list[Template]) -> tuple[LayerSpec, ...]:
         if _size(templates, {}) > MAX_LAYERS:
@@ -438,12 +438,12 @@ class Expander:
             # the only item of a named repeat's iteration: the iteration is the block instance
             inner = _Scope(scope.prefix, start, scope.group, scope.counters, scope.parent, scope.suffix)
             last = self.items(item.children, inner, start)
-            self.close_span(slot, first, "block", scope.prefix.rstrip("."), item.block)
+            self.close_span(slot, first, "block", scope.prefix.rstrip("."), item.block, location=item.location)
             return last
         else:
             group = self.auto_name(scope, item.block)
         inner = _Scope(group + ".", start, scope.group + (group,), {}, scope)
         last = self.items(item.children, inner, start)
         self.define(group, last, item.name_location or item.location)
-        self.close_span(slot, first, "block", group, item.block)
+        self.close_span(slot, first, "block", group, item.block, location=item.location)
         return last

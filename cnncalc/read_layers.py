@@ -15,6 +15,7 @@ from .expand import MAX_LAYERS, BlockTemplate, BranchesTemplate, LayerTemplate, 
 from .kinds import REGISTRY
 from .kinds.base import LayerKind
 from .kinds.params import PARAM_TYPES, did_you_mean
+from .newcomer import ACTIVATION_KEYS, activation_hint, kind_hint
 from .problems import Location, Problem
 from .spec import INPUT_NAME
 from .suggest import listed
@@ -189,7 +190,8 @@ class LayerReader(NodeReader):
                 sources = self.sources(value_node)
             elif self.shown("unknown layer kinds or keys", key_node):
                 self.error(key_node, f"unknown layer kind or key '{key}'"
-                           + did_you_mean(key, list(REGISTRY) + list(self.blocks) + list(LAYER_KEYS)))
+                           + (kind_hint(key, REGISTRY)
+                              or did_you_mean(key, list(REGISTRY) + list(self.blocks) + list(LAYER_KEYS))))
         if len(kind_entries) > 1:
             names = " and ".join(f"'{k}'" for k, _, _ in kind_entries)
             self.fail(kind_entries[1][1], f"one layer has two kinds, {names}; give each its own '- ' list item")
@@ -206,8 +208,8 @@ class LayerReader(NodeReader):
         if name in REGISTRY:
             return REGISTRY[name]
         if self.shown("unknown layer kinds", node):
-            self.fail(node, f"unknown layer kind '{name}'{did_you_mean(name, list(REGISTRY) + list(self.blocks))}; "
-                            f"known kinds: {', '.join(sorted(REGISTRY))}")
+            hint = kind_hint(name, REGISTRY) or did_you_mean(name, list(REGISTRY) + list(self.blocks))
+            self.fail(node, f"unknown layer kind '{name}'{hint}; known kinds: {', '.join(sorted(REGISTRY))}")
         raise Abort
 
     def layer_name(self, node: yaml.Node) -> str:
@@ -276,8 +278,10 @@ class LayerReader(NodeReader):
                     continue
                 if kind.param(name) is None:
                     if self.shown("unknown parameters", name_node):
-                        self.error(name_node, f"{kind.name} has no parameter '{name}'"
-                                   f"{did_you_mean(name, [p.name for p in kind.params])}; its parameters: "
+                        hint = did_you_mean(name, [p.name for p in kind.params])
+                        if name in ACTIVATION_KEYS:  # `activation: tanh`, as Keras writes it
+                            hint = ": " + activation_hint(kind.name, self.word(value_node), REGISTRY)
+                        self.error(name_node, f"{kind.name} has no parameter '{name}'{hint}; its parameters: "
                                    + listed(p.name for p in kind.params))
                     continue
                 written.add(name)

@@ -192,6 +192,12 @@ class NodeReader:
             if not 1 <= len(node.value) <= MAX_SPATIAL_DIMS:
                 self.fail(node, f"{what} takes one int or one per spatial dim (1 to 3), got {len(node.value)} values")
             return tuple(self.integer(item, what, minimum) for item in node.value)
+        if isinstance(node, yaml.ScalarNode) and node.tag == STR:
+            from .newcomer import size_hint  # `kernel: 5x5`
+
+            hint = size_hint(node.value)
+            if hint:
+                self.fail(node, f"{what} must be a whole number, not {describe_node(node)}{hint}")
         return self.integer(node, what, minimum)
 
     def boolean(self, node: yaml.Node, what: str) -> bool:
