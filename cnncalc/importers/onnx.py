@@ -17,7 +17,7 @@ from ..problems import NOTE, WARNING, Location, Problem, SpecError
 from ..spec import INPUT_NAME
 from .network import ImportedNetwork, NetworkBuilder
 from .onnx_proto import DTYPE_NAMES, Model, Node, Tensor
-from . import onnx_elementwise, onnx_layers
+from . import onnx_elementwise, onnx_layers, onnx_layout
 from .onnx_values import Act, Blocked, Const, NotConstant, Unread, Unsupported, evaluate
 
 _STANDARD_DOMAINS = ("", "ai.onnx")
@@ -36,10 +36,13 @@ class Translator:
         self.opset = model.opset or 1
         self.values: dict[str, Any] = {name: Const(t.dims, t.values, name) for name, t in model.initializers.items()}
         self.consumers: dict[str, list[int]] = {}
+        self.producers: dict[str, int] = {}
         for index, node in enumerate(model.nodes):
             for name in node.inputs:
                 if name:
                     self.consumers.setdefault(name, []).append(index)
+            for name in node.outputs:
+                self.producers.setdefault(name, index)
         self.unknown: dict[str, list[Node]] = {}
         self.skip: set[int] = set()
         self.notes: list[Problem] = []
@@ -131,7 +134,7 @@ class Translator:
         raise Unsupported("its data input is a constant" if value is not None else f"its input '{name}' is missing")
 
     def const(self, name: str) -> Const:
-        value = self.values.get(name)
+        value = self.values.get(name) if name in self.values else self.ahead(name)
         if isinstance(value, Const):
             return value
         raise Unsupported(f"'{name}' must be a constant (an initializer), not a computed tensor")
@@ -142,6 +145,28 @@ class Translator:
             raise Unsupported(f"its weight '{name}' has dims {value.dims}, not {rank} of them")
         return value.dims
 
+    def ahead(self, name: str, depth: int = 0) -> Any:
+        """The constant `name` that a pattern needs before the walk reaches it (the shape a Reshape further on
+        reads): its chain of constant nodes evaluated now, at most 32 deep; None when it is not one."""
+        if name in self.values:
+            return self.values[name]
+        index = self.producers.get(name)
+        if index is None or depth > 32:
+            return None
+        node = self.model.nodes[index]
+        if node.domain not in _STANDARD_DOMAINS or node.op_type not in _CONSTANT_OPS:
+            return None
+        inputs = [self.ahead(i, depth + 1) if i else None for i in node.inputs]
+        if not all(isinstance(v, Const) or (node.op_type == "Shape" and isinstance(v, Act)) for v in inputs
+                   if v is not None) or any(v is None for i, v in zip(node.inputs, inputs) if i):
+            return None
+        try:
+            outputs = evaluate(node, inputs, self.opset)
+        except (NotConstant, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return None
+        self.values.update(zip(node.outputs, outputs))
+        return self.values.get(name)
+
     def values_of(self, name: str) -> tuple[Any, ...] | None:
         if not name:
             return None
@@ -149,6 +174,14 @@ class Translator:
         if value.values is None:
             raise Unsupported(f"the values of '{name}' are not known before running the model")
         return value.values
+
+    def follower(self, name: str, op_type: str) -> tuple[int, Node] | None:
+        """The node (its index, itself) that alone reads the value `name`, when it is an `op_type`."""
+        users = self.consumers.get(name, [])
+        if len(users) != 1 or name in self.graph_outputs:
+            return None
+        node = self.model.nodes[users[0]]
+        return (users[0], node) if node.op_type == op_type else None
 
     def attr(self, node: Node, key: str, default: Any = None) -> Any:
         attribute = node.attributes.get(key)
@@ -297,12 +330,12 @@ class Translator:
             NOTE))
 
 
-_HANDLERS: dict[str, Callable[["Translator", int, Node], None]] = {**onnx_layers.HANDLERS,
-                                                                   **onnx_elementwise.HANDLERS}
+_HANDLERS: dict[str, Callable[["Translator", int, Node], None]] = {
+    **onnx_layers.HANDLERS, **onnx_elementwise.HANDLERS, **onnx_layout.HANDLERS}
 
 # For the documentation (docs/import.md's table, kept true by a test): each ONNX operator the reader translates
 # or evaluates, and what it becomes.
-OPERATORS: tuple[tuple[str, str], ...] = onnx_layers.OPERATORS + onnx_elementwise.OPERATORS + (
+OPERATORS: tuple[tuple[str, str], ...] = onnx_layers.OPERATORS + onnx_elementwise.OPERATORS + onnx_layout.OPERATORS + (
     ("Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, ConstantOfShape, Reshape and arithmetic on "
      "constants", "evaluated: the shape computations exporters write around Flatten and Reshape, never layers"),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from .onnx_proto import Node
+from .onnx_layout import shuffle_at
 from .onnx_values import BATCH, Act, Const, Unsupported
 
 if TYPE_CHECKING:
@@ -17,7 +18,17 @@ _ELEMENTWISE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSigmo
 
 
 def _elementwise(t: "Translator", index: int, node: Node) -> None:
-    t.layer(node, _ELEMENTWISE[node.op_type], {}, (t.act(node.inputs[0]),))
+    """An activation; Sigmoid whose output multiplies its own input is SiLU (x·σ(x), as PyTorch exports it)."""
+    x = t.act(node.inputs[0])
+    if node.op_type == "Sigmoid":
+        product = t.follower(node.outputs[0], "Mul")
+        if product and sorted(product[1].inputs) == sorted((node.inputs[0], node.outputs[0])):
+            t.skip.add(product[0])
+            act = t.layer(node, "silu", {}, (x,), origin="Sigmoid · x (SiLU)")
+            if act is not None:
+                t.values[product[1].outputs[0]] = act
+            return
+    t.layer(node, _ELEMENTWISE[node.op_type], {}, (x,))
 
 
 def _leaky(t: "Translator", index: int, node: Node) -> None:
@@ -69,6 +80,8 @@ def _reshape(t: "Translator", index: int, node: Node) -> None:
     rest = target[1:]
     rest = [x.shape[i] if d == 0 and i < len(x.shape) else d for i, d in enumerate(rest)]
     if batch is BATCH or batch == -1 or (isinstance(batch, int) and batch == _batch_size(t)):
+        if shuffle_at(t, index, node, x, [batch, *rest]):
+            return
         if rest in ([-1], [size]):
             t.layer(node, "flatten", {}, (x,))
             return
@@ -104,8 +117,20 @@ def _merge(kind: str) -> Callable[["Translator", int, Node], None]:
 
 
 def _mul(t: "Translator", index: int, node: Node) -> None:
+    """A product of activations (a squeeze-excite gate); an activation times a learnt factor per channel (C or
+    C×1×1, an initializer) is a `scale` (ConvNeXt's layer scale)."""
     if _gelu_at(t, index, node):
         return
+    values = [t.values.get(name) for name in node.inputs]
+    acts = [v for v in values if isinstance(v, Act)]
+    weights = [v for v in values if isinstance(v, Const)]
+    if len(acts) == 1 and len(weights) == 1 and weights[0].name in t.model.initializers:
+        x, dims = acts[0], weights[0].dims or ()
+        if dims and dims[0] == 1 and len(dims) == len(x.shape) + 1:
+            dims = dims[1:]
+        if dims and dims[0] == x.shape[0] > 1 and all(d == 1 for d in dims[1:]) and len(dims) == len(x.shape):
+            t.layer(node, "scale", {}, (x,))
+            return
     _merge("mul")(t, index, node)
 
 
@@ -117,14 +142,9 @@ def _div(t: "Translator", index: int, node: Node) -> None:
 
 def _gelu_at(t: "Translator", index: int, node: Node) -> bool:
     """PyTorch's exact GELU before opset 20: x/√2 → Erf → +1 → ·x → ·0.5 (the last two in either order)."""
-    nodes = t.model.nodes
-
-    def only_consumer(name: str) -> tuple[int, Node] | None:
-        users = t.consumers.get(name, [])
-        return (users[0], nodes[users[0]]) if len(users) == 1 else None
 
     def scalar(name: str) -> float | None:
-        value = t.values.get(name)
+        value = t.ahead(name)
         return value.values[0] if isinstance(value, Const) and value.values and len(value.values) == 1 else None
 
     if node.op_type != "Div" or len(node.inputs) != 2 or not isinstance(t.values.get(node.inputs[0]), Act):
@@ -133,28 +153,18 @@ def _gelu_at(t: "Translator", index: int, node: Node) -> bool:
     divisor = scalar(node.inputs[1])
     if divisor is None or abs(divisor - 2 ** 0.5) > 1e-3:
         return False
-    chain = []
-    step = only_consumer(node.outputs[0])
-    if step is None or step[1].op_type != "Erf":
+    erf = t.follower(node.outputs[0], "Erf")
+    plus = erf and t.follower(erf[1].outputs[0], "Add")
+    if not plus or not any(scalar(n) == 1 for n in plus[1].inputs):
         return False
-    chain.append(step)
-    step = only_consumer(step[1].outputs[0])
-    if step is None or step[1].op_type != "Add" or not any(scalar(n) == 1 for n in step[1].inputs):
-        return False
-    chain.append(step)
-    first = only_consumer(step[1].outputs[0])
-    if first is None or first[1].op_type != "Mul":
-        return False
-    second = only_consumer(first[1].outputs[0])
-    if second is None or second[1].op_type != "Mul":
+    first = t.follower(plus[1].outputs[0], "Mul")
+    second = first and t.follower(first[1].outputs[0], "Mul")
+    if not second:
         return False
     operands = set(first[1].inputs) | set(second[1].inputs)
-    halves = [n for n in operands if scalar(n) == 0.5]
-    if x_name not in operands or not halves:
+    if x_name not in operands or not any(scalar(n) == 0.5 for n in operands):
         return False
-    chain += [first, second]
-    for position, _ in chain:
-        t.skip.add(position)
+    t.skip.update(position for position, _ in (erf, plus, first, second))
     act = t.layer(node, "gelu", {}, (t.act(x_name),), origin="Erf (GELU)")
     if act is not None:
         t.values[second[1].outputs[0]] = act
@@ -173,8 +183,10 @@ OPERATORS: tuple[tuple[str, str], ...] = (
      "`relu`, `leakyrelu`, `sigmoid`, `tanh`, `softmax`"),
     ("Clip to [0, 6]; Clip to [0, ∞)", "`relu6`; `relu`"),
     ("HardSigmoid, HardSwish, Mish", "`hardsigmoid`, `hardswish`, `mish`"),
+    ("Sigmoid whose output multiplies its own input (x·σ(x), PyTorch's SiLU)", "`silu`"),
     ("Gelu, and PyTorch's exact GELU before opset 20 (Div by √2 → Erf → Add 1 → Mul by x → Mul by ½)", "`gelu`"),
     ("Flatten (axis 1); Reshape to [N, −1] or [N, C·H·W]", "`flatten`"),
     ("Add, Mul, Concat (channels) of activations", "`add`, `mul`, `concat`"),
+    ("Mul of an activation by a learnt factor per channel (an initializer of C or C×1×1 values)", "`scale`"),
     ("Identity", "`identity`"),
 )

@@ -400,6 +400,7 @@ def slide(
     ceil_mode: bool = False,
     exact_required: bool = True,
     rounding: str = "exact",
+    same_padding: bool = False,
 ) -> int:
     """Output size of one spatial dim: (N + P_before + P_after − D·(F − 1) − 1)/S + 1.
 
@@ -446,13 +447,24 @@ def slide(
             )
         else:
             hint = _suggest(n, k, s, pad_before, d) if pad_before == pad_after else ""
-            ctx.error(
-                f"{where}{formula} = {value} is not an integer"
-                + (f"; {hint}" if hint else "")
-                + " (or write 'round: floor' on the layer, or pass --floor, to floor it as frameworks do)",
-                None,
-            )
+            if hint.startswith("padding"):  # a padding makes it exact: the likeliest fix first
+                ctx.error(f"{where}{formula} = {value} is not an integer; {hint} (or write 'round: floor' on the "
+                          "layer, or pass --floor, to floor it as frameworks do)", None)
+            else:
+                ctx.error(f"{where}{formula} = {value} is not an integer; "
+                          + _no_padding_fits(n, span, s, out, same_padding) + (f"; {hint}" if hint else ""), None)
     return out
+
+
+def _no_padding_fits(n: int, span: int, s: int, out: int, same_padding: bool) -> str:
+    """What someone most likely means when no padding divides exactly (a 3×3/2 conv with padding 1 on 32):
+    PyTorch's floor, an input that divides, or TensorFlow's 'same' (out = ⌈N/S⌉)."""
+    up = n + s - span % s
+    ways = [f"PyTorch floors it to {out}: write 'round: floor' on the layer (or pass --floor) to do the same",
+            f"an input of {up} gives {(span + s - span % s) // s + 1}"]
+    if same_padding:
+        ways.append(f"'padding: same' gives {-(-n // s)}")
+    return "; ".join(ways)
 
 
 def slide_all(
@@ -465,6 +477,7 @@ def slide_all(
     ceil_mode: bool = False,
     exact_required: bool = True,
     rounding: str = "exact",
+    same_padding: bool = False,
 ) -> tuple[int, ...]:
     """`slide` over every spatial dim; dims with identical arithmetic are computed (and reported) once."""
     dims = [(spatial[i], k[i], s[i], pads[i], d[i]) for i in range(len(spatial))]
@@ -475,7 +488,8 @@ def slide_all(
             out.append(out[0])
             continue
         out.append(slide(dim=names[i], n=n, k=ki, s=si, pad_before=before, pad_after=after, d=di, ctx=ctx,
-                         ceil_mode=ceil_mode, exact_required=exact_required, rounding=rounding))
+                         ceil_mode=ceil_mode, exact_required=exact_required, rounding=rounding,
+                         same_padding=same_padding))
     return tuple(out)
 
 

@@ -87,7 +87,8 @@ class Conv(LayerKind):
             from .tokens import per_token_conv_check  # tokens import conv's helpers
 
             per_token_conv_check(params, input_shape, k, s, d)
-        out = slide_all(spatial, k, s, pads, d, ctx, exact_required=not same, rounding=params["round"])
+        out = slide_all(spatial, k, s, pads, d, ctx, exact_required=not same, rounding=params["round"],
+                        same_padding=True)
         per_filter = cin // groups
         fan_in = k + (per_filter,)
         weights = prod_int(fan_in) * filters

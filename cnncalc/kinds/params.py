@@ -96,8 +96,7 @@ PARAM_TYPES: dict[str, ParamType] = {t.name: t for t in _TYPES}
 
 
 def did_you_mean(word: str, choices: Any) -> str:
-    """' (did you mean 'conv'?)' when a close match exists, else ''."""
-    import difflib  # only a spec with a mistake needs it
+    """' (did you mean 'conv'?)' when a close match exists, else '' (within the run's budget: suggest.py)."""
+    from ..suggest import did_you_mean as bounded
 
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    return bounded(word, choices)
