@@ -4,34 +4,10 @@ from functools import cached_property
 from math import prod
 from typing import Any, Mapping, NamedTuple
 
-# The parameter types a kind may declare; how each reads, its JSON Schema and its description: kinds/params.py.
-from .params import (  # noqa: F401 - re-exported: a kind module imports its types from here
-    BOOL,
-    CHOICE,
-    COUNT,
-    NUMBER,
-    PADDING,
-    POOL_PADDING,
-    POSITIVE_NUMBER,
-    PROBABILITY,
-    SIZE,
-)
-
-REQUIRED = object()
-
-
-class Param(NamedTuple):
-    """One parameter of a layer kind: its name, type, default and what it means."""
-
-    name: str
-    type: str  # a key of kinds/params.py's PARAM_TYPES
-    default: Any = REQUIRED
-    description: str = ""
-    choices: tuple[str, ...] = ()
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
+# A kind's parameters (Param) and the types they may take, each type's reader, JSON Schema and description:
+# kinds/params.py. Re-exported: a kind module imports them from here.
+from .params import (BOOL, CHOICE, COUNT, NUMBER, PADDING, POOL_PADDING, POSITIVE_NUMBER,  # noqa: F401
+                     PROBABILITY, REQUIRED, SIZE, Param)
 
 
 class Window(NamedTuple):
