@@ -142,8 +142,3 @@ def test_an_error_in_a_block_used_several_times_names_the_use_that_failed(tmp_pa
     (line,) = [line for line in result.stdout.splitlines() if ": error: " in line]
     assert line.startswith(f"{path}:5:9: error: conv 'down3.conv1': (3 − 2 + 2·0)/2 + 1 = 1.5")  # the definition
     assert line.endswith(f"; block 'down' as used at {path}:9:5")  # and the third use, line 9
-
-
-def test_a_mistyped_command_gets_a_hint():
-    result = run(["shape", "specs/vgg16.yaml"])
-    assert result.exit_code == 2 and "No such command 'shape'. (Did you mean 'shapes'?)" in result.output
