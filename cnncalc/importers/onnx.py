@@ -17,7 +17,7 @@ from ..problems import NOTE, WARNING, Location, Problem, SpecError
 from ..spec import INPUT_NAME
 from .network import ImportedNetwork, NetworkBuilder
 from .onnx_proto import DTYPE_NAMES, Model, Node, Tensor
-from . import onnx_elementwise, onnx_layers, onnx_layout
+from . import onnx_elementwise, onnx_layers, onnx_layout, onnx_tokens
 from .onnx_values import Act, Blocked, Const, NotConstant, Unread, Unsupported, evaluate
 
 _STANDARD_DOMAINS = ("", "ai.onnx")
@@ -52,6 +52,7 @@ class Translator:
             path = self._path(node)[0]
             self.paths[path] = self.paths.get(path, 0) + (node.op_type not in _SHAPE_OPS)
         self.builder = NetworkBuilder(source, self._input(input_shape))
+        self.regions = onnx_tokens.attention_regions(self)  # node → the nodes of its attention module
 
     # -- where and what --------------------------------------------------------------------------
     def location(self, node: Node | None = None, offset: int = 0) -> Location:
@@ -215,8 +216,16 @@ class Translator:
                     for name in node.outputs:
                         self.values[name] = Const(None, None, name)
                     return
+        if node.domain in _STANDARD_DOMAINS and any(isinstance(v, Const) for v in inputs) and \
+                all(isinstance(v, Const) for v in inputs if v is not None):
+            for name in node.outputs:  # computed from parameters alone (a weight transposed): never a layer
+                self.values[name] = Const(_constant_dims(node, inputs), None, name)
+            return
         handler = _HANDLERS.get(node.op_type) if node.domain in _STANDARD_DOMAINS else None
         try:
+            if index in self.regions and any(isinstance(v, Act) for v in inputs):
+                onnx_tokens.attention(self, index, node, self.regions[index])
+                return
             if handler is None:
                 raise Unsupported("")
             handler(self, index, node)
@@ -331,14 +340,29 @@ class Translator:
 
 
 _HANDLERS: dict[str, Callable[["Translator", int, Node], None]] = {
-    **onnx_layers.HANDLERS, **onnx_elementwise.HANDLERS, **onnx_layout.HANDLERS}
+    **onnx_layers.HANDLERS, **onnx_elementwise.HANDLERS, **onnx_layout.HANDLERS, **onnx_tokens.HANDLERS}
 
 # For the documentation (docs/import.md's table, kept true by a test): each ONNX operator the reader translates
 # or evaluates, and what it becomes.
-OPERATORS: tuple[tuple[str, str], ...] = onnx_layers.OPERATORS + onnx_elementwise.OPERATORS + onnx_layout.OPERATORS + (
+OPERATORS: tuple[tuple[str, str], ...] = (onnx_layers.OPERATORS + onnx_elementwise.OPERATORS + onnx_layout.OPERATORS
+                                           + onnx_tokens.OPERATORS) + (
     ("Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, ConstantOfShape, Reshape and arithmetic on "
      "constants", "evaluated: the shape computations exporters write around Flatten and Reshape, never layers"),
 )
+
+
+def _constant_dims(node: Node, inputs: list[Any]) -> tuple[int, ...] | None:
+    """The dims of a node's output computed from constants, where they follow from its input's: a Transpose
+    permutes them, an element-wise operator keeps them; None (unknown) otherwise."""
+    dims = inputs[0].dims if inputs and isinstance(inputs[0], Const) else None
+    if dims is None:
+        return None
+    if node.op_type == "Transpose":
+        perm = node.attributes.get("perm")
+        order = [int(a) % len(dims) for a in perm.value] if perm is not None and perm.value else \
+            list(range(len(dims)))[::-1]
+        return tuple(dims[a] for a in order) if sorted(order) == list(range(len(dims))) else None
+    return dims if node.op_type in ("Identity", "Cast", "Neg", "Sqrt", "Relu", "Sigmoid", "Tanh", "Exp") else None
 
 
 def translate(model: Model, source: str, input_shape: tuple[int, ...] | None = None,

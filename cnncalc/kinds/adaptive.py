@@ -4,22 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import (
-    INPUT,
-    SIZE,
-    Computed,
-    LayerContext,
-    LayerKind,
-    Param,
-    Saved,
-    Window,
-    per_dim,
-    prod_int,
-    refuse_tokens,
-    spatial_text,
-)
-from .conv import require_volume
-from .pool import MAX_POOL_RULE, input_and_indices
+from .base import INPUT, SIZE, Computed, LayerContext, LayerKind, Param, Saved, Window, image_spatial, per_dim, prod_int, spatial_text
+from .pool import KeepsIndices
 
 
 def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
@@ -46,9 +32,7 @@ class AdaptivePool(LayerKind):
                   "(kernel = stride = N/out), else an upper bound (the largest window)")
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        refuse_tokens(self.name, input_shape)
-        require_volume(self.name, input_shape)
-        spatial = input_shape[1:]
+        spatial = image_spatial(self.name, input_shape)
         out = per_dim(params["size"], len(spatial), "size")
         windows = tuple(adaptive_window(n, o) for n, o in zip(spatial, out))
         notes = ()
@@ -78,14 +62,9 @@ class AdaptiveAvgPool(AdaptivePool):
         return (Saved(INPUT, prod_int(input_shape), value_bytes),)
 
 
-class AdaptiveMaxPool(AdaptivePool):
+class AdaptiveMaxPool(KeepsIndices, AdaptivePool):
     name = "adaptivemaxpool"
     summary = "Max pooling to a given output size, PyTorch's AdaptiveMaxPool."
-    saved_rule = MAX_POOL_RULE
-
-    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
-                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
-        return input_and_indices(input_shape, output_shape, value_bytes)
 
 
 KINDS = (AdaptiveAvgPool(), AdaptiveMaxPool())

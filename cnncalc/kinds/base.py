@@ -4,34 +4,10 @@ from functools import cached_property
 from math import prod
 from typing import Any, Mapping, NamedTuple
 
-# The parameter types a kind may declare; how each reads, its JSON Schema and its description: kinds/params.py.
-from .params import (  # noqa: F401 - re-exported: a kind module imports its types from here
-    BOOL,
-    CHOICE,
-    COUNT,
-    NUMBER,
-    PADDING,
-    POOL_PADDING,
-    POSITIVE_NUMBER,
-    PROBABILITY,
-    SIZE,
-)
-
-REQUIRED = object()
-
-
-class Param(NamedTuple):
-    """One parameter of a layer kind: its name, type, default and what it means."""
-
-    name: str
-    type: str  # a key of kinds/params.py's PARAM_TYPES
-    default: Any = REQUIRED
-    description: str = ""
-    choices: tuple[str, ...] = ()
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
+# A kind's parameters (Param) and the types they may take, each type's reader, JSON Schema and description:
+# kinds/params.py. Re-exported: a kind module imports them from here.
+from .params import (BOOL, CHOICE, COUNT, NUMBER, PADDING, POOL_PADDING, POSITIVE_NUMBER,  # noqa: F401
+                     PROBABILITY, REQUIRED, SIZE, Param)
 
 
 class Window(NamedTuple):
@@ -141,6 +117,21 @@ def refuse_tokens(kind: str, shape: tuple[int, ...], expected: str = "an image v
                            "1×1 conv, norms, activations) work on tokens, image layers before patchify")
 
 
+def require_volume(kind: str, input_shape: tuple[int, ...]) -> None:
+    if len(input_shape) < 2:
+        raise LayerFailure(
+            f"{kind} needs a volume (channels and 1 to 3 spatial sizes) but its input is a vector "
+            f"of {input_shape[0]:,}; move it before the flatten/fc layers"
+        )
+
+
+def image_spatial(kind: str, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The spatial sizes of an image volume C×(D×)H×W; a failure for a token sequence or a vector."""
+    refuse_tokens(kind, input_shape)
+    require_volume(kind, input_shape)
+    return input_shape[1:]
+
+
 def shape_words(shape: tuple[int, ...]) -> str:
     """How a message names a shape: a token sequence, a vector or a volume (H×W×C)."""
     if is_tokens(shape):
@@ -181,7 +172,7 @@ class LayerKind:
 
     name: str = ""
     category: str = "other"  # conv, pool, fc, activation, norm, reshape, regularization, merge, embedding, attention
-    auto_prefix: str = "layer"
+    auto_prefix: str = ""  # automatic names are auto_prefix1, auto_prefix2, ...; "": the kind's name
     params: tuple[Param, ...] = ()
     main_param: str | None = None
     in_place: bool = False  # output shares the input's memory (no new tensor)
@@ -202,6 +193,16 @@ class LayerKind:
     forward_temporaries: int = 0
     dims: tuple[int, ...] = (1, 2, 3)  # the spatial dims of the inputs it takes (a 2-D-only kind says (2,))
     example: Mapping[str, Any] | None = None  # parameters of a typical use, when a value per required type is not one
+
+    def __init__(self, **declared: Any):
+        """Kinds that differ from their class in words only (an activation's name, prefix and summary) are
+        instances of it: `InPlaceCopy(name="silu", summary="x·σ(x), in place.")`."""
+        for attribute, value in declared.items():
+            if not hasattr(type(self), attribute):
+                raise TypeError(f"a layer kind has no attribute {attribute!r}")
+            setattr(self, attribute, value)
+        if not self.auto_prefix:
+            self.auto_prefix = self.name
 
     @cached_property
     def _params_by_name(self) -> dict[str, Param]:

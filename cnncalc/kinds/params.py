@@ -25,6 +25,23 @@ POSITIVE_NUMBER = "positive_number"  # a number > 0
 CHOICE = "choice"  # one of Param.choices
 
 
+REQUIRED = object()
+
+
+class Param(NamedTuple):
+    """One parameter of a layer kind: its name, type, default and what it means."""
+
+    name: str
+    type: str  # a key of PARAM_TYPES
+    default: Any = REQUIRED
+    description: str = ""
+    choices: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
 class ParamType(NamedTuple):
     """One parameter type: how it reads in `cnncalc layers`, its JSON Schema (a choice's is narrowed to the
     parameter's own words) and the function that reads a written value."""

@@ -4,27 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import (
-    BOOL,
-    INPUT,
-    POOL_PADDING,
-    ROUND,
-    SIZE,
-    Computed,
-    LayerContext,
-    LayerFailure,
-    LayerKind,
-    Param,
-    Saved,
-    Window,
-    compact,
-    per_dim,
-    refuse_tokens,
-    prod_int,
-    slide_all,
-    spatial_text,
-)
-from .conv import require_volume
+from .base import (BOOL, INPUT, POOL_PADDING, ROUND, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved,
+                   Window, compact, image_spatial, per_dim, prod_int, require_volume, slide_all, spatial_text)
 
 
 class Pool(LayerKind):
@@ -44,9 +25,7 @@ class Pool(LayerKind):
     )
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        refuse_tokens(self.name, input_shape)
-        require_volume(self.name, input_shape)
-        spatial = input_shape[1:]
+        spatial = image_spatial(self.name, input_shape)
         ndim = len(spatial)
         k = per_dim(params["kernel"], ndim, "kernel")
         s = per_dim(params["stride"] if params["stride"] is not None else params["kernel"], ndim, "stride")
@@ -79,17 +58,19 @@ def input_and_indices(input_shape: tuple[int, ...], output_shape: tuple[int, ...
     return (Saved(INPUT, prod_int(input_shape), value_bytes), Saved("indices", prod_int(output_shape), INDEX_BYTES))
 
 
-MAX_POOL_RULE = "its input and the argmax indices (int64: 8 bytes per output value)"
+class KeepsIndices(LayerKind):
+    """Max pooling of any kind keeps, for its backward, its input and where each maximum came from."""
 
-
-class MaxPool(Pool):
-    name = "maxpool"
-    summary = "Max pooling over each channel independently."
-    saved_rule = MAX_POOL_RULE
+    saved_rule = "its input and the argmax indices (int64: 8 bytes per output value)"
 
     def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
                            output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
         return input_and_indices(input_shape, output_shape, value_bytes)
+
+
+class MaxPool(KeepsIndices, Pool):
+    name = "maxpool"
+    summary = "Max pooling over each channel independently."
 
 
 class AvgPool(Pool):
@@ -120,14 +101,9 @@ class GlobalAvgPool(GlobalPool):
     keeps_input = False
 
 
-class GlobalMaxPool(GlobalPool):
+class GlobalMaxPool(KeepsIndices, GlobalPool):
     name = "globalmaxpool"
     summary = "Maximum of each whole channel (PyTorch's AdaptiveMaxPool to 1)."
-    saved_rule = MAX_POOL_RULE
-
-    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
-                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
-        return input_and_indices(input_shape, output_shape, value_bytes)
 
 
 KINDS = (MaxPool(), AvgPool(), GlobalAvgPool(), GlobalMaxPool())
