@@ -50,7 +50,7 @@ class Translator:
         self.graph_outputs = {info.name: info for info in model.outputs}
         self.paths: dict[str, int] = {}  # module path → nodes that may become layers under it
         for node in model.nodes:
-            path = self._path(node)[0]
+            path = self.module_path(node)[0]
             self.paths[path] = self.paths.get(path, 0) + (node.op_type not in _SHAPE_OPS)
         self.builder = NetworkBuilder(source, self._input(input_shape))
         self.regions = onnx_tokens.attention_regions(self)  # node → the nodes of its attention module
@@ -59,7 +59,7 @@ class Translator:
     def location(self, node: Node | None = None, offset: int = 0) -> Location:
         return Location(self.source, 1, (node.offset if node is not None else offset) + 1)
 
-    def _path(self, node: Node) -> tuple[str, str]:
+    def module_path(self, node: Node) -> tuple[str, str]:
         """PyTorch's node names are module paths: '/layer1/layer1.0/conv1/Conv' → ('layer1.0.conv1', 'conv')."""
         raw = node.name or (node.outputs[0] if node.outputs else node.op_type)
         parts = [p for p in raw.split("/") if p]
@@ -72,7 +72,7 @@ class Translator:
         return path, op or node.op_type.lower()
 
     def name(self, node: Node) -> str:
-        path, op = self._path(node)
+        path, op = self.module_path(node)
         if not path:
             return op
         if self.paths.get(path, 0) > 1 or any(other.startswith(path + ".") for other in self.paths
