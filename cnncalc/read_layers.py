@@ -410,13 +410,13 @@ class LayerReader(NodeReader):
             if not self.reuse(key_node, height):
                 raise Abort
             return BlockTemplate(location, block, children, group, group_location, sources)
-        saved, outer = self.env, self._deepest
-        self.env, self._deepest = env, self._nesting
+        saved, outer, use = self.env, self._deepest, self.use
+        self.env, self._deepest, self.use = env, self._nesting, f"block '{block}' as used at {location}"
         self.block_stack.append(block)
         try:
             children = self.layer_list(definition.layers, f"the layers of block '{block}'")
         finally:
-            self.env = saved
+            self.env, self.use = saved, use
             self.block_stack.pop()
             height = self._deepest - self._nesting
             self._deepest = max(outer, self._deepest)

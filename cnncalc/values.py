@@ -43,6 +43,14 @@ class Stop(Exception):
         self.problem = problem
 
 
+class _Argument(yaml.ScalarNode):
+    """A `$expression`'s value, at the expression's place, with the block use that gave it."""
+
+    def __init__(self, tag: str, value: str, start_mark: Any, end_mark: Any, use: str):
+        super().__init__(tag, value, start_mark, end_mark)
+        self.use = use
+
+
 class NodeReader:
     """Reads values from nodes and collects located problems. `env` holds the parameters of the block whose
     layers are being read (None outside blocks): a `$expression` is evaluated in it."""
@@ -55,6 +63,7 @@ class NodeReader:
         self._of_kind: dict[str, tuple[Location, set[Location]]] = {}  # kind → (first not shown, places counted)
         self._block_reads = 0
         self.env: dict[str, Any] | None = None
+        self.use: str = ""  # inside a block's use: "block 'down' as used at file:line:column"
 
     # -- problems ----------------------------------------------------------------------------
     def loc(self, node: yaml.Node) -> Location:
@@ -63,6 +72,8 @@ class NodeReader:
 
     def error(self, node_or_location: yaml.Node | Location, message: str, layer: str = "") -> None:
         location = node_or_location if isinstance(node_or_location, Location) else self.loc(node_or_location)
+        if isinstance(node_or_location, _Argument):  # a value one use of a block gave: that use too
+            message += "; " + node_or_location.use
         if (location, message) in self._reported:  # a block definition's mistake, met again at each use
             return
         self._reported.add((location, message))
@@ -235,7 +246,7 @@ class NodeReader:
             tag, text = FLOAT, repr(value)
         else:
             tag, text = STR, str(value)
-        return yaml.ScalarNode(tag, text, node.start_mark, node.end_mark)
+        return _Argument(tag, text, node.start_mark, node.end_mark, self.use)
 
     def scalar_value(self, node: yaml.Node, what: str) -> Any:
         """A block argument or default: an int, number, boolean or text."""

@@ -252,3 +252,33 @@ def test_a_spec_read_outside_a_command_has_its_own_budget(monkeypatch):
     _errors(_misspelt_blocks(200))  # spends the whole budget of its own read
     (error,) = _errors("input: [3, 8, 8]\nlayers: [reluu]\n")
     assert "(did you mean 'relu'?)" in error.message
+
+
+# -- output of 100,000 layers in bounded memory -----------------------------------------------------
+
+_PEAK = """import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def _peak_kb(args: list[str]) -> int:
+    """The peak resident memory of one `cnncalc` process writing into a pipe (its only child: exact)."""
+    done = subprocess.run([sys.executable, "-c", _PEAK, sys.executable, "-m", "cnncalc", *args], capture_output=True,
+                          cwd=ROOT, timeout=600, env=ENV, check=True)
+    return int(done.stdout)
+
+
+@pytest.mark.parametrize("command", [["shapes"], ["export", "torch"]])
+def test_a_100000_layer_table_or_export_takes_little_more_memory_than_check(tmp_path, command):
+    # the table held every row's cells and every laid-out line at once, then the whole text as one string
+    # (1,000,000 relu: 1.7 GB where check takes 0.8 GB); the export held its __init__ and forward lines, each
+    # joined, then the whole source (1.2 GB): both now write as they go
+    small, large = tmp_path / "small.yaml", tmp_path / "large.yaml"
+    small.write_text("input: [3, 8, 8]\nlayers: [relu]\n")
+    large.write_text("input: [3, 8, 8]\nlayers:\n  - repeat: 100000\n    layers: [relu]\n")
+    base = _peak_kb(["check", str(small)])  # the interpreter and cnncalc's modules
+    check = _peak_kb(["check", str(large)]) - base  # the spec, its layers and their report
+    output = _peak_kb([*command, str(large)]) - base
+    assert check > 20_000  # 100,000 layers take room: the measure measures something
+    assert output < 1.4 * check, (command, output, check)  # before: 2.2 × (the table), 1.65 × (the export)

@@ -139,7 +139,8 @@ def imported_layer(report, attribute):
 
 def test_the_zoo_is_covered():
     """Every shipped spec whose kinds all have an ONNX operator is cross-checked: the classic networks and the
-    modern convolutional ones; ViT-B/16 is the one left out (its attention and tokens, docs/import.md)."""
+    modern convolutional ones. ViT-B/16 is checked as torchvision writes it (nn.MultiheadAttention, tokens
+    (N, L, D)) below: cnncalc's own export of it computes attention with 1×1 convolutions on (N, D, L)."""
     assert {"alexnet", "vgg16", "resnet50", "googlenet", "densenet121", "mobilenet_v1", "unet", "mobilenet_v3_large",
             "mobilenet_v3_small", "efficientnet_b0", "convnext_tiny", "shufflenet_v2_x1_0"} <= {p.stem for p in ZOO}
     assert {p.stem for p in SPECS.glob("*.yaml")} - {p.stem for p in ZOO} == {"vit_b_16"}
@@ -389,3 +390,71 @@ def test_the_operator_table_in_the_docs_is_the_readers():
     assert rows[-1].startswith("| anything else")
     named = {word for op, _ in OPERATORS for word in re.findall(r"\b[A-Z][A-Za-z]+\b", op)}
     assert set(_HANDLERS) <= named, set(_HANDLERS) - named
+
+
+def _torchvision_vit(torch, dim: int = 768, heads: int = 12, layers: int = 12, mlp: int = 3072, patch: int = 16,
+                     size: int = 224, classes: int = 1000):
+    """ViT as torchvision writes it (torchvision.models.vit_b_16's modules, without its dropouts of p = 0):
+    tokens (N, L, D), nn.MultiheadAttention, LayerNorm over the features, x[:, 0] for the head."""
+    nn = torch.nn
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(dim, eps=1e-6)
+            self.self_attention = nn.MultiheadAttention(dim, heads, batch_first=True)
+            self.ln_2 = nn.LayerNorm(dim, eps=1e-6)
+            self.mlp = nn.Sequential(nn.Linear(dim, mlp), nn.GELU(), nn.Linear(mlp, dim))
+
+        def forward(self, x):
+            y = self.ln_1(x)
+            y, _ = self.self_attention(y, y, y, need_weights=False)
+            x = x + y
+            return x + self.mlp(self.ln_2(x))
+
+    class ViT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv_proj = nn.Conv2d(3, dim, patch, stride=patch)
+            self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+            self.pos_embedding = nn.Parameter(torch.zeros(1, (size // patch) ** 2 + 1, dim))
+            self.layers = nn.Sequential(*(Encoder() for _ in range(layers)))
+            self.ln = nn.LayerNorm(dim, eps=1e-6)
+            self.head = nn.Linear(dim, classes)
+
+        def forward(self, x):
+            n = x.shape[0]
+            x = self.conv_proj(x).reshape(n, dim, -1).permute(0, 2, 1)
+            x = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1) + self.pos_embedding
+            return self.head(self.ln(self.layers(x))[:, 0])
+
+    return ViT()
+
+
+def test_vit_b_16_export_matches_the_spec(onnx_folder):
+    """torchvision's ViT-B/16 exported by PyTorch (training mode, no folding): patchify, class token, position
+    embedding, each nn.MultiheadAttention as one attention layer, per-token fc; layer by layer the YAML spec's
+    kinds, shapes, params, MACs and receptive fields, and torch's own parameter count."""
+    torch = torch_or_skip()
+    import warnings
+
+    model = _torchvision_vit(torch).train()
+    path = onnx_folder / "vit_b_16.torchvision.onnx"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 224, 224),), str(path), dynamo=False,
+                          training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
+    report = analyze(read_spec(str(path)))
+    expected = analyze(parse_file(SPECS / "vit_b_16.yaml"))
+    assert report.totals.params == sum(p.numel() for p in model.parameters()) == 86_567_656
+    assert [layer.kind for layer in report.layers] == [layer.kind for layer in expected.layers]
+    for mine, theirs in zip(report.layers, expected.layers):
+        assert mine.output_shape == theirs.output_shape, theirs.name
+        assert (mine.weight_count, mine.bias_count, mine.macs) == (theirs.weight_count, theirs.bias_count,
+                                                                  theirs.macs), theirs.name
+        assert mine.receptive_field == theirs.receptive_field, theirs.name
+    for field in ("params", "weights", "biases", "macs", "activations", "inference_peak"):
+        assert getattr(report.totals, field) == getattr(expected.totals, field), field
+    assert [layer.name for layer in report.layers[:3]] == ["conv_proj", "class_token", "pos_embedding"]
+    attention = [layer for layer in report.layers if layer.kind == "attention"]
+    assert [layer.name for layer in attention] == [f"layers.{i}.self_attention" for i in range(12)]

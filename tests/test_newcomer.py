@@ -142,3 +142,19 @@ def test_an_error_in_a_block_used_several_times_names_the_use_that_failed(tmp_pa
     (line,) = [line for line in result.stdout.splitlines() if ": error: " in line]
     assert line.startswith(f"{path}:5:9: error: conv 'down3.conv1': (3 − 2 + 2·0)/2 + 1 = 1.5")  # the definition
     assert line.endswith(f"; block 'down' as used at {path}:9:5")  # and the third use, line 9
+
+
+def test_layers_names_cnncalcs_kind_for_another_frameworks():
+    result = run(["layers", "Linear"])
+    assert result.exit_code == 2
+    assert "unknown layer kind 'Linear'; did you mean 'fc'? (cnncalc calls a fully connected layer fc)" in result.output
+
+
+def test_a_block_argument_that_fails_names_the_use_that_gave_it(tmp_path):
+    # the third use passes f: 0; its error is found at `$f` in the definition, and names the use (line 10)
+    path, result = check(tmp_path, "input: [3, 12, 12]\nblocks:\n  down:\n    params: {f: null}\n    layers:\n"
+                                   "      - conv: {filters: $f, kernel: 1}\n"
+                                   "layers:\n  - down: {f: 4}\n  - down: {f: 8}\n  - down: {f: 0}\n")
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{path}:6:25: error: conv 'filters' must be positive, got 0; "
+                                    f"block 'down' as used at {path}:10:5\n")

@@ -17,7 +17,7 @@ from ..problems import NOTE, WARNING, Location, Problem, SpecError
 from ..spec import INPUT_NAME
 from .network import ImportedNetwork, NetworkBuilder
 from .onnx_proto import DTYPE_NAMES, Model, Node, Tensor
-from . import onnx_elementwise, onnx_layers, onnx_layout
+from . import onnx_elementwise, onnx_layers, onnx_layout, onnx_tokens
 from .onnx_values import Act, Blocked, Const, NotConstant, Unread, Unsupported, evaluate
 
 _STANDARD_DOMAINS = ("", "ai.onnx")
@@ -37,6 +37,7 @@ class Translator:
         self.values: dict[str, Any] = {name: Const(t.dims, t.values, name) for name, t in model.initializers.items()}
         self.consumers: dict[str, list[int]] = {}
         self.producers: dict[str, int] = {}
+        self.not_ahead: set[str] = set()  # names `ahead` could not evaluate
         for index, node in enumerate(model.nodes):
             for name in node.inputs:
                 if name:
@@ -49,15 +50,16 @@ class Translator:
         self.graph_outputs = {info.name: info for info in model.outputs}
         self.paths: dict[str, int] = {}  # module path → nodes that may become layers under it
         for node in model.nodes:
-            path = self._path(node)[0]
+            path = self.module_path(node)[0]
             self.paths[path] = self.paths.get(path, 0) + (node.op_type not in _SHAPE_OPS)
         self.builder = NetworkBuilder(source, self._input(input_shape))
+        self.regions = onnx_tokens.attention_regions(self)  # node → the nodes of its attention module
 
     # -- where and what --------------------------------------------------------------------------
     def location(self, node: Node | None = None, offset: int = 0) -> Location:
         return Location(self.source, 1, (node.offset if node is not None else offset) + 1)
 
-    def _path(self, node: Node) -> tuple[str, str]:
+    def module_path(self, node: Node) -> tuple[str, str]:
         """PyTorch's node names are module paths: '/layer1/layer1.0/conv1/Conv' → ('layer1.0.conv1', 'conv')."""
         raw = node.name or (node.outputs[0] if node.outputs else node.op_type)
         parts = [p for p in raw.split("/") if p]
@@ -70,7 +72,7 @@ class Translator:
         return path, op or node.op_type.lower()
 
     def name(self, node: Node) -> str:
-        path, op = self._path(node)
+        path, op = self.module_path(node)
         if not path:
             return op
         if self.paths.get(path, 0) > 1 or any(other.startswith(path + ".") for other in self.paths
@@ -151,8 +153,9 @@ class Translator:
         if name in self.values:
             return self.values[name]
         index = self.producers.get(name)
-        if index is None or depth > 32:
+        if index is None or depth > 32 or name in self.not_ahead:
             return None
+        self.not_ahead.add(name)  # each name tried once: a hostile graph's cycles and shared chains cost nothing
         node = self.model.nodes[index]
         if node.domain not in _STANDARD_DOMAINS or node.op_type not in _CONSTANT_OPS:
             return None
@@ -165,6 +168,7 @@ class Translator:
         except (NotConstant, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError):
             return None
         self.values.update(zip(node.outputs, outputs))
+        self.not_ahead.discard(name)
         return self.values.get(name)
 
     def values_of(self, name: str) -> tuple[Any, ...] | None:
@@ -197,6 +201,11 @@ class Translator:
 
     def node(self, index: int, node: Node) -> None:
         inputs = [self.values.get(name) if name else None for name in node.inputs]
+        missing = [name for name, value in zip(node.inputs, inputs) if name and value is None]
+        if missing:  # a hostile or broken graph: not in order, or reading a name nothing makes
+            self.unknown.setdefault(self.label(node, "reads a value no node before it makes"), []).append(node)
+            self.unread(node)
+            return
         if any(isinstance(v, Unread) for v in inputs):  # after an untranslated node: reported only if unknown itself
             if node.domain not in _STANDARD_DOMAINS or (node.op_type not in _HANDLERS and
                                                         node.op_type not in _CONSTANT_OPS):
@@ -215,8 +224,16 @@ class Translator:
                     for name in node.outputs:
                         self.values[name] = Const(None, None, name)
                     return
+        if node.domain in _STANDARD_DOMAINS and any(isinstance(v, Const) for v in inputs) and \
+                all(isinstance(v, Const) for v in inputs if v is not None):
+            for name in node.outputs:  # computed from parameters alone (a weight transposed): never a layer
+                self.values[name] = Const(_constant_dims(node, inputs), None, name)
+            return
         handler = _HANDLERS.get(node.op_type) if node.domain in _STANDARD_DOMAINS else None
         try:
+            if index in self.regions and any(isinstance(v, Act) for v in inputs):
+                onnx_tokens.attention(self, index, node, self.regions[index])
+                return
             if handler is None:
                 raise Unsupported("")
             handler(self, index, node)
@@ -331,14 +348,29 @@ class Translator:
 
 
 _HANDLERS: dict[str, Callable[["Translator", int, Node], None]] = {
-    **onnx_layers.HANDLERS, **onnx_elementwise.HANDLERS, **onnx_layout.HANDLERS}
+    **onnx_layers.HANDLERS, **onnx_elementwise.HANDLERS, **onnx_layout.HANDLERS, **onnx_tokens.HANDLERS}
 
 # For the documentation (docs/import.md's table, kept true by a test): each ONNX operator the reader translates
 # or evaluates, and what it becomes.
-OPERATORS: tuple[tuple[str, str], ...] = onnx_layers.OPERATORS + onnx_elementwise.OPERATORS + onnx_layout.OPERATORS + (
+OPERATORS: tuple[tuple[str, str], ...] = (onnx_layers.OPERATORS + onnx_elementwise.OPERATORS + onnx_layout.OPERATORS
+                                           + onnx_tokens.OPERATORS) + (
     ("Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, ConstantOfShape, Reshape and arithmetic on "
      "constants", "evaluated: the shape computations exporters write around Flatten and Reshape, never layers"),
 )
+
+
+def _constant_dims(node: Node, inputs: list[Any]) -> tuple[int, ...] | None:
+    """The dims of a node's output computed from constants, where they follow from its input's: a Transpose
+    permutes them, an element-wise operator keeps them; None (unknown) otherwise."""
+    dims = inputs[0].dims if inputs and isinstance(inputs[0], Const) else None
+    if dims is None:
+        return None
+    if node.op_type == "Transpose":
+        perm = node.attributes.get("perm")
+        order = [int(a) % len(dims) for a in perm.value] if perm is not None and perm.value else \
+            list(range(len(dims)))[::-1]
+        return tuple(dims[a] for a in order) if sorted(order) == list(range(len(dims))) else None
+    return dims if node.op_type in ("Identity", "Cast", "Neg", "Sqrt", "Relu", "Sigmoid", "Tanh", "Exp") else None
 
 
 def translate(model: Model, source: str, input_shape: tuple[int, ...] | None = None,

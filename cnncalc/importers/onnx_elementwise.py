@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .onnx_proto import Node
 from .onnx_layout import shuffle_at
+from .onnx_tokens import with_parameter
 from .onnx_values import BATCH, Act, Const, Unsupported
 
 if TYPE_CHECKING:
@@ -102,6 +103,8 @@ def _merge(kind: str) -> Callable[["Translator", int, Node], None]:
     def handler(t: "Translator", index: int, node: Node) -> None:
         values = [t.values.get(name) for name in node.inputs]
         if not all(isinstance(v, Act) for v in values):
+            if kind in ("add", "concat") and with_parameter(t, node, kind):
+                return
             if node.op_type == "Div":
                 raise Unsupported("by a constant")
             raise Unsupported("with a constant" if kind != "concat" else "of constants and activations")

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..kinds.base import is_tokens
 from ..problems import NOTE, Problem
 from .onnx_proto import Node
+from .onnx_tokens import patchify_at
 from .onnx_values import Act, Blocked, Const, Unsupported
 
 if TYPE_CHECKING:
@@ -92,6 +94,8 @@ def _conv(t: "Translator", index: int, node: Node) -> None:
     if x.shape[0] != w[1] * group:
         raise Unsupported(f"its weight expects {w[1] * group} input channels, the input has {x.shape[0]}")
     params["bias"] = bias
+    if patchify_at(t, node, x, params):
+        return
     t.layer(node, "conv", params, (x,))
 
 
@@ -249,8 +253,8 @@ def _gemm(t: "Translator", index: int, node: Node) -> None:
 def _matmul(t: "Translator", index: int, node: Node) -> None:
     x = t.act(node.inputs[0])
     w = t.weight_dims(node.inputs[1], 2)
-    if len(x.shape) != 1 or x.shape[0] != w[0]:
-        raise Unsupported("other than a vector times a weight matrix")
+    if (len(x.shape) != 1 and not is_tokens(x.shape)) or x.shape[0] != w[0]:
+        raise Unsupported("other than a vector or a token sequence times a weight matrix")
     bias = False
     consumers = t.consumers.get(node.outputs[0], [])
     after = t.model.nodes[consumers[0]] if len(consumers) == 1 else None

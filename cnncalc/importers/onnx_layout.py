@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..kinds.base import is_tokens
 from .onnx_proto import Node
 from .onnx_values import BATCH, Act, Unsupported
 
@@ -33,9 +34,10 @@ def _layernorm_params(t: "Translator", node: Node, channels: int) -> dict[str, A
 
 
 def _layernorm(t: "Translator", index: int, node: Node) -> None:
-    """LayerNormalization of a vector (N, C) over its last axis: a layernorm."""
+    """LayerNormalization of a vector (N, C) or of each token of (N, L, D) over its last axis: a layernorm."""
     x = t.act(node.inputs[0])
-    if len(x.shape) != 1 or int(t.attr(node, "axis", -1)) not in (-1, 1):
+    axes = (-1, 2) if is_tokens(x.shape) else (-1, 1)  # a token sequence is (N, L, D) in the model
+    if (len(x.shape) != 1 and not is_tokens(x.shape)) or int(t.attr(node, "axis", -1)) not in axes:
         raise Unsupported("over more than the channels of each position (only after a Transpose that moves the "
                           "channels last, or of a vector)")
     if len(node.outputs) > 1 and any(t.consumers.get(name) for name in node.outputs[1:] if name):
