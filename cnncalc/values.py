@@ -83,12 +83,15 @@ class NodeReader:
             raise Stop(Problem(location, f"{MAX_PROBLEMS:,} errors so far; cnncalc stops reading here (fix these first)"))
 
     def shown(self, kind: str, node: yaml.Node) -> bool:
-        """Whether a problem of this kind (plural words: 'unknown layer kinds') at the node is shown in full:
-        the first SHOWN_PER_KIND places of each kind are; past them a place is only counted (its message, hint
-        and list of known names never built), and `summaries` says how many more there were."""
+        """Whether a problem of this kind (plural words: 'unknown layer kinds') at the node is to be reported: the
+        first SHOWN_PER_KIND places of each kind are, each once (its hint is looked for once, whatever the
+        number of block uses that meet it); past them a place is only counted (its message, hint and list of
+        known names never built), and `summaries` says how many more there were."""
         location = self.loc(node)
         first, places = self._of_kind.setdefault(kind, (location, set()))
-        if location in places or len(places) < SHOWN_PER_KIND:
+        if location in places:  # a block definition's mistake, met again at each use: said once
+            return False
+        if len(places) < SHOWN_PER_KIND:
             places.add(location)
             return True
         if len(places) == SHOWN_PER_KIND:

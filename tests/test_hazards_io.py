@@ -282,3 +282,18 @@ def test_a_100000_layer_table_or_export_takes_little_more_memory_than_check(tmp_
     output = _peak_kb([*command, str(large)]) - base
     assert check > 20_000  # 100,000 layers take room: the measure measures something
     assert output < 1.4 * check, (command, output, check)  # before: 2.2 × (the table), 1.65 × (the export)
+
+
+def test_a_mistake_in_a_block_used_400_times_is_reported_once_with_its_hint(monkeypatch):
+    from cnncalc import suggest
+
+    # each use gives new arguments, so the block is read 399 times; the hint is looked for once per place
+    # (the budget is small here: looked for at every use, it ran out and the same mistake came again without it)
+    monkeypatch.setattr(suggest, "WORK", 3_000)
+    text = ("input: [3, 8, 8]\nblocks:\n  b:\n    params: {x: 1}\n"
+            "    layers: [reluu, {conv: {filters: $x, kernel: 1, sride: 1}}]\nlayers:\n"
+            + "".join(f"  - b: {{x: {i}}}\n" for i in range(1, 400)))
+    errors = _errors(text)
+    assert [(e.location.line, e.location.column) for e in errors] == [(5, 14), (5, 53)]
+    assert "unknown layer kind 'reluu' (did you mean 'relu'?)" in errors[0].message
+    assert "conv has no parameter 'sride' (did you mean 'stride'?)" in errors[1].message
