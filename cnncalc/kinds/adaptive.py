@@ -19,7 +19,7 @@ from .base import (
     spatial_text,
 )
 from .conv import require_volume
-from .pool import MAX_POOL_RULE, input_and_indices
+from .pool import MaxPoolMemory
 
 
 def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
@@ -78,14 +78,9 @@ class AdaptiveAvgPool(AdaptivePool):
         return (Saved(INPUT, prod_int(input_shape), value_bytes),)
 
 
-class AdaptiveMaxPool(AdaptivePool):
+class AdaptiveMaxPool(MaxPoolMemory, AdaptivePool):
     name = "adaptivemaxpool"
     summary = "Max pooling to a given output size, PyTorch's AdaptiveMaxPool."
-    saved_rule = MAX_POOL_RULE
-
-    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
-                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
-        return input_and_indices(input_shape, output_shape, value_bytes)
 
 
 KINDS = (AdaptiveAvgPool(), AdaptiveMaxPool())

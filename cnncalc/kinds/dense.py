@@ -70,6 +70,7 @@ class Flatten(LayerKind):
     category = "reshape"
     auto_prefix = "flatten"
     in_place = True
+    view = True
     summary = "Reshape a volume to a vector (a view: no new tensor)."
     shape_rule = "out = C·H·W"
     saved_rule = "nothing (a view)"

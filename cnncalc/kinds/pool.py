@@ -16,6 +16,7 @@ from .base import (
     LayerKind,
     Param,
     Saved,
+    Scratch,
     Window,
     compact,
     per_dim,
@@ -82,14 +83,29 @@ def input_and_indices(input_shape: tuple[int, ...], output_shape: tuple[int, ...
 MAX_POOL_RULE = "its input and the argmax indices (int64: 8 bytes per output value)"
 
 
-class MaxPool(Pool):
-    name = "maxpool"
-    summary = "Max pooling over each channel independently."
+def indices_scratch(output_shape: tuple[int, ...]) -> Scratch:
+    """Max pooling computes its argmax indices even under no_grad (PyTorch's CPU and CUDA kernels
+    return them and the caller drops them): one int64 per output value while it runs."""
+    return Scratch("max-pool indices", prod_int(output_shape) * INDEX_BYTES)
+
+
+class MaxPoolMemory:
+    """The memory behaviour of every max pool: keeps its input and indices; its forward makes indices."""
+
     saved_rule = MAX_POOL_RULE
 
     def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
                            output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
         return input_and_indices(input_shape, output_shape, value_bytes)
+
+    def forward_scratch(self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...],
+                        value_bytes: int, attention: str = "") -> Scratch | None:
+        return indices_scratch(output_shape)
+
+
+class MaxPool(MaxPoolMemory, Pool):
+    name = "maxpool"
+    summary = "Max pooling over each channel independently."
 
 
 class AvgPool(Pool):
@@ -120,14 +136,9 @@ class GlobalAvgPool(GlobalPool):
     keeps_input = False
 
 
-class GlobalMaxPool(GlobalPool):
+class GlobalMaxPool(MaxPoolMemory, GlobalPool):
     name = "globalmaxpool"
     summary = "Maximum of each whole channel (PyTorch's AdaptiveMaxPool to 1)."
-    saved_rule = MAX_POOL_RULE
-
-    def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
-                           output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
-        return input_and_indices(input_shape, output_shape, value_bytes)
 
 
 KINDS = (MaxPool(), AvgPool(), GlobalAvgPool(), GlobalMaxPool())

@@ -38,6 +38,7 @@ class Chunk(LayerKind):
     category = "reshape"
     auto_prefix = "chunk"
     in_place = True
+    view = True
     main_param = "index"
     summary = ("One of `chunks` equal parts of the channels, a view (PyTorch's x.chunk(chunks, dim=1)[index]; "
                "ShuffleNetV2 splits its channels in two).")

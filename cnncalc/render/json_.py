@@ -61,6 +61,7 @@ def totals_dict(t: Totals) -> dict[str, Any]:
         "inference_peak": t.inference_peak,
         "inference_peak_bytes": t.inference_peak_bytes,
         "inference_peak_layer": t.inference_peak_layer,
+        "inference_peak_scratch": t.inference_peak_scratch,
         "macs": t.macs,
         "batch_macs": t.batch_macs,
     }
