@@ -29,7 +29,22 @@ def cases() -> dict[str, tuple[str, bytes]]:
         for i in range(1, 25)) + "layers: [c24]\n"
     flat = "input: [3, 32, 32]\nlayers:\n" + conv * 50_000
     repeated = "input: [3, 32, 32]\nlayers:\n  - repeat: 50000\n    layers:\n" + conv.replace("  - ", "      - ")
+    def misspelt_blocks(count: int) -> bytes:
+        names = [f"block_{i:05d}_abcdefghijklmnopqr" for i in range(count)]
+        return ("input: [3, 8, 8]\nblocks:\n" + "".join(f"  {n}: {{layers: [relu]}}\n" for n in names) + "layers:\n"
+                + "".join(f"  - {n[:-1]}X\n" for n in names)).encode()
+
+    params = [f"param_{i:05d}" for i in range(3000)]
+    misused = ("input: [3, 8, 8]\nblocks:\n  b:\n    params: {" + ", ".join(f"{p}: 1" for p in params)
+               + "}\n    layers: [relu]\nlayers:\n  - b: {" + ", ".join(f"{p}x: 1" for p in params[:1000]) + "}\n")
+    long_names = [f"n{i:03d}" + "y" * 986 for i in range(200)]
+    from_refs = ("input: [3, 8, 8]\nlayers:\n" + "".join(f"  - {{relu: null, name: {n}}}\n" for n in long_names)
+                 + "".join(f"  - {{relu: null, from: {n[:-2]}zz}}\n" for n in long_names * 3))
     return {
+        "500 misspelt uses of 500 blocks (43 KB), check": ("check", misspelt_blocks(500)),
+        "1,000 misspelt uses of 1,000 blocks (86 KB), check": ("check", misspelt_blocks(1000)),
+        "3,000 block parameters, 1,000 misspelt arguments, check": ("check", misused.encode()),
+        "600 from: among 200 names of 990 characters, check": ("check", from_refs.encode()),
         "100,000 layers written out (2.7 MB), check": ("check", flat.encode()),
         "100,000 layers written out, shapes --format json": ("shapes --format json", flat.encode()),
         "100,000 layers written out, shapes --format csv": ("shapes --format csv", flat.encode()),

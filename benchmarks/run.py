@@ -43,6 +43,7 @@ TERMINAL_COLUMNS = 80  # the pseudo-terminal's width: a common window, where tab
 SCALING = 12.0  # 10 × the layers ≤ 12 × the time
 HUGE_SECONDS = 5.0  # 100,000 layers checked in under 5 s
 HUGE_MEMORY_MB = 500.0
+OUTPUT_MEMORY_RATIO = 1.5  # `shapes --format json/csv` on the largest specs ≤ 1.5 × the peak memory of `check`
 ENGINE_MS = 5.0  # VGG16, in process
 
 
@@ -500,6 +501,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label} layers: {t.median:.2f} s (target < {HUGE_SECONDS:g} s): {_verdict(t.median < HUGE_SECONDS)}; "
                   f"peak {_mb(t.peak_mb)} MB (target < {HUGE_MEMORY_MB:g} MB): "
                   f"{_verdict(t.peak_mb < HUGE_MEMORY_MB) if t.peak_mb is not None else 'not measured'}")
+    for label, t in generated.items():  # JSON and CSV are written layer by layer: no whole document in memory
+        if label.endswith(f" {largest:,}") and t.peak_mb is not None:
+            for fmt in ("json", "csv"):
+                peak = measure_peak_mb(CNNCALC, ["shapes", "--format", fmt, str(paths[label])])
+                ratio = peak / t.peak_mb
+                print(f"  {label} layers, shapes --format {fmt}: peak {_mb(peak)} MB, {ratio:.2f}× check's "
+                      f"(target ≤ {OUTPUT_MEMORY_RATIO:g}×): {_verdict(ratio <= OUTPUT_MEMORY_RATIO)}")
     if median is not None:
         print(f"  engine, VGG16: {median:.2f} ms (target < {ENGINE_MS:g} ms): {_verdict(median < ENGINE_MS)}")
     for note in notes:

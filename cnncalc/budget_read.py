@@ -38,32 +38,34 @@ def _text(node: yaml.Node, what: str, example: str, report: Report) -> str:
     return node.value
 
 
-def _count(node: yaml.Node, what: str, report: Report) -> int:
-    text = _text(node, what, "a count such as 25M or 25000000", report)
+def _positive(node: yaml.Node, what: str, report: Report, parse: Callable[[str], int], example: str,
+              noun: str) -> int:
+    """A positive number written as `example` says, read by `parse`; a located problem otherwise."""
+    text = _text(node, what, example, report)
     try:
-        value = parse_count(text)
+        value = parse(text)
     except ValueError as error:
         report(node, f"{what}: {error}")
         raise _Bad from None
     if value <= 0:
-        report(node, f"{what} must be positive, not {text}")
+        report(node, f"{what} must be {noun}, not {text}")
         raise _Bad
     return value
+
+
+def _count(node: yaml.Node, what: str, report: Report) -> int:
+    return _positive(node, what, report, parse_count, "a count such as 25M or 25000000", "positive")
 
 
 def _size(node: yaml.Node, what: str, report: Report) -> int:
     from .sizing import parse_size
 
-    text = _text(node, what, "a size such as 16GiB, 100MB or plain bytes", report)
-    try:
-        value = parse_size(text)
-    except ValueError as error:
-        report(node, f"{what}: {error}")
-        raise _Bad from None
-    if value <= 0:
-        report(node, f"{what} must be a positive size, not {text}")
-        raise _Bad
-    return value
+    return _positive(node, what, report, parse_size, "a size such as 16GiB, 100MB or plain bytes", "a positive size")
+
+
+# The settings named from a list: the names, and what the message says they must be.
+_NAMED = {"optimizer": (OPTIMIZERS, "must be one of "),
+          "dtype": (TRAINING_DTYPES, "of the memory budget must be a training dtype: ")}
 
 
 def _entries(node: yaml.Node, what: str, allowed: tuple[str, ...], report: Report):
@@ -109,19 +111,13 @@ def _memory(node: yaml.Node, report: Report) -> tuple[int, str, MemorySetting]:
                     report(value_node, f"'batch' must be a whole number from 1 to {MAX_BATCH:,}")
                     continue
                 setting = setting._replace(batch=batch)
-            elif key == "optimizer":
-                name = _text(value_node, "'optimizer'", "a name", report)
-                if name not in OPTIMIZERS:
-                    report(value_node, f"'optimizer' must be one of {', '.join(OPTIMIZERS)}, not '{name}'")
+            elif key in _NAMED:
+                name = _text(value_node, f"'{key}'", "a name", report)
+                choices, must = _NAMED[key]
+                if name not in choices:
+                    report(value_node, f"'{key}' {must}{', '.join(choices)}, not '{name}'")
                     continue
-                setting = setting._replace(optimizer=name)
-            elif key == "dtype":
-                name = _text(value_node, "'dtype'", "a name", report)
-                if name not in TRAINING_DTYPES:
-                    report(value_node, f"'dtype' of the memory budget must be a training dtype: "
-                                       f"{', '.join(TRAINING_DTYPES)}, not '{name}'")
-                    continue
-                setting = setting._replace(dtype=name)
+                setting = setting._replace(**{key: name})
             else:  # mixed
                 if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:bool"):
                     report(value_node, "'mixed' must be true or false")

@@ -45,13 +45,20 @@ class Step(NamedTuple):
 def receptive_field_step(field: ReceptiveField, windows: tuple[Window, ...] | Step | None) -> ReceptiveField:
     """One layer of the recurrence, per dim: size += (F_eff − 1)·jump; start −= P_before·jump; jump ·= S.
 
-    A window that upsamples by U first divides the jump by U (a transposed conv is zeros inserted
-    between the inputs, then a stride-1 conv); the size is then an upper bound, as the window may
-    cover inserted zeros. `windows` may be given as their Step, worked out once for many layers.
+    Once a window upsamples (a transposed conv: zeros inserted between the inputs, then a stride-1 conv;
+    a nearest or bilinear upsample), units read regions of different sizes: the field is then followed
+    exactly through its periodic profiles (fields.py). `windows` may be given as their Step, worked out
+    once for many layers.
     """
     if windows is None:
         return field
     step = windows if type(windows) is Step else Step.of(windows)
+    if field.profile is not None or not step.whole:
+        from . import fields
+
+        stepped = fields.field_step(field, step.windows)
+        if stepped is not None:
+            return stepped
     jump = field.jump
     bound = field.bound or step.bound
     if step.whole and all(type(j) is int for j in jump):  # whole numbers stay whole: no Fraction (10 times slower)
@@ -83,6 +90,10 @@ def merge_fields(fields: list[ReceptiveField]) -> ReceptiveField:
     if len({f.jump for f in fields}) > 1 or len(doubled_centres) > 1:
         notes += _disagreements(fields)
     note = "; ".join(sorted(set(notes)))
+    if any(f.profile is not None for f in fields):  # after upsampling: the union of the regions, exactly
+        from . import fields as exact
+
+        return exact.merge_fields(fields, note)
     return ReceptiveField(size, jump, start, any(f.bound for f in fields), note)
 
 
@@ -126,6 +137,32 @@ def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, sever
 
 
 _denominator = attrgetter("denominator")
+
+
+def _explained(problems: list[Problem], spec: Spec) -> list[Problem]:
+    """Errors with the words a newcomer needs: an error inside a block used several times names the use that
+    failed (its location is the block's definition); the first error of a channels-last input says so."""
+    from .newcomer import channels_last_hint
+
+    uses: dict[str, int] = {}
+    blocks = [span for span in spec.structure if span.kind == "block" and span.location is not None]
+    for span in blocks:
+        uses[span.label] = uses.get(span.label, 0) + 1
+    blocks = [span for span in blocks if uses[span.label] > 1]
+    position = {layer.path: i for i, layer in enumerate(spec.layers, 1)} if blocks else {}
+    hint = channels_last_hint(spec.input_shape)
+    explained = []
+    for problem in problems:
+        if problem.severity == ERROR and problem.layer:
+            at = position.get(problem.layer, 0)
+            words = [f"block '{span.label}' as used at {span.location}" for span in blocks if span.first <= at <= span.last]
+            if hint:
+                words.append(hint)
+                hint = ""
+            if words:
+                problem = problem._replace(message=problem.message + "; " + "; ".join(words))
+        explained.append(problem)
+    return explained
 
 
 def _beyond_limit(field: ReceptiveField) -> bool:
@@ -300,7 +337,7 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             params=outcome.params,
         ))
     if any(p.severity == ERROR for p in problems):
-        raise SpecError(problems)
+        raise SpecError(_explained(problems, spec))
     return _report(spec, results, alike, tuple(p for p in problems if p.severity != ERROR), floor, batch)
 
 

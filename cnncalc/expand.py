@@ -126,8 +126,11 @@ class SpecTemplate(NamedTuple):
 def expand(spec: SpecTemplate) -> Spec:
     """The flat, named layer graph the templates stand for; raises SpecError with every problem found
     (warnings, such as an output never used, travel with the Spec)."""
+    from .suggest import run
+
     expander = Expander(spec.source)
-    layers = expander.run(spec.templates)
+    with run():  # one budget of "did you mean" hints for the spec, or the command's if one runs
+        layers = expander.run(spec.templates)
     problems = unique(expander.problems)
     if any(p.severity != WARNING for p in problems):
         raise SpecError(problems)
@@ -205,10 +208,10 @@ class Expander:
         return len(self.spans) - 1
 
     def close_span(self, slot: int, first: int, kind: str, name: str, label: str = "", count: int = 1,
-                   parts: tuple[tuple[int, int], ...] = ()) -> None:
+                   parts: tuple[tuple[int, int], ...] = (), location: Location | None = None) -> None:
         """The span reserved at `slot` covers the layers made since there were `first` of them."""
         if slot >= 0 and len(self.layers) > first:
-            self.spans[slot] = Span(kind, name, label, first + 1, len(self.layers), count, parts)
+            self.spans[slot] = Span(kind, name, label, first + 1, len(self.layers), count, parts, location)
 
     def run(self, templates: list[Template]) -> tuple[LayerSpec, ...]:
         if _size(templates, {}) > MAX_LAYERS:
@@ -291,8 +294,14 @@ class Expander:
         return tuple(self.resolve(ref, where, scope) for ref, where in written)
 
     def explain_pending(self) -> None:
+        """Each unresolved `from:` once: defined later, or unknown (with a hint, within the run's budget). Past
+        SHOWN_PER_KIND unknown names, the rest are counted in one line."""
+        from .suggest import SHOWN_PER_KIND, did_you_mean  # bounded by the characters compared, not only the names
+
         explained: set[tuple[str, Location]] = set()  # a `from:` inside a repeat is unresolved once per iteration
         comparisons_left = HINT_COMPARISONS
+        unknown = 0
+        first_not_shown: Location | None = None
         for ref, where, prefixes, _ in self.pending:
             if (ref, where) in explained:
                 continue
@@ -303,15 +312,21 @@ class Expander:
                 self.problems.append(Problem(where, f"'{ref}' is defined later, at line {line}; a layer can only take "
                                                     "inputs from layers above it (which also rules out cycles)"))
                 continue
+            unknown += 1
+            if unknown > SHOWN_PER_KIND:
+                first_not_shown = first_not_shown or where
+                continue
             hint = ""
             if 2 * len(self.names) <= comparisons_left:
                 comparisons_left -= 2 * len(self.names)
                 choices = [n for n in self.names if n.startswith(prefixes[0])] or list(self.names)
                 local = [n[len(prefixes[0]):] for n in choices if n.startswith(prefixes[0])] + [INPUT_NAME]
-                from .suggest import did_you_mean  # bounded by the characters compared, not only the names
-
                 hint = did_you_mean(ref, local + list(self.names))
             self.problems.append(Problem(where, f"no layer or group named '{ref}' above this point{hint}"))
+        if first_not_shown is not None:
+            self.problems.append(Problem(first_not_shown, f"... and {unknown - SHOWN_PER_KIND:,} more names in 'from:' "
+                                                          "that name no layer above, like the ones above (not shown "
+                                                          "one by one; fix those first)"))
 
     def warn_unused(self) -> None:
         # the sets are made without a Python loop over the layers (there may be 1,000,000)
@@ -423,12 +438,12 @@ class Expander:
             # the only item of a named repeat's iteration: the iteration is the block instance
             inner = _Scope(scope.prefix, start, scope.group, scope.counters, scope.parent, scope.suffix)
             last = self.items(item.children, inner, start)
-            self.close_span(slot, first, "block", scope.prefix.rstrip("."), item.block)
+            self.close_span(slot, first, "block", scope.prefix.rstrip("."), item.block, location=item.location)
             return last
         else:
             group = self.auto_name(scope, item.block)
         inner = _Scope(group + ".", start, scope.group + (group,), {}, scope)
         last = self.items(item.children, inner, start)
         self.define(group, last, item.name_location or item.location)
-        self.close_span(slot, first, "block", group, item.block)
+        self.close_span(slot, first, "block", group, item.block, location=item.location)
         return last

@@ -10,7 +10,11 @@ import sys
 from typing import NamedTuple, Protocol, Sequence
 
 from .kinds import INPUT, OUTPUT, REGISTRY
+<<<<<<< HEAD
 from .kinds.base import EAGER, Scratch
+=======
+from .kinds.base import EAGER, Saved
+>>>>>>> main
 from .spec import INPUT_NAME
 
 
@@ -171,14 +175,12 @@ def kept_bytes(groups: Sequence[KeptGroup], batch: int) -> int:
     return sum(g.bytes * (batch if g.per_sample else 1) for g in groups)
 
 
-class SavedLayer(Protocol):
-    name: str
+class SavedLayer(Node, Protocol):
+    """What `saved_tensors` reads of a layer besides a Node: its kind, shapes and resolved parameters."""
+
     kind: str
-    inputs: tuple[str, ...]
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
-    activation_count: int
-    new_tensor: bool
     params: object
 
 
@@ -193,6 +195,9 @@ def saved_tensors(input_values: int, layers: Sequence[SavedLayer], value_bytes: 
     out = [SavedTensor(INPUT_NAME, INPUT_NAME, "batch", input_values, value_bytes, True, INPUT_NAME, True, INPUT_NAME)]
     shapes: dict[str, tuple[int, ...]] = {}
     storage_values = {INPUT_NAME: input_values}  # a view keeps its whole storage: a selected token, all tokens
+    # Layers alike (one kind, the same resolved parameters, as the engine shares them, and the same shapes) keep
+    # alike: asked once. Keyed by the parameters' identity: they are alive, held by the layers, all along.
+    asked: dict[tuple[object, ...], tuple[Saved, ...]] = {}
     for layer in layers:
         kind = REGISTRY[layer.kind]
         shapes[layer.name] = layer.output_shape
@@ -201,7 +206,11 @@ def saved_tensors(input_values: int, layers: Sequence[SavedLayer], value_bytes: 
             input_shapes = tuple(shapes.get(name, layer.input_shape) for name in layer.inputs)
             kept = kind.saved_for_backward_merge(layer.params, input_shapes, layer.output_shape, value_bytes)
         else:
-            kept = kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, value_bytes)
+            question = (layer.kind, id(layer.params), layer.input_shape, layer.output_shape)
+            kept = asked.get(question)
+            if kept is None:
+                kept = asked[question] = kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape,
+                                                                 value_bytes)
         for saved in kept:
             if saved.implementation and saved.implementation != attention:
                 continue

@@ -18,6 +18,7 @@ from .kinds.params import did_you_mean
 from .loader import MAX_SPEC_BYTES, decode, load_text, read_bytes
 from .read import MAX_NESTING, read_spec
 from .spec import Spec
+from .suggest import run
 
 HEAD_BYTES = 64  # what a reader sees to recognise its format
 
@@ -49,12 +50,14 @@ def read_yaml(text: str, source: str, default_name: str | None = None) -> SpecTe
 
 def parse_text(text: str, source: str = "<spec>", default_name: str | None = None) -> Spec:
     """Parse spec text; raise SpecError with every problem found."""
-    return expand(read_yaml(text, source, default_name))
+    with run():  # reading and expanding share one budget of "did you mean" hints
+        return expand(read_yaml(text, source, default_name))
 
 
 def parse_bytes(data: bytes, source: str) -> Spec:
     """Parse a spec's bytes (YAML, or a model file a reader of READERS recognises)."""
-    return expand(read_template(data, source))
+    with run():
+        return expand(read_template(data, source))
 
 
 def parse_file(path: str | Path) -> Spec:

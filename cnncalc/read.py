@@ -18,6 +18,7 @@ from .problems import Location, Problem, SpecError, unique
 from .read_layers import LAYER_KEYS, MAX_NESTING, RESERVED, REQUIRED, BlockDefinition, LayerReader
 from .values import FLOAT, INT, NULL, STR, Abort, Stop, describe_node
 from .spec import DEFAULT_DTYPE, DTYPE_BYTES
+from .suggest import run
 
 ROOT_KEYS = ("name", "input", "dtype", "blocks", "layers", "budget")
 
@@ -27,12 +28,13 @@ __all__ = ["MAX_NESTING", "ROOT_KEYS", "SpecReader", "read_spec"]
 def read_spec(root: yaml.Node | None, source: str, default_name: str) -> SpecTemplate:
     """The spec the nodes write, as templates; raises SpecError with every problem found."""
     reader = SpecReader(source)
-    try:
-        return reader.spec(root, default_name)
-    except Abort:
-        raise SpecError(reader.problems) from None
-    except Stop as stop:
-        raise SpecError(unique(reader.problems) + [stop.problem]) from None
+    with run():  # one budget of "did you mean" hints for the spec, or the command's if one runs
+        try:
+            return reader.spec(root, default_name)
+        except Abort:
+            raise SpecError(reader.problems + reader.summaries()) from None
+        except Stop as stop:
+            raise SpecError(unique(reader.problems) + reader.summaries() + [stop.problem]) from None
 
 
 class SpecReader(LayerReader):
@@ -48,8 +50,9 @@ class SpecReader(LayerReader):
         fields = {key: (key_node, value_node) for key, key_node, value_node in self.entries(root, "the spec")}
         for key, (key_node, _) in fields.items():
             if key not in ROOT_KEYS:
-                self.error(key_node, f"unknown key '{key}' in the spec{did_you_mean(key, ROOT_KEYS)}; "
-                                     f"a spec has {', '.join(ROOT_KEYS)}")
+                if self.shown("unknown keys in the spec", key_node):
+                    self.error(key_node, f"unknown key '{key}' in the spec{did_you_mean(key, ROOT_KEYS)}; "
+                                         f"a spec has {', '.join(ROOT_KEYS)}")
         name = default_name
         if "name" in fields:
             node = fields["name"][1]
@@ -98,7 +101,7 @@ class SpecReader(LayerReader):
 
             budget = read_budget(*fields["budget"], self.loc, self.error)
         if self.problems:  # what reading finds is an error
-            raise SpecError(unique(self.problems))
+            raise SpecError(unique(self.problems) + self.summaries())
         return SpecTemplate(name=name, source=self.source, input_shape=input_shape, templates=templates, dtype=dtype,
                             location=self.loc(root), input_location=input_location, budget=budget)
 

@@ -15,8 +15,10 @@ from .expand import MAX_LAYERS, BlockTemplate, BranchesTemplate, LayerTemplate, 
 from .kinds import REGISTRY
 from .kinds.base import LayerKind
 from .kinds.params import PARAM_TYPES, did_you_mean
+from .newcomer import ACTIVATION_KEYS, activation_hint, kind_hint
 from .problems import Location, Problem
 from .spec import INPUT_NAME
+from .suggest import listed
 from .values import MAP, NULL, STR, INT, Abort, NodeReader, Stop, describe_node
 
 MAX_NESTING = 32  # repeat blocks, groups and branches inside one another; far beyond any real network, within the stack
@@ -186,9 +188,10 @@ class LayerReader(NodeReader):
                 name, name_location = self.layer_name(value_node), self.loc(value_node)
             elif key == "from":
                 sources = self.sources(value_node)
-            else:
+            elif self.shown("unknown layer kinds or keys", key_node):
                 self.error(key_node, f"unknown layer kind or key '{key}'"
-                           + did_you_mean(key, list(REGISTRY) + list(self.blocks) + list(LAYER_KEYS)))
+                           + (kind_hint(key, REGISTRY)
+                              or did_you_mean(key, list(REGISTRY) + list(self.blocks) + list(LAYER_KEYS))))
         if len(kind_entries) > 1:
             names = " and ".join(f"'{k}'" for k, _, _ in kind_entries)
             self.fail(kind_entries[1][1], f"one layer has two kinds, {names}; give each its own '- ' list item")
@@ -204,9 +207,10 @@ class LayerReader(NodeReader):
     def kind(self, node: yaml.Node, name: str) -> LayerKind:
         if name in REGISTRY:
             return REGISTRY[name]
-        self.fail(node, f"unknown layer kind '{name}'{did_you_mean(name, list(REGISTRY) + list(self.blocks))}; "
-                        f"known kinds: {', '.join(sorted(REGISTRY))}")
-        raise AssertionError
+        if self.shown("unknown layer kinds", node):
+            hint = kind_hint(name, REGISTRY) or did_you_mean(name, list(REGISTRY) + list(self.blocks))
+            self.fail(node, f"unknown layer kind '{name}'{hint}; known kinds: {', '.join(sorted(REGISTRY))}")
+        raise Abort
 
     def layer_name(self, node: yaml.Node) -> str:
         if not isinstance(node, yaml.ScalarNode) or node.tag not in (STR, INT) or not node.value:
@@ -273,9 +277,12 @@ class LayerReader(NodeReader):
                     self.layer_key_in_params(name, name_node, value_node, layer)
                     continue
                 if kind.param(name) is None:
-                    known = ", ".join(p.name for p in kind.params) or "none"
-                    self.error(name_node, f"{kind.name} has no parameter '{name}'"
-                               f"{did_you_mean(name, [p.name for p in kind.params])}; its parameters: {known}")
+                    if self.shown("unknown parameters", name_node):
+                        hint = did_you_mean(name, [p.name for p in kind.params])
+                        if name in ACTIVATION_KEYS:  # `activation: tanh`, as Keras writes it
+                            hint = ": " + activation_hint(kind.name, self.word(value_node), REGISTRY)
+                        self.error(name_node, f"{kind.name} has no parameter '{name}'{hint}; its parameters: "
+                                   + listed(p.name for p in kind.params))
                     continue
                 written.add(name)
                 try:
@@ -379,9 +386,10 @@ class LayerReader(NodeReader):
         if isinstance(value_node, yaml.MappingNode):
             for name, name_node, arg_node in self.entries(value_node, f"the arguments of block '{block}'"):
                 if name not in definition.params:
-                    known = ", ".join(definition.params) or "none"
-                    self.error(name_node, f"block '{block}' has no parameter '{name}'"
-                               f"{did_you_mean(name, definition.params)}; its parameters: {known}")
+                    if self.shown("unknown block parameters", name_node):
+                        self.error(name_node, f"block '{block}' has no parameter '{name}'"
+                                   f"{did_you_mean(name, definition.params)}; its parameters: "
+                                   + listed(definition.params))
                     continue
                 try:
                     env[name] = self.scalar_value(arg_node, f"'{name}' of block '{block}'")
@@ -402,13 +410,13 @@ class LayerReader(NodeReader):
             if not self.reuse(key_node, height):
                 raise Abort
             return BlockTemplate(location, block, children, group, group_location, sources)
-        saved, outer = self.env, self._deepest
-        self.env, self._deepest = env, self._nesting
+        saved, outer, use = self.env, self._deepest, self.use
+        self.env, self._deepest, self.use = env, self._nesting, f"block '{block}' as used at {location}"
         self.block_stack.append(block)
         try:
             children = self.layer_list(definition.layers, f"the layers of block '{block}'")
         finally:
-            self.env = saved
+            self.env, self.use = saved, use
             self.block_stack.pop()
             height = self._deepest - self._nesting
             self._deepest = max(outer, self._deepest)

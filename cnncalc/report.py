@@ -143,5 +143,22 @@ class Report(NamedTuple):
         lines.append(f"  total: {t.params:,} params, {t.macs:,} MACs, {t.activations:,} activations per sample")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str | None:
+        """In a notebook: the HTML report (`shapes --format html`: the totals, the picture with its bars, the
+        receptive field) in a frame of its own, so that its style and script stay apart from the notebook's.
+        None beyond the picture's layer limit: the notebook then shows the plain-text repr."""
+        from html import escape
+
+        from .render.graph_layout import PictureTooLarge
+        from .render.html import render_html
+        from .render.svg import attr
+
+        try:
+            page = render_html(self)
+        except PictureTooLarge:
+            return None
+        return (f'<iframe class="cnncalc-report" title="{attr(self.name)}" srcdoc="{escape(page)}" '
+                'style="width: 100%; height: 640px; border: 1px solid #d0d7de; border-radius: 6px;"></iframe>')
+
 
 REPR_LAYERS = 40  # layers a Report's repr lists

@@ -53,6 +53,7 @@ class Span(NamedTuple):
     last: int
     count: int = 1
     parts: tuple[tuple[int, int], ...] = ()
+    location: Location | None = None  # where a block is used (its layers' locations are in its definition)
 
 
 class Spec(NamedTuple):

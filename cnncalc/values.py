@@ -17,6 +17,7 @@ from .expand import MAX_LAYERS
 from .expr import ExpressionError, evaluate
 from .kinds.params import MAX_SPATIAL_DIMS
 from .problems import Location, Problem
+from .suggest import SHOWN_PER_KIND
 
 MAX_BLOCK_READS = MAX_LAYERS  # YAML nodes read for block uses (each use with new arguments reads its block)
 MAX_PROBLEMS = 1_000  # errors reported per spec before reading stops
@@ -42,6 +43,14 @@ class Stop(Exception):
         self.problem = problem
 
 
+class _Argument(yaml.ScalarNode):
+    """A `$expression`'s value, at the expression's place, with the block use that gave it."""
+
+    def __init__(self, tag: str, value: str, start_mark: Any, end_mark: Any, use: str):
+        super().__init__(tag, value, start_mark, end_mark)
+        self.use = use
+
+
 class NodeReader:
     """Reads values from nodes and collects located problems. `env` holds the parameters of the block whose
     layers are being read (None outside blocks): a `$expression` is evaluated in it."""
@@ -51,8 +60,10 @@ class NodeReader:
         self.problems: list[Problem] = []
         self._reported: set[tuple[Location, str]] = set()
         self._error_count = 0
+        self._of_kind: dict[str, tuple[Location, set[Location]]] = {}  # kind → (first not shown, places counted)
         self._block_reads = 0
         self.env: dict[str, Any] | None = None
+        self.use: str = ""  # inside a block's use: "block 'down' as used at file:line:column"
 
     # -- problems ----------------------------------------------------------------------------
     def loc(self, node: yaml.Node) -> Location:
@@ -61,6 +72,8 @@ class NodeReader:
 
     def error(self, node_or_location: yaml.Node | Location, message: str, layer: str = "") -> None:
         location = node_or_location if isinstance(node_or_location, Location) else self.loc(node_or_location)
+        if isinstance(node_or_location, _Argument):  # a value one use of a block gave: that use too
+            message += "; " + node_or_location.use
         if (location, message) in self._reported:  # a block definition's mistake, met again at each use
             return
         self._reported.add((location, message))
@@ -68,6 +81,26 @@ class NodeReader:
         self._error_count += 1
         if self._error_count >= MAX_PROBLEMS:
             raise Stop(Problem(location, f"{MAX_PROBLEMS:,} errors so far; cnncalc stops reading here (fix these first)"))
+
+    def shown(self, kind: str, node: yaml.Node) -> bool:
+        """Whether a problem of this kind (plural words: 'unknown layer kinds') at the node is shown in full:
+        the first SHOWN_PER_KIND places of each kind are; past them a place is only counted (its message, hint
+        and list of known names never built), and `summaries` says how many more there were."""
+        location = self.loc(node)
+        first, places = self._of_kind.setdefault(kind, (location, set()))
+        if location in places or len(places) < SHOWN_PER_KIND:
+            places.add(location)
+            return True
+        if len(places) == SHOWN_PER_KIND:
+            self._of_kind[kind] = (location, places)
+        places.add(location)
+        return False
+
+    def summaries(self) -> list[Problem]:
+        """One problem per kind that had more places than were shown: '... and 480 more unknown layer kinds'."""
+        return [Problem(first, f"... and {len(places) - SHOWN_PER_KIND:,} more {kind} like the ones above "
+                               "(not shown one by one; fix those first)")
+                for kind, (first, places) in self._of_kind.items() if len(places) > SHOWN_PER_KIND]
 
     def read(self, node: yaml.Node, count: int) -> None:
         """Count the YAML nodes read again for block uses. Outside blocks every node is read once (the
@@ -170,6 +203,12 @@ class NodeReader:
             if not 1 <= len(node.value) <= MAX_SPATIAL_DIMS:
                 self.fail(node, f"{what} takes one int or one per spatial dim (1 to 3), got {len(node.value)} values")
             return tuple(self.integer(item, what, minimum) for item in node.value)
+        if isinstance(node, yaml.ScalarNode) and node.tag == STR:
+            from .newcomer import size_hint  # `kernel: 5x5`
+
+            hint = size_hint(node.value)
+            if hint:
+                self.fail(node, f"{what} must be a whole number, not {describe_node(node)}{hint}")
         return self.integer(node, what, minimum)
 
     def boolean(self, node: yaml.Node, what: str) -> bool:
@@ -207,7 +246,7 @@ class NodeReader:
             tag, text = FLOAT, repr(value)
         else:
             tag, text = STR, str(value)
-        return yaml.ScalarNode(tag, text, node.start_mark, node.end_mark)
+        return _Argument(tag, text, node.start_mark, node.end_mark, self.use)
 
     def scalar_value(self, node: yaml.Node, what: str) -> Any:
         """A block argument or default: an int, number, boolean or text."""

@@ -4,6 +4,7 @@ numbers and problems as the command line."""
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 
 import pytest
 from click.testing import CliRunner
@@ -89,3 +90,64 @@ def test_the_api_is_imported_only_when_used():
 
     code = "import sys, cnncalc; assert 'cnncalc.api' not in sys.modules and 'yaml' not in sys.modules; cnncalc.load"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class _Elements(HTMLParser):
+    """Every element's tag and attributes (values unescaped), and the text of each <h1>, <li> and <text>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.texts: dict[str, list[str]] = {"h1": [], "li": [], "text": []}
+        self.inside: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag in self.texts:
+            self.texts[tag].append("")
+            self.inside.append(tag)
+
+    def handle_endtag(self, tag):
+        if self.inside and self.inside[-1] == tag:
+            self.inside.pop()
+
+    def handle_data(self, data):
+        if self.inside:
+            self.texts[self.inside[-1]][-1] += data
+
+
+def _framed(report) -> _Elements:
+    """The page a report's _repr_html_ frames: the notebook's cell holds one iframe, the page in its srcdoc."""
+    outer = _Elements()
+    outer.feed(report._repr_html_())
+    assert [tag for tag, _ in outer.tags] == ["iframe"]
+    inner = _Elements()
+    inner.feed(outer.tags[0][1]["srcdoc"])
+    return inner
+
+
+def test_the_report_shows_in_a_notebook_as_the_html_report():
+    """VGG16's published totals (138,357,544 params; 15,470,264,320 MACs) and every layer by name."""
+    report = cnncalc.analyze(SPECS / "vgg16.yaml")
+    page = _framed(report)
+    assert any(line.startswith("Params: 138,357,544 ") for line in page.texts["li"])
+    assert any(line.startswith("MACs: 15,470,264,320 ") for line in page.texts["li"])
+    drawn = set(page.texts["text"])
+    names = [layer.name for layer in report.layers]
+    assert len(names) == 13 + 13 + 5 + 3 + 2 + 2 + 1  # convs, their relus, pools, fcs, their relus, dropouts, flatten
+    assert [name for name in names if name not in drawn] == []
+    assert all(attributes.get("src", "") == "" for _, attributes in page.tags)  # nothing fetched
+
+
+def test_the_notebook_frame_escapes_hostile_names_and_gives_way_beyond_the_picture_limit():
+    from .test_picture import HOSTILE_SPEC, HOSTILE_TITLE
+
+    report = cnncalc.analyze(HOSTILE_SPEC)
+    page = _framed(report)  # one iframe and nothing else: the names cannot break out of its attributes
+    assert page.texts["h1"] == [HOSTILE_TITLE]
+    assert "<script>alert(2)<.script>" in page.texts["text"]
+    assert [tag for tag, _ in page.tags].count("script") == 1  # the page's own script, no other
+    deep = cnncalc.analyze("input: [4, 8, 8]\nlayers:\n  - repeat: 2600\n    layers: [relu, {conv: {filters: 4, "
+                           "kernel: 3, padding: 1}}]\n")
+    assert len(deep.layers) == 5200 and deep._repr_html_() is None  # the plain-text repr shows instead
+    assert repr(deep).startswith("Report ")

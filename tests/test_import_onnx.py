@@ -27,7 +27,8 @@ from .conftest import ROOT, SPECS, torch_or_skip
 # The kinds an ONNX export of cnncalc's PyTorch module reads back as (a dwconv is a grouped Conv, read as conv).
 READ_BACK = {"conv", "dwconv", "deconv", "fc", "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "relu",
              "leakyrelu", "relu6", "sigmoid", "hardsigmoid", "hardswish", "tanh", "softmax", "gelu", "batchnorm", "lrn",
-             "dropout", "flatten", "add", "concat", "pad", "upsample", "identity"}
+             "dropout", "flatten", "add", "concat", "pad", "upsample", "identity", "mul", "silu", "layernorm", "scale",
+             "channelshuffle", "chunk", "adaptiveavgpool"}
 
 
 def _kinds(path) -> set[str]:
@@ -62,6 +63,8 @@ def module_of(path):
     for attribute, module in list(model.named_children()):
         if isinstance(module, torch.nn.LocalResponseNorm):
             setattr(model, attribute, _onnx_lrn(torch, module))
+        if isinstance(module, torch.nn.ChannelShuffle):
+            setattr(model, attribute, _shuffle_as_torchvision(torch, module.groups))
     return spec, model, exported.attributes
 
 
@@ -83,6 +86,19 @@ def _onnx_lrn(torch, module):
             return LRN.apply(x)
 
     return Wrapped()
+
+
+def _shuffle_as_torchvision(torch, groups: int):
+    """nn.ChannelShuffle as torchvision's ShuffleNet writes it (view, transpose, view): PyTorch's TorchScript
+    exporter has no ONNX operator for nn.ChannelShuffle."""
+
+    class Shuffle(torch.nn.Module):
+        def forward(self, x):
+            n, c, h, w = x.shape
+            x = x.view(n, groups, c // groups, h, w).transpose(1, 2).contiguous()
+            return x.view(n, -1, h, w)
+
+    return Shuffle()
 
 
 def export(path, mode: str, folder) -> str:
@@ -122,9 +138,12 @@ def imported_layer(report, attribute):
 
 
 def test_the_zoo_is_covered():
-    """Every shipped spec whose kinds all have an ONNX operator is cross-checked: the 16 classic networks at least."""
-    assert {"alexnet", "vgg16", "resnet50", "googlenet", "densenet121", "mobilenet_v1", "unet"} <= {p.stem for p in ZOO}
-    assert len(ZOO) >= 16
+    """Every shipped spec whose kinds all have an ONNX operator is cross-checked: the classic networks and the
+    modern convolutional ones. ViT-B/16 is checked as torchvision writes it (nn.MultiheadAttention, tokens
+    (N, L, D)) below: cnncalc's own export of it computes attention with 1×1 convolutions on (N, D, L)."""
+    assert {"alexnet", "vgg16", "resnet50", "googlenet", "densenet121", "mobilenet_v1", "unet", "mobilenet_v3_large",
+            "mobilenet_v3_small", "efficientnet_b0", "convnext_tiny", "shufflenet_v2_x1_0"} <= {p.stem for p in ZOO}
+    assert {p.stem for p in SPECS.glob("*.yaml")} - {p.stem for p in ZOO} == {"vit_b_16"}
 
 
 @pytest.mark.parametrize("path", ZOO, ids=lambda p: p.stem)
@@ -144,7 +163,7 @@ def test_training_export_matches_the_spec(path, onnx_folder):
         assert getattr(report.totals, field) == getattr(expected.totals, field), field
 
 
-@pytest.mark.parametrize("name", ["resnet18", "googlenet", "unet"])
+@pytest.mark.parametrize("name", ["resnet18", "googlenet", "unet", "convnext_tiny", "shufflenet_v2_x1_0"])
 def test_imported_spec_reads_back_with_the_same_totals(name, onnx_folder):
     """`cnncalc import` writes a spec that `check` accepts and whose totals are the model's."""
     model = export(SPECS / f"{name}.yaml", "train", onnx_folder)
@@ -213,7 +232,7 @@ def _offset_of(path, node) -> int:
 _OFFSETS: dict[str, dict[str, int]] = {}
 
 
-@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2"])
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "mobilenet_v3_small"])
 def test_eval_export_folds_batchnorm_and_says_so(name, onnx_folder):
     path = export(SPECS / f"{name}.yaml", "eval", onnx_folder)
     expected = analyze(parse_file(SPECS / f"{name}.yaml"))
@@ -306,3 +325,135 @@ def test_allow_unknown_takes_the_models_shapes_and_leaves_the_counts_out(tmp_pat
                             capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 0, result.stderr
     assert "unknown operator, not counted" in result.stdout
+
+
+# ConvTranspose as other exporters write it: uneven pads, output_shape, auto_pad SAME. (attributes, the crop
+# before and after of the full transposed output per spatial dim, output_padding), by ONNX's definition:
+# total = S·(N − 1) + output_padding + (F − 1) + 1 − out, the odd one before unless SAME_UPPER.
+TRANSPOSED = {
+    "pads_more_before": ({"pads": [2, 1, 1, 0]}, (2, 1), (1, 0), 0),
+    "pads_more_after": ({"pads": [0, 0, 1, 1]}, (0, 0), (1, 1), 0),
+    "output_shape": ({"output_shape": [11, 13]}, (1, 2), (0, 1), 0),  # full 12×16 → 11×13
+    "output_shape_larger": ({"output_shape": [13, 17]}, (0, 0), (0, 0), 1),  # full 12×16 + output_padding 1
+    "same_upper": ({"auto_pad": "SAME_UPPER"}, (1, 1), (1, 1), 0),  # out = 2N: total 2, 1 and 1
+    "pads_and_output_padding": ({"pads": [1, 0, 1, 1], "output_padding": [1, 1]}, (1, 0), (1, 1), 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRANSPOSED))
+def test_conv_transpose_pads_and_output_shape(case, tmp_path):
+    """The node written with onnx's helpers; PyTorch computes the layer (the full transposed conv, cropped as
+    the attributes say): cnncalc's shape is torch's and onnx's shape inference's, params and MACs torch's."""
+    torch = torch_or_skip()
+    onnx = onnx_or_skip()
+    from onnx import TensorProto, helper, numpy_helper
+
+    attributes, crop_before, crop_after, extra = TRANSPOSED[case]
+    up = torch.nn.ConvTranspose2d(4, 6, 4, stride=2)
+    x = torch.zeros(1, 4, 5, 7)
+    with torch.no_grad():
+        full = torch.nn.functional.conv_transpose2d(x, up.weight, up.bias, stride=2, output_padding=extra)
+    expected = tuple(full[:, :, crop_before[0]:full.shape[2] - crop_after[0],
+                          crop_before[1]:full.shape[3] - crop_after[1]].shape[1:])
+    graph = helper.make_graph(
+        [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], "up", kernel_shape=[4, 4], strides=[2, 2],
+                          **attributes)], "transposed",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 7])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, "h", "w"])],
+        [numpy_helper.from_array(up.weight.detach().numpy(), "w"), numpy_helper.from_array(up.bias.detach().numpy(), "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    assert tuple(d.dim_value for d in inferred.graph.output[0].type.tensor_type.shape.dim[1:]) == expected
+    path = tmp_path / f"{case}.onnx"
+    onnx.save(model, str(path))
+    report = analyze(read_spec(str(path)))
+    (layer,) = report.layers
+    assert layer.output_shape == expected
+    assert layer.param_count == sum(p.numel() for p in up.parameters())
+    assert layer.macs == x.numel() * up.weight[0].numel()  # every input value times its filters' kernels
+    shifted = any(a - extra > b for b, a in zip(crop_before, crop_after))
+    assert any("shifted" in w.message for w in report.warnings) == shifted
+
+
+def test_the_operator_table_in_the_docs_is_the_readers():
+    """docs/import.md's ONNX table lists exactly the reader's rows, and every operator with a handler is named."""
+    import re
+
+    from cnncalc.importers.onnx import _HANDLERS, OPERATORS
+
+    from .conftest import doc
+
+    section = doc("import.md").split("## ONNX operators", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| ONNX operator")]
+    assert rows[:-1] == [f"| {op} | {kind} |" for op, kind in OPERATORS]
+    assert rows[-1].startswith("| anything else")
+    named = {word for op, _ in OPERATORS for word in re.findall(r"\b[A-Z][A-Za-z]+\b", op)}
+    assert set(_HANDLERS) <= named, set(_HANDLERS) - named
+
+
+def _torchvision_vit(torch, dim: int = 768, heads: int = 12, layers: int = 12, mlp: int = 3072, patch: int = 16,
+                     size: int = 224, classes: int = 1000):
+    """ViT as torchvision writes it (torchvision.models.vit_b_16's modules, without its dropouts of p = 0):
+    tokens (N, L, D), nn.MultiheadAttention, LayerNorm over the features, x[:, 0] for the head."""
+    nn = torch.nn
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(dim, eps=1e-6)
+            self.self_attention = nn.MultiheadAttention(dim, heads, batch_first=True)
+            self.ln_2 = nn.LayerNorm(dim, eps=1e-6)
+            self.mlp = nn.Sequential(nn.Linear(dim, mlp), nn.GELU(), nn.Linear(mlp, dim))
+
+        def forward(self, x):
+            y = self.ln_1(x)
+            y, _ = self.self_attention(y, y, y, need_weights=False)
+            x = x + y
+            return x + self.mlp(self.ln_2(x))
+
+    class ViT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv_proj = nn.Conv2d(3, dim, patch, stride=patch)
+            self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+            self.pos_embedding = nn.Parameter(torch.zeros(1, (size // patch) ** 2 + 1, dim))
+            self.layers = nn.Sequential(*(Encoder() for _ in range(layers)))
+            self.ln = nn.LayerNorm(dim, eps=1e-6)
+            self.head = nn.Linear(dim, classes)
+
+        def forward(self, x):
+            n = x.shape[0]
+            x = self.conv_proj(x).reshape(n, dim, -1).permute(0, 2, 1)
+            x = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1) + self.pos_embedding
+            return self.head(self.ln(self.layers(x))[:, 0])
+
+    return ViT()
+
+
+def test_vit_b_16_export_matches_the_spec(onnx_folder):
+    """torchvision's ViT-B/16 exported by PyTorch (training mode, no folding): patchify, class token, position
+    embedding, each nn.MultiheadAttention as one attention layer, per-token fc; layer by layer the YAML spec's
+    kinds, shapes, params, MACs and receptive fields, and torch's own parameter count."""
+    torch = torch_or_skip()
+    import warnings
+
+    model = _torchvision_vit(torch).train()
+    path = onnx_folder / "vit_b_16.torchvision.onnx"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 224, 224),), str(path), dynamo=False,
+                          training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
+    report = analyze(read_spec(str(path)))
+    expected = analyze(parse_file(SPECS / "vit_b_16.yaml"))
+    assert report.totals.params == sum(p.numel() for p in model.parameters()) == 86_567_656
+    assert [layer.kind for layer in report.layers] == [layer.kind for layer in expected.layers]
+    for mine, theirs in zip(report.layers, expected.layers):
+        assert mine.output_shape == theirs.output_shape, theirs.name
+        assert (mine.weight_count, mine.bias_count, mine.macs) == (theirs.weight_count, theirs.bias_count,
+                                                                  theirs.macs), theirs.name
+        assert mine.receptive_field == theirs.receptive_field, theirs.name
+    for field in ("params", "weights", "biases", "macs", "activations", "inference_peak"):
+        assert getattr(report.totals, field) == getattr(expected.totals, field), field
+    attention = [layer for layer in report.layers if layer.kind == "attention"]
+    assert [layer.name for layer in attention] == [f"layers.{i}.self_attention" for i in range(12)]

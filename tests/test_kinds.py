@@ -400,3 +400,15 @@ def test_the_generated_every_kind_spec_holds_each_kind_that_takes_its_dims(ndim)
     assert len(report.layers) == len(expected) and expected
     for layer in report.layers:
         assert len(layer.input_shape) == ndim + 1, layer.name
+
+
+def test_a_kind_declared_as_an_instance_names_its_layers_and_refuses_unknown_attributes():
+    """An activation that differs from its class in words only is an instance of it: its layers are named from
+    its auto_prefix (the kind's name unless given), and a misspelt attribute is refused, not silently kept."""
+    from cnncalc.kinds.elementwise import InPlaceCopy
+
+    report = run("input: [4, 8, 8]\nlayers:\n  - silu\n  - hardswish\n  - silu\n")
+    assert [layer.name for layer in report.layers] == ["silu1", "hswish1", "silu2"]
+    assert [layer.kind for layer in report.layers] == ["silu", "hardswish", "silu"]
+    with pytest.raises(TypeError, match="no attribute 'sumary'"):
+        InPlaceCopy(name="swish", sumary="x·σ(x)")

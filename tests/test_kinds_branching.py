@@ -32,7 +32,8 @@ def test_deconv_doubles_with_kernel_2_stride_2():
     assert layer.weight_count == 64 * 32 * 2 * 2  # PyTorch's weight: (C_in, C_out/groups, kH, kW)
     assert layer.bias_count == 32
     assert layer.macs == 64 * 14 * 14 * 32 * 2 * 2  # every input value times the whole kernel
-    assert layer.receptive_field.bound
+    field = layer.receptive_field  # each output reads exactly one input pixel: an exact 1, not a bound
+    assert (field.size, field.jump, field.bound) == ((1, 1), (Fraction(1, 2), Fraction(1, 2)), False)
 
 
 def test_deconv_output_padding_and_its_limit():

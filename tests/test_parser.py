@@ -191,7 +191,8 @@ def test_block_parameters_are_read_per_use_among_remembered_values():
     assert [layer.params["filters"] for layer in spec.layers] == [8, 8, 16, 8, 8]
     assert problems("input: [3, 8, 8]\nblocks:\n  unit:\n    params: {f: null}\n"
                     "    layers: [conv: {filters: $f, kernel: 1}]\n"
-                    "layers:\n  - unit: {f: 8}\n  - unit: {f: 0}\n") == [(5, 30, "conv 'filters' must be positive, got 0")]
+                    "layers:\n  - unit: {f: 8}\n  - unit: {f: 0}\n") == [
+        (5, 30, "conv 'filters' must be positive, got 0; block 'unit' as used at t.yaml:8:5")]  # the use that gave 0
 
 
 def test_unknown_dtype_suggests_the_nearest():

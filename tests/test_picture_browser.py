@@ -50,6 +50,21 @@ OVERFLOWS = """() => {
 }"""
 
 
+# Every text of the memory page's timeline plot inside the plot's own area, as the browser lays it out.
+OUTSIDE_PLOT = """() => {
+  const found = [];
+  for (const svg of document.querySelectorAll('svg.timeline')) {
+    const width = svg.viewBox.baseVal.width, height = svg.viewBox.baseVal.height;
+    for (const text of svg.querySelectorAll('text')) {
+      const b = text.getBBox();
+      if (b.x < 0 || b.y < 0 || b.x + b.width > width || b.y + b.height > height)
+        found.push(`${text.textContent}: ${b.x},${b.y} ${b.width}×${b.height} outside ${width}×${height}`);
+    }
+  }
+  return found;
+}"""
+
+
 @pytest.fixture(scope="module")
 def browser():
     path = browser_or_skip()
@@ -140,6 +155,7 @@ def test_compare_memory_and_hostile_pages_in_the_browser(browser, artifacts):
     pages = {
         "compare.html": ["compare", str(SPECS / "vgg16.yaml"), str(SPECS / "resnet50.yaml"), "--format", "html"],
         "memory.html": ["memory", str(SPECS / "resnet50.yaml"), "--format", "html", "--optimizer", "adam"],
+        "memory-vgg16.html": ["memory", str(SPECS / "vgg16.yaml"), "--format", "html", "--batch", "32"],
         "hostile.html": ["shapes", str(hostile), "--format", "html"],
     }
     for name, arguments in pages.items():
@@ -150,6 +166,12 @@ def test_compare_memory_and_hostile_pages_in_the_browser(browser, artifacts):
         try:
             assert page.evaluate("() => window.alerted === undefined")
             assert errors == []
+            if name.startswith("memory"):
+                assert page.locator("svg.timeline").count() == 1
+                assert "during the" in page.text_content("svg.timeline .peak-label")
+                assert page.evaluate(OVERFLOWS) == []  # each text within the width it was given
+                assert page.evaluate(OUTSIDE_PLOT) == []
+                page.locator("svg.timeline").screenshot(path=str(artifacts / name.replace(".html", "-timeline.png")))
             if name == "hostile.html":
                 page.click("#open-all")
                 assert page.evaluate(OVERFLOWS) == []
@@ -177,3 +199,22 @@ def test_hostile_dot_renders_the_names_as_written():
     texts = {"".join(t.itertext()) for t in ET.fromstring(result.stdout).iter("{http://www.w3.org/2000/svg}text")}
     for layer in report.layers:
         assert layer.name in texts
+
+
+def test_the_notebook_frame_in_the_browser(browser, artifacts):
+    """A report's _repr_html_ as a notebook shows it: the HTML report inside its frame, its script working there."""
+    report = analyze(parse_file(str(SPECS / "vgg16.yaml")))
+    path = artifacts / "notebook.html"
+    path.write_text(f"<!DOCTYPE html><html><body><h1>a notebook</h1>{report._repr_html_()}</body></html>",
+                    encoding="utf-8")
+    page, errors = _open(browser, path)
+    try:
+        frame = page.frame_locator("iframe.cnncalc-report")
+        assert "138,357,544" in frame.locator("ul.totals").inner_text()
+        frame.locator("#open-all").click()
+        assert frame.locator("details:not([open])").count() == 0
+        assert page.evaluate("() => getComputedStyle(document.body).fontFamily") != \
+            frame.locator("body").evaluate("b => getComputedStyle(b).fontFamily")  # its style stays inside
+        assert errors == []
+    finally:
+        page.close()

@@ -312,3 +312,116 @@ def test_pool_ceil_mode_with_a_kernel_larger_than_the_input_gives_one_output():
     for n, k, s, want in [(1, 2, 2, 1), (2, 3, 2, 1), (2, 5, 2, None), (1, 3, 1, None)]:
         text = f"input: [1, {n}, {n}]\nlayers:\n  - maxpool: {{kernel: {k}, stride: {s}, ceil_mode: true}}\n"
         assert _cnncalc_output(text) == want, (n, k, s)
+
+
+# -- receptive fields through upsampling, against PyTorch's gradient ---------------------------------
+
+def _torch_receptive_field(torch, layers: list[tuple], n: int) -> int:
+    """The widest input region a unit of the last layer depends on, by PyTorch (a linear net is its matrix):
+    every weight 1 and pools averaged (no cancellation; a max pool's window is the same), bilinear weights
+    as PyTorch's; only the units whose region stays clear of the borders (clamped there) count."""
+    modules = []
+    for kind, *args in layers:
+        if kind == "conv":
+            k, s, p, d = args
+            module = torch.nn.Conv1d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
+        elif kind == "pool":
+            k, s, p = args
+            module = torch.nn.AvgPool1d(k, stride=s, padding=p)
+        elif kind == "upsample":
+            module = torch.nn.Upsample(scale_factor=args[0], mode="nearest")
+        elif kind == "bilinear":
+            module = torch.nn.Upsample(scale_factor=args[0], mode="linear", align_corners=False)
+        else:
+            k, s, p = args
+            module = torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, bias=False)
+        if hasattr(module, "weight"):
+            torch.nn.init.ones_(module.weight)
+        modules.append(module)
+    net = torch.nn.Sequential(*modules).double()
+    with torch.no_grad():  # the net is linear: its answer to each one-hot input is a column of its matrix
+        matrix = net(torch.eye(n, dtype=torch.double).unsqueeze(1))[:, 0, :]  # [input pixel, output unit]
+    widest = 0
+    for y in range(matrix.shape[1]):
+        touched = matrix[:, y].nonzero().flatten()
+        if len(touched) and touched.min() > 0 and touched.max() < n - 1:
+            widest = max(widest, int(touched.max() - touched.min() + 1))
+    return widest
+
+
+@st.composite
+def upsampling_chains(draw, bilinear: bool = False):
+    """1-D chains of convs, pools, nearest (and bilinear) upsamples and transposed convs, each small."""
+    layers, lines = [], []
+    kinds = ["conv", "conv", "pool", "upsample", "upsample", "deconv"] + (["bilinear"] if bilinear else [])
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(kinds))
+        if kind == "conv":
+            k, s, d = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.sampled_from([1, 1, 2]))
+            p = draw(st.integers(0, k // 2))
+            layers.append(("conv", k, s, p, d))
+            lines.append(f"  - conv: {{filters: 1, kernel: {k}, stride: {s}, padding: {p}, dilation: {d}, bias: false, "
+                         "round: floor}")
+        elif kind == "pool":
+            k = draw(st.integers(1, 3))
+            s, p = draw(st.integers(1, 3)), draw(st.integers(0, k // 2))
+            layers.append(("pool", k, s, p))
+            lines.append(f"  - avgpool: {{kernel: {k}, stride: {s}, padding: {p}, round: floor}}")
+        elif kind in ("upsample", "bilinear"):
+            u = draw(st.integers(2, 3))
+            layers.append((kind, u))
+            lines.append(f"  - upsample: {{scale: {u}, mode: {'nearest' if kind == 'upsample' else 'bilinear'}}}")
+        else:
+            s = draw(st.integers(1, 3))
+            k = draw(st.integers(1, 4))  # a kernel shorter than the stride: some outputs read no input
+            p = draw(st.integers(0, k - 1))
+            layers.append(("deconv", k, s, p))
+            lines.append(f"  - deconv: {{filters: 1, kernel: {k}, stride: {s}, padding: {p}, bias: false}}")
+    return layers, "input: [1, 120]\nlayers:\n" + "\n".join(lines) + "\n"
+
+
+def _last_field(text: str):
+    try:
+        return analyze(parse_text(text, "t.yaml"), floor=True).layers[-1].receptive_field
+    except SpecError:
+        return None  # a size that does not fit: nothing to compare
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(upsampling_chains())
+def test_receptive_fields_through_upsampling_match_pytorchs_gradient(case):
+    # exact (no '≤') through nearest upsampling and transposed convs: the widest region any unit reads
+    torch = torch_or_skip()
+    layers, text = case
+    field = _last_field(text)
+    widest = _torch_receptive_field(torch, layers, 120)
+    if field is None or widest * 3 > 120:  # regions of a third of the input: too few units clear of the borders
+        return
+    if field.bound:  # only a transposed conv shorter than its stride leaves the exact profiles: an upper bound
+        assert any(layer[0] == "deconv" and layer[1] < layer[2] for layer in layers), text
+        assert field.size[0] >= widest, text
+    else:
+        assert field.size[0] == widest, text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(upsampling_chains(bilinear=True), st.sampled_from([1, 2, 3]))
+def test_a_receptive_field_bound_is_never_below_pytorchs_gradient(case, period):
+    # bilinear upsampling gives '≤'; so do periods too long to follow (forced here down to 1, 2 or 3 units):
+    # every such figure must be at least the truth
+    from cnncalc import fields
+
+    torch = torch_or_skip()
+    layers, text = case
+    saved = fields.MAX_PERIOD
+    fields.MAX_PERIOD = period
+    try:
+        field = _last_field(text)
+    finally:
+        fields.MAX_PERIOD = saved
+    widest = _torch_receptive_field(torch, layers, 120)
+    if field is None or widest * 3 > 120:
+        return
+    assert field.size[0] >= widest, text
+    if not field.bound:
+        assert field.size[0] == widest, text

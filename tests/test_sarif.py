@@ -98,3 +98,17 @@ def test_standard_input_has_no_file_to_point_at_and_hostile_text_stays_valid():
 def test_warnings_are_warnings(spec):
     result, log = sarif(str(SPECS / spec), "--floor")
     assert all(r["level"] == "warning" for r in log["runs"][0]["results"])
+
+
+def test_notes_are_notes(tmp_path, monkeypatch):
+    """An imported model's note (its symbolic batch dimension dropped) is SARIF's level "note", not a warning;
+    the log stays valid against the schema."""
+    from .test_import_hostile import small_model
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.onnx").write_bytes(small_model())
+    result, log = sarif("tiny.onnx")
+    assert result.exit_code == 0
+    (found,) = log["runs"][0]["results"]
+    assert found["level"] == "note" and "symbolic" in found["message"]["text"]
+    assert found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "tiny.onnx"

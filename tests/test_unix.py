@@ -95,3 +95,17 @@ def test_streamed_json_and_csv_are_the_documents_in_full(tmp_path):
     rows = list(csv.reader(io.StringIO(run(["shapes", str(spec), "--format", "csv"]).stdout)))
     assert len(rows) == 1 + 1234 and rows[-1][1] == "relu1234"
     assert len(json.loads(run(["shapes", str(spec), "--format", "json"]).stdout)["layers"]) == 1234
+
+
+def test_json_and_csv_are_written_in_pieces_none_near_the_whole(tmp_path):
+    # the memory of `shapes --format json/csv` stays near check's (measured by benchmarks/run.py) because no
+    # piece written holds more than a batch of layers: with 5,000 layers, none is a tenth of the document
+    from cnncalc.engine import analyze
+    from cnncalc.parser import parse_text
+    from cnncalc.render.csv_ import iter_csv
+    from cnncalc.render.json_ import iter_json
+
+    report = analyze(parse_text("input: [3, 8, 8]\nlayers:\n  - repeat: 5000\n    layers: [relu]\n", "long.yaml"))
+    for pieces in (list(iter_json(report)), list(iter_csv(report))):
+        whole = sum(map(len, pieces))
+        assert len(pieces) >= 10 and max(map(len, pieces)) < whole / 9

@@ -85,9 +85,12 @@ class _Group(click.Group):
         stdout_closed = sys.stdout is None  # `cnncalc ... >&-`: Python gives no stream at all
         if stdout_closed:
             sys.stdout = _ClosedOutput()
+        from ..suggest import run
+
         try:
             try:
-                return super().invoke(ctx)
+                with run():  # one budget of "did you mean" hints for every spec the command reads
+                    return super().invoke(ctx)
             finally:  # what the command wrote must really have gone out, whichever way it ended
                 _flush_output()
         except BrokenPipeError:  # `cnncalc shapes big.yaml | head`: not a bug, nobody is reading any more

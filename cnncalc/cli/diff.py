@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, table_options, table_settings
+from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, model_options, table_options, table_settings
 
 
 @click.command()
@@ -20,14 +20,21 @@ from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, MAX_BATCH, echo_text, load, tab
 @click.option("--inference", is_flag=True, help="Compare inference memory (forward only) instead of training.")
 @click.option("--floor", is_flag=True, help="Floor non-integer sizes as frameworks do.")
 @table_options
+@model_options
 def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bool, floor: bool, exact: bool,
-         wide: bool, columns: str | None, width: int | None) -> None:
+         wide: bool, columns: str | None, width: int | None, input_shape: tuple[int, ...] | None = None,
+         allow_unknown: bool = False) -> None:
     """Compare OLD and NEW: totals side by side with deltas (params, MACs, activations, memory at --batch,
     receptive field), then the layers added, removed or changed, matched by name.
 
     OLD or NEW may be git:REV:PATH, a file at a git revision of the current repository
-    (git:origin/main:specs/net.yaml), read with git show.
+    (git:origin/main:specs/net.yaml), read with git show. Either may be an ONNX model or a Caffe prototxt
+    (cnncalc diff model.onnx specs/net.yaml): --input and --allow-unknown apply to the models.
     """
+    import os
+
+    from ..importers import is_model
+
     from ..budget import INFERENCE, TRAINING, MemorySetting
     from ..diff import diff_reports
     from ..engine import analyze
@@ -40,9 +47,17 @@ def diff(old: str, new: str, fmt: str, batch: int, optimizer: str, inference: bo
     reports = []
     problems = []
     code = EXIT_OK
+    models = set()
     for path in (old, new):
         try:
-            reports.append(analyze(load(path), floor=floor))
+            if path != "-" and not path.startswith("git:") and os.path.isfile(path) and is_model(path):
+                models.add(path)
+        except SpecError:
+            pass  # unreadable: said when it is loaded
+    for path in (old, new):
+        try:  # --input is for the models; with none, the YAML spec refuses it and says why
+            shape = input_shape if path in models or not models else None
+            reports.append(analyze(load(path, shape, allow_unknown), floor=floor))
         except SpecReadError as error:
             problems += error.problems
             code = EXIT_USAGE

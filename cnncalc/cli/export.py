@@ -18,13 +18,17 @@ def export() -> None:
 @click.option("--floor", is_flag=True, help="Accept non-integer sizes (PyTorch floors them), as warnings.")
 def export_torch(spec: str, floor: bool) -> None:
     """Print a PyTorch nn.Module equivalent to SPEC: one attribute per layer, named like the layer."""
-    from ..export.torch import torch_export
+    import sys
+
+    from ..export.torch import torch_pieces
     from ..render.problems import render_problem_lines
 
     try:
-        exported = torch_export(load(spec), floor=floor)
+        warnings, pieces = torch_pieces(load(spec), floor=floor)
     except SpecError as error:
         exit_with_error(error)
         return
-    click.echo(render_problem_lines(exported.warnings), err=True, nl=False)
-    click.echo(exported.source, nl=False)
+    click.echo(render_problem_lines(warnings), err=True, nl=False)
+    write = sys.stdout.write  # piece by piece: the source of 1,000,000 layers is never one string
+    for piece in pieces:
+        write(piece)

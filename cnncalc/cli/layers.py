@@ -30,10 +30,11 @@ def layers(kinds: tuple[str, ...], fmt: str, exact: bool, wide: bool, columns: s
 
     unknown = [k for k in kinds if k not in REGISTRY]
     if unknown:
+        from ..newcomer import kind_hint
         from ..parser import did_you_mean
 
-        raise click.UsageError(f"unknown layer kind '{unknown[0]}'{did_you_mean(unknown[0], REGISTRY)}; "
-                               f"known kinds: {', '.join(REGISTRY)}")
+        hint = kind_hint(unknown[0], REGISTRY) or did_you_mean(unknown[0], REGISTRY)
+        raise click.UsageError(f"unknown layer kind '{unknown[0]}'{hint}; known kinds: {', '.join(REGISTRY)}")
     chosen = [REGISTRY[k] for k in kinds] if kinds else list(REGISTRY.values())
     if fmt == "json":
         from ..render.layers import render_layers_json

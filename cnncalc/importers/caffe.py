@@ -16,7 +16,7 @@ from ..kinds import REGISTRY
 from ..problems import NOTE, Location, Problem, SpecError
 from ..spec import INPUT_NAME
 from .network import ImportedNetwork, NetworkBuilder
-from .prototxt import Entry, Message, Scalar, parse
+from .prototxt import Entry, Message, parse
 
 # The old (V1) layer type names, as Caffe's upgrade maps them.
 V1_TYPES = {

@@ -31,9 +31,14 @@ def _value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, float):
+    if isinstance(value, float):  # YAML 1.1 reads 1e-06 as text: the mantissa needs its point (1.0e-06)
+        if value != value or value in (float("inf"), float("-inf")):
+            return ".nan" if value != value else ("-.inf" if value < 0 else ".inf")
         text = repr(value)
-        return text if any(c in text for c in ".en") else text + ".0"
+        mantissa, exponent = text.split("e") if "e" in text else (text, None)
+        if "." not in mantissa and mantissa.lstrip("-").isdigit():
+            mantissa += ".0"
+        return mantissa + (f"e{exponent}" if exponent is not None else "")
     if isinstance(value, tuple):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     return _text(str(value))

@@ -1,9 +1,10 @@
 """ONNX model → ImportedNetwork: each node translated to a cnncalc kind, constants evaluated, nothing guessed.
 
-Nodes are read in the graph's order (ONNX requires it to be topological). A node whose inputs are all
+`translate` is the entry point. Nodes are read in the graph's order (ONNX requires it to be topological). A node whose inputs are all
 constants is evaluated when it is part of a shape computation (Shape, Gather, Unsqueeze, Concat, ...);
-every other node becomes a layer of cnncalc's own kinds (OPERATORS lists them) or is an unknown operator:
-those are listed by type with their count and first node, never counted as zero.
+every other node becomes a layer of cnncalc's own kinds, by the handler of its operator (onnx_layers.py for
+operators with weights or windows, onnx_elementwise.py for the others; OPERATORS lists them), or is an unknown
+operator: those are listed by type with their count and first node, never counted as zero.
 """
 
 from __future__ import annotations
@@ -16,26 +17,15 @@ from ..problems import NOTE, WARNING, Location, Problem, SpecError
 from ..spec import INPUT_NAME
 from .network import ImportedNetwork, NetworkBuilder
 from .onnx_proto import DTYPE_NAMES, Model, Node, Tensor
-from .onnx_values import BATCH, Act, Const, NotConstant, Unread, evaluate
+from . import onnx_elementwise, onnx_layers, onnx_layout, onnx_tokens
+from .onnx_values import Act, Blocked, Const, NotConstant, Unread, Unsupported, evaluate
 
-# What the reader needs of a kind that another part of cnncalc may not have yet: the op is unknown until then.
 _STANDARD_DOMAINS = ("", "ai.onnx")
 _CONSTANT_OPS = frozenset({"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast",
                            "Identity", "Add", "Sub", "Mul", "Div", "ConstantOfShape", "Reshape", "Expand"})
 _SHAPE_OPS = frozenset({"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice",
                         "Concat"})
-_ELEMENTWISE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSigmoid": "hardsigmoid",
-                "HardSwish": "hardswish", "Gelu": "gelu", "Identity": "identity", "Elu": "elu", "Selu": "selu",
-                "Mish": "mish"}
 FOLDED_NAME = re.compile(r"onnx::(Conv|Gemm|MatMul)_\d+|.*(bn|batchnorm|batch_norm|fused).*", re.IGNORECASE)
-
-
-class _Unsupported(Exception):
-    """This node cannot be translated: `reason` says why (shown next to the op type)."""
-
-    def __init__(self, reason: str = ""):
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Translator:
@@ -46,10 +36,13 @@ class Translator:
         self.opset = model.opset or 1
         self.values: dict[str, Any] = {name: Const(t.dims, t.values, name) for name, t in model.initializers.items()}
         self.consumers: dict[str, list[int]] = {}
+        self.producers: dict[str, int] = {}
         for index, node in enumerate(model.nodes):
             for name in node.inputs:
                 if name:
                     self.consumers.setdefault(name, []).append(index)
+            for name in node.outputs:
+                self.producers.setdefault(name, index)
         self.unknown: dict[str, list[Node]] = {}
         self.skip: set[int] = set()
         self.notes: list[Problem] = []
@@ -59,6 +52,7 @@ class Translator:
             path = self._path(node)[0]
             self.paths[path] = self.paths.get(path, 0) + (node.op_type not in _SHAPE_OPS)
         self.builder = NetworkBuilder(source, self._input(input_shape))
+        self.regions = onnx_tokens.attention_regions(self)  # node → the nodes of its attention module
 
     # -- where and what --------------------------------------------------------------------------
     def location(self, node: Node | None = None, offset: int = 0) -> Location:
@@ -137,28 +131,58 @@ class Translator:
         if isinstance(value, Act):
             return value
         if isinstance(value, Unread):
-            raise _Blocked
-        raise _Unsupported("its data input is a constant" if value is not None else f"its input '{name}' is missing")
+            raise Blocked
+        raise Unsupported("its data input is a constant" if value is not None else f"its input '{name}' is missing")
 
     def const(self, name: str) -> Const:
-        value = self.values.get(name)
+        value = self.values.get(name) if name in self.values else self.ahead(name)
         if isinstance(value, Const):
             return value
-        raise _Unsupported(f"'{name}' must be a constant (an initializer), not a computed tensor")
+        raise Unsupported(f"'{name}' must be a constant (an initializer), not a computed tensor")
 
     def weight_dims(self, name: str, rank: int | None = None) -> tuple[int, ...]:
         value = self.const(name)
         if value.dims is None or (rank is not None and len(value.dims) != rank):
-            raise _Unsupported(f"its weight '{name}' has dims {value.dims}, not {rank} of them")
+            raise Unsupported(f"its weight '{name}' has dims {value.dims}, not {rank} of them")
         return value.dims
+
+    def ahead(self, name: str, depth: int = 0) -> Any:
+        """The constant `name` that a pattern needs before the walk reaches it (the shape a Reshape further on
+        reads): its chain of constant nodes evaluated now, at most 32 deep; None when it is not one."""
+        if name in self.values:
+            return self.values[name]
+        index = self.producers.get(name)
+        if index is None or depth > 32:
+            return None
+        node = self.model.nodes[index]
+        if node.domain not in _STANDARD_DOMAINS or node.op_type not in _CONSTANT_OPS:
+            return None
+        inputs = [self.ahead(i, depth + 1) if i else None for i in node.inputs]
+        if not all(isinstance(v, Const) or (node.op_type == "Shape" and isinstance(v, Act)) for v in inputs
+                   if v is not None) or any(v is None for i, v in zip(node.inputs, inputs) if i):
+            return None
+        try:
+            outputs = evaluate(node, inputs, self.opset)
+        except (NotConstant, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return None
+        self.values.update(zip(node.outputs, outputs))
+        return self.values.get(name)
 
     def values_of(self, name: str) -> tuple[Any, ...] | None:
         if not name:
             return None
         value = self.const(name)
         if value.values is None:
-            raise _Unsupported(f"the values of '{name}' are not known before running the model")
+            raise Unsupported(f"the values of '{name}' are not known before running the model")
         return value.values
+
+    def follower(self, name: str, op_type: str) -> tuple[int, Node] | None:
+        """The node (its index, itself) that alone reads the value `name`, when it is an `op_type`."""
+        users = self.consumers.get(name, [])
+        if len(users) != 1 or name in self.graph_outputs:
+            return None
+        node = self.model.nodes[users[0]]
+        return (users[0], node) if node.op_type == op_type else None
 
     def attr(self, node: Node, key: str, default: Any = None) -> Any:
         attribute = node.attributes.get(key)
@@ -192,14 +216,22 @@ class Translator:
                     for name in node.outputs:
                         self.values[name] = Const(None, None, name)
                     return
+        if node.domain in _STANDARD_DOMAINS and any(isinstance(v, Const) for v in inputs) and \
+                all(isinstance(v, Const) for v in inputs if v is not None):
+            for name in node.outputs:  # computed from parameters alone (a weight transposed): never a layer
+                self.values[name] = Const(_constant_dims(node, inputs), None, name)
+            return
         handler = _HANDLERS.get(node.op_type) if node.domain in _STANDARD_DOMAINS else None
         try:
+            if index in self.regions and any(isinstance(v, Act) for v in inputs):
+                onnx_tokens.attention(self, index, node, self.regions[index])
+                return
             if handler is None:
-                raise _Unsupported("")
+                raise Unsupported("")
             handler(self, index, node)
-        except _Blocked:
+        except Blocked:
             self.unread(node)
-        except _Unsupported as unsupported:
+        except Unsupported as unsupported:
             self.unknown.setdefault(self.label(node, unsupported.reason), []).append(node)
             if self.allow_unknown:
                 self.pass_through(node, inputs)
@@ -243,7 +275,7 @@ class Translator:
               name: str | None = None, origin: str | None = None) -> Act | None:
         """Add a layer of `kind` reading `inputs`; its output is the node's output `output`."""
         if kind not in REGISTRY:
-            raise _Unsupported(f"cnncalc has no '{kind}' kind yet")
+            raise Unsupported(f"cnncalc has no '{kind}' kind yet")
         added = self.builder.add(kind, params, tuple(a.layer for a in inputs), name or self.name(node),
                                  self.location(node), origin or node.op_type)
         if added is None:
@@ -307,427 +339,30 @@ class Translator:
             NOTE))
 
 
-class _Blocked(Exception):
-    """An input comes from an untranslated node: this node is not translated either (and not reported)."""
+_HANDLERS: dict[str, Callable[["Translator", int, Node], None]] = {
+    **onnx_layers.HANDLERS, **onnx_elementwise.HANDLERS, **onnx_layout.HANDLERS, **onnx_tokens.HANDLERS}
+
+# For the documentation (docs/import.md's table, kept true by a test): each ONNX operator the reader translates
+# or evaluates, and what it becomes.
+OPERATORS: tuple[tuple[str, str], ...] = (onnx_layers.OPERATORS + onnx_elementwise.OPERATORS + onnx_layout.OPERATORS
+                                           + onnx_tokens.OPERATORS) + (
+    ("Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, ConstantOfShape, Reshape and arithmetic on "
+     "constants", "evaluated: the shape computations exporters write around Flatten and Reshape, never layers"),
+)
 
 
-# -- the operators ------------------------------------------------------------------------------------
-def _spatial_attr(t: Translator, node: Node, key: str, ndim: int, default: int) -> tuple[int, ...]:
-    value = t.attr(node, key)
-    if value is None:
-        return (default,) * ndim
-    if len(value) != ndim:
-        raise _Unsupported(f"'{key}' has {len(value)} values for {ndim} spatial dims")
-    return tuple(int(v) for v in value)
-
-
-def _compact(values: tuple[int, ...]) -> int | tuple[int, ...]:
-    return values[0] if len(set(values)) == 1 else tuple(values)
-
-
-def _pads(t: Translator, node: Node, x: Act, kernel: tuple[int, ...], stride: tuple[int, ...],
-          dilation: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...], str | None]:
-    """(pads before, pads after, 'same' when it is TensorFlow's SAME_UPPER) per spatial dim."""
-    ndim = len(kernel)
-    auto = t.attr(node, "auto_pad", "NOTSET")
-    auto = auto if isinstance(auto, str) else "NOTSET"
-    if auto in ("SAME_UPPER", "SAME_LOWER"):
-        before, after = [], []
-        for n, k, s, d in zip(x.shape[1:], kernel, stride, dilation):
-            out = -(-n // s)
-            total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
-            small, large = total // 2, total - total // 2
-            before.append(small if auto == "SAME_UPPER" else large)
-            after.append(large if auto == "SAME_UPPER" else small)
-        return tuple(before), tuple(after), "same" if auto == "SAME_UPPER" else None
-    if auto == "VALID":
-        return (0,) * ndim, (0,) * ndim, None
-    pads = t.attr(node, "pads")
-    if pads is None:
-        return (0,) * ndim, (0,) * ndim, None
-    if len(pads) != 2 * ndim or any(p < 0 for p in pads):
-        raise _Unsupported(f"'pads' {list(pads)} is not {2 * ndim} amounts of zero or more")
-    return tuple(int(p) for p in pads[:ndim]), tuple(int(p) for p in pads[ndim:]), None
-
-
-def _padded(t: Translator, node: Node, x: Act, before: tuple[int, ...], after: tuple[int, ...]) -> Act:
-    """Asymmetric padding is a `pad` layer of its own before the window (cnncalc pads windows symmetrically)."""
-    if before == after:
-        return x
-    act = t.layer(node, "pad", {"before": _compact(before), "after": _compact(after)}, (x,),
-                  name=t.name(node) + ".pad", origin=f"{node.op_type} pads")
-    if act is None:
-        raise _Blocked
-    return act
-
-
-def _conv(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    if len(x.shape) < 2:
-        raise _Unsupported("its input is not a volume")
-    ndim = len(x.shape) - 1
-    w = t.weight_dims(node.inputs[1], ndim + 2)
-    kernel = tuple(w[2:])
-    stride = _spatial_attr(t, node, "strides", ndim, 1)
-    dilation = _spatial_attr(t, node, "dilations", ndim, 1)
-    group = int(t.attr(node, "group", 1))
-    before, after, same = _pads(t, node, x, kernel, stride, dilation)
-    bias = len(node.inputs) > 2 and bool(node.inputs[2])
-    params: dict[str, Any] = {"filters": w[0], "kernel": _compact(kernel)}
-    if any(s != 1 for s in stride):
-        params["stride"] = _compact(stride)
-    if same is not None:
-        params["padding"] = "same"
-    else:
-        x = _padded(t, node, x, before, after)
-        if before == after and any(before):
-            params["padding"] = _compact(before)
-    if any(d != 1 for d in dilation):
-        params["dilation"] = _compact(dilation)
-    if group != 1:
-        params["groups"] = group
-    if x.shape[0] != w[1] * group:
-        raise _Unsupported(f"its weight expects {w[1] * group} input channels, the input has {x.shape[0]}")
-    params["bias"] = bias
-    t.layer(node, "conv", params, (x,))
-
-
-def _conv_transpose(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    ndim = len(x.shape) - 1
-    w = t.weight_dims(node.inputs[1], ndim + 2)
-    group = int(t.attr(node, "group", 1))
-    kernel = tuple(w[2:])
-    stride = _spatial_attr(t, node, "strides", ndim, 1)
-    dilation = _spatial_attr(t, node, "dilations", ndim, 1)
-    output_padding = _spatial_attr(t, node, "output_padding", ndim, 0)
-    if t.attr(node, "output_shape") is not None or t.attr(node, "auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
-        raise _Unsupported("output_shape or auto_pad SAME")
-    pads = t.attr(node, "pads") or [0] * (2 * ndim)
-    before, after = tuple(pads[:ndim]), tuple(pads[ndim:])
-    if before != after:
-        raise _Unsupported("asymmetric pads")
-    params: dict[str, Any] = {"filters": w[1] * group, "kernel": _compact(kernel)}
-    if any(s != 1 for s in stride):
-        params["stride"] = _compact(stride)
-    if any(before):
-        params["padding"] = _compact(before)
-    if any(output_padding):
-        params["output_padding"] = _compact(output_padding)
-    if any(d != 1 for d in dilation):
-        params["dilation"] = _compact(dilation)
-    if group != 1:
-        params["groups"] = group
-    params["bias"] = len(node.inputs) > 2 and bool(node.inputs[2])
-    t.layer(node, "deconv", params, (x,))
-
-
-def _pool(kind: str) -> Callable[[Translator, int, Node], None]:
-    def handler(t: Translator, index: int, node: Node) -> None:
-        x = t.act(node.inputs[0])
-        ndim = len(x.shape) - 1
-        if ndim < 1:
-            raise _Unsupported("its input is not a volume")
-        kernel = _spatial_attr(t, node, "kernel_shape", ndim, 1)
-        stride = _spatial_attr(t, node, "strides", ndim, 1)
-        dilation = _spatial_attr(t, node, "dilations", ndim, 1)
-        if any(d != 1 for d in dilation):
-            raise _Unsupported("dilated pooling")
-        if len(node.outputs) > 1 and node.outputs[1] and t.consumers.get(node.outputs[1]):
-            raise _Unsupported("its indices output is used")
-        before, after, same = _pads(t, node, x, kernel, stride, dilation)
-        x = _padded(t, node, x, before, after)
-        params: dict[str, Any] = {"kernel": _compact(kernel), "stride": _compact(stride)}
-        if before == after and any(before):
-            params["padding"] = _compact(before)
-        if t.attr(node, "ceil_mode", 0):
-            params["ceil_mode"] = True
-        t.layer(node, kind, params, (x,))
-    return handler
-
-
-def _global(kind: str) -> Callable[[Translator, int, Node], None]:
-    def handler(t: Translator, index: int, node: Node) -> None:
-        t.layer(node, kind, {}, (t.act(node.inputs[0]),))
-    return handler
-
-
-def _elementwise(t: Translator, index: int, node: Node) -> None:
-    t.layer(node, _ELEMENTWISE[node.op_type], {}, (t.act(node.inputs[0]),))
-
-
-def _leaky(t: Translator, index: int, node: Node) -> None:
-    t.layer(node, "leakyrelu", {"negative_slope": float(t.attr(node, "alpha", 0.01))}, (t.act(node.inputs[0]),))
-
-
-def _softmax(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    axis = int(t.attr(node, "axis", 1 if t.opset < 13 else -1))
-    rank = len(x.shape) + 1
-    if axis % rank != 1 and not (rank == 2 and axis % rank == 1):
-        raise _Unsupported(f"over axis {axis}, not the channels")
-    t.layer(node, "softmax", {}, (x,))
-
-
-def _clip(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    if t.opset >= 11:
-        low = t.values_of(node.inputs[1]) if len(node.inputs) > 1 else None
-        high = t.values_of(node.inputs[2]) if len(node.inputs) > 2 else None
-        low, high = (low[0] if low else None), (high[0] if high else None)
-    else:
-        low, high = t.attr(node, "min"), t.attr(node, "max")
-    if low == 0 and high == 6:
-        t.layer(node, "relu6", {}, (x,))
-    elif low == 0 and high is None:
-        t.layer(node, "relu", {}, (x,))
-    else:
-        raise _Unsupported(f"to [{low}, {high}]")
-
-
-def _batchnorm(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    for name in node.inputs[1:5]:
-        dims = t.weight_dims(name)
-        if dims != (x.shape[0],):
-            raise _Unsupported(f"'{name}' has dims {dims}, not one value per channel ({x.shape[0]})")
-    params: dict[str, Any] = {}
-    eps = float(t.attr(node, "epsilon", 1e-5))
-    if abs(eps - 1e-5) > 1e-12:
-        params["eps"] = eps
-    momentum = 1 - float(t.attr(node, "momentum", 0.9))  # ONNX keeps this much of the running value: torch's 1 − m
-    if abs(momentum - 0.1) > 1e-6:
-        params["momentum"] = round(momentum, 6)
-    t.layer(node, "batchnorm", params, (x,))
-
-
-def _lrn(t: Translator, index: int, node: Node) -> None:
-    params = {"size": int(t.attr(node, "size", 5)), "alpha": float(t.attr(node, "alpha", 1e-4)),
-              "beta": float(t.attr(node, "beta", 0.75)), "k": float(t.attr(node, "bias", 1.0))}
-    t.layer(node, "lrn", params, (t.act(node.inputs[0]),))
-
-
-def _dropout(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    ratio = t.attr(node, "ratio", 0.5)
-    if t.opset >= 12 and len(node.inputs) > 1 and node.inputs[1]:
-        values = t.values_of(node.inputs[1])
-        ratio = values[0] if values else 0.5
-    if len(node.outputs) > 1 and node.outputs[1] and t.consumers.get(node.outputs[1]):
-        raise _Unsupported("its mask output is used")
-    t.layer(node, "dropout", {"p": float(ratio)}, (x,))
-
-
-def _flatten(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    axis = int(t.attr(node, "axis", 1))
-    if axis != 1:
-        raise _Unsupported(f"from axis {axis}: only the whole-sample flatten (axis 1) is a cnncalc layer")
-    t.layer(node, "flatten", {}, (x,))
-
-
-def _reshape(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    target = list(t.values_of(node.inputs[1]) or ())
-    size = 1
-    for d in x.shape:
-        size *= d
-    if len(target) >= 1 and target[0] == 0:
-        target[0] = BATCH
-    batch = target[0] if target else None
-    rest = target[1:]
-    rest = [x.shape[i] if d == 0 and i < len(x.shape) else d for i, d in enumerate(rest)]
-    if batch is BATCH or batch == -1 or (isinstance(batch, int) and batch == _batch_size(t)):
-        if rest in ([-1], [size]):
-            t.layer(node, "flatten", {}, (x,))
-            return
-        if tuple(rest) == x.shape:
-            t.alias(node, x)
-            return
-    raise _Unsupported("to a shape other than a whole-sample flatten")
-
-
-def _batch_size(t: Translator) -> int | None:
-    for info in t.model.inputs:
-        if info.name not in t.model.initializers and info.dims:
-            return info.dims[0] if isinstance(info.dims[0], int) else None
-    return None
-
-
-def _gemm(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    if t.attr(node, "transA", 0):
-        raise _Unsupported("transA")
-    w = t.weight_dims(node.inputs[1], 2)
-    units = w[0] if t.attr(node, "transB", 0) else w[1]
-    inputs = w[1] if t.attr(node, "transB", 0) else w[0]
-    if len(x.shape) != 1 or x.shape[0] != inputs:
-        raise _Unsupported(f"on an input of shape {x.shape}, with a weight for {inputs} inputs")
-    t.layer(node, "fc", {"units": units, "bias": len(node.inputs) > 2 and bool(node.inputs[2])}, (x,))
-
-
-def _matmul(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    w = t.weight_dims(node.inputs[1], 2)
-    if len(x.shape) != 1 or x.shape[0] != w[0]:
-        raise _Unsupported("other than a vector times a weight matrix")
-    bias = False
-    consumers = t.consumers.get(node.outputs[0], [])
-    after = t.model.nodes[consumers[0]] if len(consumers) == 1 else None
-    if after is not None and after.op_type == "Add" and len(after.inputs) == 2:
-        other = after.inputs[1] if after.inputs[0] == node.outputs[0] else after.inputs[0]
-        value = t.values.get(other)
-        if isinstance(value, Const) and value.dims in ((w[1],), (1, w[1])):
-            bias = True
-            t.skip.add(consumers[0])
-    act = t.layer(node, "fc", {"units": w[1], "bias": bias}, (x,))
-    if bias and act is not None and after is not None:
-        t.values[after.outputs[0]] = act
-
-
-def _merge(kind: str) -> Callable[[Translator, int, Node], None]:
-    def handler(t: Translator, index: int, node: Node) -> None:
-        values = [t.values.get(name) for name in node.inputs]
-        if not all(isinstance(v, Act) for v in values):
-            if node.op_type == "Div":
-                raise _Unsupported("by a constant")
-            raise _Unsupported("with a constant" if kind != "concat" else "of constants and activations")
-        if kind == "concat":
-            rank = len(values[0].shape) + 1
-            if int(t.attr(node, "axis", 1)) % rank != 1:
-                raise _Unsupported(f"along axis {t.attr(node, 'axis')}, not the channels")
-        if len(values) == 1:
-            t.alias(node, values[0])
-            return
-        t.layer(node, kind, {}, tuple(values))
-    return handler
-
-
-def _mul(t: Translator, index: int, node: Node) -> None:
-    if _gelu_at(t, index, node):
-        return
-    _merge("mul")(t, index, node)
-
-
-def _div(t: Translator, index: int, node: Node) -> None:
-    if _gelu_at(t, index, node):
-        return
-    raise _Unsupported("by a constant" if not all(isinstance(t.values.get(n), Act) for n in node.inputs) else "")
-
-
-def _gelu_at(t: Translator, index: int, node: Node) -> bool:
-    """PyTorch's exact GELU before opset 20: x/√2 → Erf → +1 → ·x → ·0.5 (the last two in either order)."""
-    nodes = t.model.nodes
-
-    def only_consumer(name: str) -> tuple[int, Node] | None:
-        users = t.consumers.get(name, [])
-        return (users[0], nodes[users[0]]) if len(users) == 1 else None
-
-    def scalar(name: str) -> float | None:
-        value = t.values.get(name)
-        return value.values[0] if isinstance(value, Const) and value.values and len(value.values) == 1 else None
-
-    if node.op_type != "Div" or len(node.inputs) != 2 or not isinstance(t.values.get(node.inputs[0]), Act):
-        return False
-    x_name = node.inputs[0]
-    divisor = scalar(node.inputs[1])
-    if divisor is None or abs(divisor - 2 ** 0.5) > 1e-3:
-        return False
-    chain = []
-    step = only_consumer(node.outputs[0])
-    if step is None or step[1].op_type != "Erf":
-        return False
-    chain.append(step)
-    step = only_consumer(step[1].outputs[0])
-    if step is None or step[1].op_type != "Add" or not any(scalar(n) == 1 for n in step[1].inputs):
-        return False
-    chain.append(step)
-    first = only_consumer(step[1].outputs[0])
-    if first is None or first[1].op_type != "Mul":
-        return False
-    second = only_consumer(first[1].outputs[0])
-    if second is None or second[1].op_type != "Mul":
-        return False
-    operands = set(first[1].inputs) | set(second[1].inputs)
-    halves = [n for n in operands if scalar(n) == 0.5]
-    if x_name not in operands or not halves:
-        return False
-    chain += [first, second]
-    for position, _ in chain:
-        t.skip.add(position)
-    act = t.layer(node, "gelu", {}, (t.act(x_name),), origin="Erf (GELU)")
-    if act is not None:
-        t.values[second[1].outputs[0]] = act
-    return True
-
-
-def _pad(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    rank = len(x.shape) + 1
-    pads = t.values_of(node.inputs[1]) if t.opset >= 11 else t.attr(node, "pads")
-    mode = t.attr(node, "mode", "constant")
-    if pads is None or len(pads) != 2 * rank:
-        raise _Unsupported("pads for some axes only")
-    begin, end = [int(p) for p in pads[:rank]], [int(p) for p in pads[rank:]]
-    if begin[:2] != [0, 0] or end[:2] != [0, 0] or any(p < 0 for p in begin + end):
-        raise _Unsupported("of the batch or channels, or by a negative amount")
-    params: dict[str, Any] = {}
-    if begin[2:] == end[2:]:
-        params["padding"] = _compact(tuple(begin[2:]))
-    else:
-        params["before"], params["after"] = _compact(tuple(begin[2:])), _compact(tuple(end[2:]))
-    if mode != "constant":
-        raise _Unsupported(f"mode {mode}")
-    t.layer(node, "pad", params, (x,))
-
-
-def _resize(t: Translator, index: int, node: Node) -> None:
-    x = t.act(node.inputs[0])
-    mode = t.attr(node, "mode", "nearest")
-    mode = {"nearest": "nearest", "linear": "bilinear", "bilinear": "bilinear"}.get(mode)
-    if mode is None:
-        raise _Unsupported(f"mode {t.attr(node, 'mode')}")
-    if node.op_type == "Upsample":
-        scales = t.attr(node, "scales") if t.opset < 9 else t.values_of(node.inputs[1])
-        sizes = None
-    else:
-        scales = t.values_of(node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else None
-        sizes = t.values_of(node.inputs[3]) if len(node.inputs) > 3 and node.inputs[3] else None
-        if t.opset == 10:
-            scales = t.values_of(node.inputs[1])
-    if sizes:
-        if len(sizes) != len(x.shape) + 1 or sizes[1] != x.shape[0]:
-            raise _Unsupported("of the batch or channels")
-        t.layer(node, "upsample", {"size": _compact(tuple(int(s) for s in sizes[2:])), "mode": mode}, (x,))
-        return
-    if not scales or len(scales) != len(x.shape) + 1 or scales[0] != 1 or scales[1] != 1:
-        raise _Unsupported("by scales cnncalc cannot read")
-    if any(float(s) != int(s) or s < 1 for s in scales[2:]):
-        raise _Unsupported(f"by a scale that is not a whole number ({list(scales[2:])})")
-    t.layer(node, "upsample", {"scale": _compact(tuple(int(s) for s in scales[2:])), "mode": mode}, (x,))
-
-
-_HANDLERS: dict[str, Callable[[Translator, int, Node], None]] = {
-    "Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _gemm, "MatMul": _matmul,
-    "MaxPool": _pool("maxpool"), "AveragePool": _pool("avgpool"),
-    "GlobalAveragePool": _global("globalavgpool"), "GlobalMaxPool": _global("globalmaxpool"),
-    "LeakyRelu": _leaky, "Softmax": _softmax, "Clip": _clip, "BatchNormalization": _batchnorm, "LRN": _lrn,
-    "Dropout": _dropout, "Flatten": _flatten, "Reshape": _reshape, "Add": _merge("add"), "Mul": _mul, "Div": _div,
-    "Concat": _merge("concat"), "Pad": _pad, "Resize": _resize, "Upsample": _resize,
-    **{op: _elementwise for op in _ELEMENTWISE},
-}
-
-# For the documentation: every ONNX operator the reader translates, and the kind it becomes.
-OPERATORS = {
-    "Conv": "conv", "ConvTranspose": "deconv", "Gemm": "fc", "MatMul (+ Add as its bias)": "fc",
-    "MaxPool": "maxpool", "AveragePool": "avgpool", "GlobalAveragePool": "globalavgpool",
-    "GlobalMaxPool": "globalmaxpool", "Relu": "relu", "LeakyRelu": "leakyrelu", "Clip (0, 6)": "relu6",
-    "Sigmoid": "sigmoid", "HardSigmoid": "hardsigmoid", "HardSwish": "hardswish", "Tanh": "tanh",
-    "Softmax": "softmax", "Gelu, Erf (PyTorch's GELU pattern)": "gelu", "BatchNormalization": "batchnorm",
-    "LRN": "lrn", "Dropout": "dropout", "Flatten": "flatten", "Reshape (whole-sample flatten)": "flatten",
-    "Add": "add", "Mul": "mul", "Concat": "concat", "Pad": "pad", "Resize, Upsample": "upsample",
-    "Identity": "identity",
-}
+def _constant_dims(node: Node, inputs: list[Any]) -> tuple[int, ...] | None:
+    """The dims of a node's output computed from constants, where they follow from its input's: a Transpose
+    permutes them, an element-wise operator keeps them; None (unknown) otherwise."""
+    dims = inputs[0].dims if inputs and isinstance(inputs[0], Const) else None
+    if dims is None:
+        return None
+    if node.op_type == "Transpose":
+        perm = node.attributes.get("perm")
+        order = [int(a) % len(dims) for a in perm.value] if perm is not None and perm.value else \
+            list(range(len(dims)))[::-1]
+        return tuple(dims[a] for a in order) if sorted(order) == list(range(len(dims))) else None
+    return dims if node.op_type in ("Identity", "Cast", "Neg", "Sqrt", "Relu", "Sigmoid", "Tanh", "Exp") else None
 
 
 def translate(model: Model, source: str, input_shape: tuple[int, ...] | None = None,

@@ -43,6 +43,18 @@ class Unread(NamedTuple):
     shape: tuple[int, ...] | None = None  # channels first, no batch, when the model says it
 
 
+class Unsupported(Exception):
+    """This node cannot be translated: `reason` says why (shown next to the op type)."""
+
+    def __init__(self, reason: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Blocked(Exception):
+    """An input comes from an untranslated node: this node is not translated either (and not reported)."""
+
+
 class NotConstant(Exception):
     """The constant cannot be computed here (unknown values, an operation this evaluator does not do)."""
 

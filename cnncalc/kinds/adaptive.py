@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+<<<<<<< HEAD
 from .base import (
     INPUT,
     SIZE,
@@ -20,6 +21,10 @@ from .base import (
 )
 from .conv import require_volume
 from .pool import MaxPoolMemory
+=======
+from .base import INPUT, SIZE, Computed, LayerContext, LayerKind, Param, Saved, Window, image_spatial, per_dim, prod_int, spatial_text
+from .pool import KeepsIndices
+>>>>>>> main
 
 
 def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
@@ -46,9 +51,7 @@ class AdaptivePool(LayerKind):
                   "(kernel = stride = N/out), else an upper bound (the largest window)")
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        refuse_tokens(self.name, input_shape)
-        require_volume(self.name, input_shape)
-        spatial = input_shape[1:]
+        spatial = image_spatial(self.name, input_shape)
         out = per_dim(params["size"], len(spatial), "size")
         windows = tuple(adaptive_window(n, o) for n, o in zip(spatial, out))
         notes = ()
@@ -78,7 +81,11 @@ class AdaptiveAvgPool(AdaptivePool):
         return (Saved(INPUT, prod_int(input_shape), value_bytes),)
 
 
+<<<<<<< HEAD
 class AdaptiveMaxPool(MaxPoolMemory, AdaptivePool):
+=======
+class AdaptiveMaxPool(KeepsIndices, AdaptivePool):
+>>>>>>> main
     name = "adaptivemaxpool"
     summary = "Max pooling to a given output size, PyTorch's AdaptiveMaxPool."
 

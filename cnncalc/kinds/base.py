@@ -4,34 +4,10 @@ from functools import cached_property
 from math import prod
 from typing import Any, Mapping, NamedTuple
 
-# The parameter types a kind may declare; how each reads, its JSON Schema and its description: kinds/params.py.
-from .params import (  # noqa: F401 - re-exported: a kind module imports its types from here
-    BOOL,
-    CHOICE,
-    COUNT,
-    NUMBER,
-    PADDING,
-    POOL_PADDING,
-    POSITIVE_NUMBER,
-    PROBABILITY,
-    SIZE,
-)
-
-REQUIRED = object()
-
-
-class Param(NamedTuple):
-    """One parameter of a layer kind: its name, type, default and what it means."""
-
-    name: str
-    type: str  # a key of kinds/params.py's PARAM_TYPES
-    default: Any = REQUIRED
-    description: str = ""
-    choices: tuple[str, ...] = ()
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
+# A kind's parameters (Param) and the types they may take, each type's reader, JSON Schema and description:
+# kinds/params.py. Re-exported: a kind module imports them from here.
+from .params import (BOOL, CHOICE, COUNT, NUMBER, PADDING, POOL_PADDING, POSITIVE_NUMBER,  # noqa: F401
+                     PROBABILITY, REQUIRED, SIZE, Param)
 
 
 class Window(NamedTuple):
@@ -148,6 +124,21 @@ def refuse_tokens(kind: str, shape: tuple[int, ...], expected: str = "an image v
                            "1×1 conv, norms, activations) work on tokens, image layers before patchify")
 
 
+def require_volume(kind: str, input_shape: tuple[int, ...]) -> None:
+    if len(input_shape) < 2:
+        raise LayerFailure(
+            f"{kind} needs a volume (channels and 1 to 3 spatial sizes) but its input is a vector "
+            f"of {input_shape[0]:,}; move it before the flatten/fc layers"
+        )
+
+
+def image_spatial(kind: str, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The spatial sizes of an image volume C×(D×)H×W; a failure for a token sequence or a vector."""
+    refuse_tokens(kind, input_shape)
+    require_volume(kind, input_shape)
+    return input_shape[1:]
+
+
 def shape_words(shape: tuple[int, ...]) -> str:
     """How a message names a shape: a token sequence, a vector or a volume (H×W×C)."""
     if is_tokens(shape):
@@ -188,7 +179,7 @@ class LayerKind:
 
     name: str = ""
     category: str = "other"  # conv, pool, fc, activation, norm, reshape, regularization, merge, embedding, attention
-    auto_prefix: str = "layer"
+    auto_prefix: str = ""  # automatic names are auto_prefix1, auto_prefix2, ...; "": the kind's name
     params: tuple[Param, ...] = ()
     main_param: str | None = None
     in_place: bool = False  # output shares the input's memory (no new tensor)
@@ -210,6 +201,16 @@ class LayerKind:
     forward_temporaries: int = 0
     dims: tuple[int, ...] = (1, 2, 3)  # the spatial dims of the inputs it takes (a 2-D-only kind says (2,))
     example: Mapping[str, Any] | None = None  # parameters of a typical use, when a value per required type is not one
+
+    def __init__(self, **declared: Any):
+        """Kinds that differ from their class in words only (an activation's name, prefix and summary) are
+        instances of it: `InPlaceCopy(name="silu", summary="x·σ(x), in place.")`."""
+        for attribute, value in declared.items():
+            if not hasattr(type(self), attribute):
+                raise TypeError(f"a layer kind has no attribute {attribute!r}")
+            setattr(self, attribute, value)
+        if not self.auto_prefix:
+            self.auto_prefix = self.name
 
     @cached_property
     def _params_by_name(self) -> dict[str, Param]:
@@ -391,6 +392,7 @@ def slide(
     ceil_mode: bool = False,
     exact_required: bool = True,
     rounding: str = "exact",
+    same_padding: bool = False,
 ) -> int:
     """Output size of one spatial dim: (N + P_before + P_after − D·(F − 1) − 1)/S + 1.
 
@@ -437,13 +439,24 @@ def slide(
             )
         else:
             hint = _suggest(n, k, s, pad_before, d) if pad_before == pad_after else ""
-            ctx.error(
-                f"{where}{formula} = {value} is not an integer"
-                + (f"; {hint}" if hint else "")
-                + " (or write 'round: floor' on the layer, or pass --floor, to floor it as frameworks do)",
-                None,
-            )
+            if hint.startswith("padding"):  # a padding makes it exact: the likeliest fix first
+                ctx.error(f"{where}{formula} = {value} is not an integer; {hint} (or write 'round: floor' on the "
+                          "layer, or pass --floor, to floor it as frameworks do)", None)
+            else:
+                ctx.error(f"{where}{formula} = {value} is not an integer; "
+                          + _no_padding_fits(n, span, s, out, same_padding) + (f"; {hint}" if hint else ""), None)
     return out
+
+
+def _no_padding_fits(n: int, span: int, s: int, out: int, same_padding: bool) -> str:
+    """What someone most likely means when no padding divides exactly (a 3×3/2 conv with padding 1 on 32):
+    PyTorch's floor, an input that divides, or TensorFlow's 'same' (out = ⌈N/S⌉)."""
+    up = n + s - span % s
+    ways = [f"PyTorch floors it to {out}: write 'round: floor' on the layer (or pass --floor) to do the same",
+            f"an input of {up} gives {(span + s - span % s) // s + 1}"]
+    if same_padding:
+        ways.append(f"'padding: same' gives {-(-n // s)}")
+    return "; ".join(ways)
 
 
 def slide_all(
@@ -456,6 +469,7 @@ def slide_all(
     ceil_mode: bool = False,
     exact_required: bool = True,
     rounding: str = "exact",
+    same_padding: bool = False,
 ) -> tuple[int, ...]:
     """`slide` over every spatial dim; dims with identical arithmetic are computed (and reported) once."""
     dims = [(spatial[i], k[i], s[i], pads[i], d[i]) for i in range(len(spatial))]
@@ -466,7 +480,8 @@ def slide_all(
             out.append(out[0])
             continue
         out.append(slide(dim=names[i], n=n, k=ki, s=si, pad_before=before, pad_after=after, d=di, ctx=ctx,
-                         ceil_mode=ceil_mode, exact_required=exact_required, rounding=rounding))
+                         ceil_mode=ceil_mode, exact_required=exact_required, rounding=rounding,
+                         same_padding=same_padding))
     return tuple(out)
 
 

@@ -21,6 +21,7 @@ from .base import (
     compact,
     is_tokens,
     refuse_tokens,
+    require_volume,
     per_dim,
     prod_int,
     slide_all,
@@ -45,18 +46,9 @@ def resolve_padding(padding: Any, n_dims: tuple[int, ...], k: tuple[int, ...], s
     return tuple((p, p) for p in per_dim(padding, len(n_dims), "padding"))
 
 
-def require_volume(kind: str, input_shape: tuple[int, ...]) -> None:
-    if len(input_shape) < 2:
-        raise LayerFailure(
-            f"{kind} needs a volume (channels and 1 to 3 spatial sizes) but its input is a vector "
-            f"of {input_shape[0]:,}; move it before the flatten/fc layers"
-        )
-
-
 class Conv(LayerKind):
     name = "conv"
     category = "conv"
-    auto_prefix = "conv"
     main_param = "filters"
     summary = "Convolution (1-D, 2-D or 3-D, by the input's spatial dims); grouped, depthwise and dilated."
     params = (
@@ -95,7 +87,8 @@ class Conv(LayerKind):
             from .tokens import per_token_conv_check  # tokens import conv's helpers
 
             per_token_conv_check(params, input_shape, k, s, d)
-        out = slide_all(spatial, k, s, pads, d, ctx, exact_required=not same, rounding=params["round"])
+        out = slide_all(spatial, k, s, pads, d, ctx, exact_required=not same, rounding=params["round"],
+                        same_padding=True)
         per_filter = cin // groups
         fan_in = k + (per_filter,)
         weights = prod_int(fan_in) * filters
@@ -135,7 +128,6 @@ class Conv(LayerKind):
 
 class DepthwiseConv(Conv):
     name = "dwconv"
-    auto_prefix = "dwconv"
     main_param = "kernel"
     summary = "Depthwise convolution: `multiplier` filters per input channel (a conv with groups = C_in, filters = C_in·multiplier)."
     params = (
@@ -165,7 +157,6 @@ class DepthwiseConv(Conv):
 class Deconv(LayerKind):
     name = "deconv"
     category = "conv"
-    auto_prefix = "deconv"
     main_param = "filters"
     summary = "Transposed convolution (\"deconvolution\"): upsamples by its stride."
     params = (

@@ -20,7 +20,6 @@ def _volume_text(input_shape: tuple[int, ...]) -> str:
 class FullyConnected(LayerKind):
     name = "fc"
     category = "fc"
-    auto_prefix = "fc"
     main_param = "units"
     summary = ("Fully connected (dense, linear). On a volume it connects to every value, as if flattened first; on "
                "tokens [D, L] it maps each token alike (a transformer's MLP).")
@@ -68,7 +67,6 @@ class Flatten(LayerKind):
     grad_flow = "view"
     name = "flatten"
     category = "reshape"
-    auto_prefix = "flatten"
     in_place = True
     view = True
     summary = "Reshape a volume to a vector (a view: no new tensor)."

@@ -25,62 +25,26 @@ class Elementwise(LayerKind):
 
 class ReLU(Elementwise):
     name = "relu"
-    auto_prefix = "relu"
     in_place = True
     saves = OUTPUT
     summary = "max(0, x), in place."
     saved_rule = "its output (in place: the memory of its input)"
 
 
-class LeakyReLU(Elementwise):
+class LeakyReLU(ReLU):
     name = "leakyrelu"
     auto_prefix = "relu"
-    in_place = True
-    saves = OUTPUT
     main_param = "negative_slope"
     params = (Param("negative_slope", NUMBER, 0.01, "slope for x < 0"),)
     summary = "x for x ≥ 0, slope·x otherwise, in place."
-    saved_rule = "its output (in place: the memory of its input)"
 
     def describe(self, params: Mapping[str, Any]) -> str:
         return f"leakyrelu {params['negative_slope']:g}"
 
 
-class Sigmoid(Elementwise):
-    name = "sigmoid"
-    auto_prefix = "sigmoid"
-    saves = OUTPUT
-    summary = "1/(1 + e^−x); a new tensor."
-    saved_rule = "its output (σ' = σ·(1 − σ))"
-
-
-class Tanh(Elementwise):
-    name = "tanh"
-    auto_prefix = "tanh"
-    saves = OUTPUT
-    summary = "tanh(x); a new tensor."
-    saved_rule = "its output (tanh' = 1 − tanh²)"
-
-
-class GELU(Elementwise):
-    name = "gelu"
-    auto_prefix = "gelu"
-    summary = "x·Φ(x); a new tensor."
-    saved_rule = "its input"
-
-
-class Softmax(Elementwise):
-    name = "softmax"
-    auto_prefix = "softmax"
-    saves = OUTPUT
-    summary = "Softmax over the channels; a new tensor."
-    saved_rule = "its output"
-
-
 class Dropout(Elementwise):
     name = "dropout"
     category = "regularization"
-    auto_prefix = "dropout"
     in_place = True
     main_param = "p"
     params = (Param("p", PROBABILITY, 0.5, "probability of zeroing a value during training"),)
@@ -110,40 +74,9 @@ class InPlaceCopy(Elementwise):
         return (Saved("input copy", prod_int(input_shape), value_bytes),)
 
 
-class ReLU6(InPlaceCopy):
-    name = "relu6"
-    auto_prefix = "relu"
-    summary = "min(max(0, x), 6), in place (MobileNetV2)."
-
-
-class Hardswish(InPlaceCopy):
-    name = "hardswish"
-    auto_prefix = "hswish"
-    summary = "x·min(max(x + 3, 0), 6)/6, in place (MobileNetV3)."
-
-
-class Hardsigmoid(InPlaceCopy):
-    name = "hardsigmoid"
-    auto_prefix = "hsigmoid"
-    summary = "min(max(x + 3, 0), 6)/6, in place (MobileNetV3's squeeze-and-excitation gate)."
-
-
-class SiLU(InPlaceCopy):
-    name = "silu"
-    auto_prefix = "silu"
-    summary = "x·σ(x), also called swish, in place (EfficientNet)."
-
-
-class Mish(InPlaceCopy):
-    name = "mish"
-    auto_prefix = "mish"
-    summary = "x·tanh(ln(1 + eˣ)), in place."
-
-
 class PReLU(Elementwise):
     name = "prelu"
     category = "activation"
-    auto_prefix = "prelu"
     main_param = "slopes"
     params = (Param("slopes", CHOICE, "channel", "a learnt slope for x < 0 per channel, or one for every channel",
                     choices=("channel", "one")),)
@@ -157,5 +90,18 @@ class PReLU(Elementwise):
                         weight_count=slopes, fan_out=slopes)
 
 
-KINDS = (ReLU(), LeakyReLU(), Sigmoid(), Tanh(), GELU(), Softmax(), Dropout(),
-         ReLU6(), Hardswish(), Hardsigmoid(), SiLU(), Mish(), PReLU())
+KINDS = (ReLU(), LeakyReLU(),
+         Elementwise(name="sigmoid", saves=OUTPUT, summary="1/(1 + e^−x); a new tensor.",
+                     saved_rule="its output (σ' = σ·(1 − σ))"),
+         Elementwise(name="tanh", saves=OUTPUT, summary="tanh(x); a new tensor.", saved_rule="its output (tanh' = 1 − tanh²)"),
+         Elementwise(name="gelu", summary="x·Φ(x); a new tensor.", saved_rule="its input"),
+         Elementwise(name="softmax", saves=OUTPUT, summary="Softmax over the channels; a new tensor.",
+                     saved_rule="its output"),
+         Dropout(),
+         InPlaceCopy(name="relu6", auto_prefix="relu", summary="min(max(0, x), 6), in place (MobileNetV2)."),
+         InPlaceCopy(name="hardswish", auto_prefix="hswish", summary="x·min(max(x + 3, 0), 6)/6, in place (MobileNetV3)."),
+         InPlaceCopy(name="hardsigmoid", auto_prefix="hsigmoid",
+                     summary="min(max(x + 3, 0), 6)/6, in place (MobileNetV3's squeeze-and-excitation gate)."),
+         InPlaceCopy(name="silu", summary="x·σ(x), also called swish, in place (EfficientNet)."),
+         InPlaceCopy(name="mish", summary="x·tanh(ln(1 + eˣ)), in place."),
+         PReLU())

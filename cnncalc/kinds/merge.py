@@ -50,7 +50,6 @@ def _broadcast_note(inputs: tuple[tuple[str, tuple[int, ...]], ...], out: tuple[
 class Add(Merge):
     grad_flow = "same"
     name = "add"
-    auto_prefix = "add"
     summary = "Element-wise sum of two or more inputs (residual connections); a size 1 broadcasts (C×1×1 against C×H×W)."
     shape_rule = "output = the inputs' common shape: per dim the sizes are equal, or 1 in all inputs but one"
     mac_rule = "0 (the additions are not multiply-accumulates)"
@@ -63,7 +62,6 @@ class Add(Merge):
 
 class Mul(Merge):
     name = "mul"
-    auto_prefix = "mul"
     summary = ("Element-wise product of two or more inputs; a size 1 broadcasts: a C×1×1 gate scales each channel "
                "of C×H×W (squeeze-and-excitation).")
     shape_rule = "output = the inputs' common shape: per dim the sizes are equal, or 1 in all inputs but one"
@@ -82,7 +80,6 @@ class Mul(Merge):
 class Concat(Merge):
     grad_flow = "view"
     name = "concat"
-    auto_prefix = "concat"
     summary = "Concatenation of two or more inputs along the channels; spatial sizes must match."
     shape_rule = "channels = sum of the inputs' channels; spatial sizes must all be equal"
     saved_rule = "nothing (the gradient is split by the inputs' channel counts)"

@@ -16,7 +16,6 @@ from .base import COUNT, SIZE, Computed, LayerContext, LayerKind, Param
 class Unknown(LayerKind):
     name = "unknown"
     category = "unknown"
-    auto_prefix = "unknown"
     main_param = "channels"
     params = (
         Param("channels", COUNT, description="the output's channels (or a vector's length), as the model gives it"),

@@ -25,6 +25,23 @@ POSITIVE_NUMBER = "positive_number"  # a number > 0
 CHOICE = "choice"  # one of Param.choices
 
 
+REQUIRED = object()
+
+
+class Param(NamedTuple):
+    """One parameter of a layer kind: its name, type, default and what it means."""
+
+    name: str
+    type: str  # a key of PARAM_TYPES
+    default: Any = REQUIRED
+    description: str = ""
+    choices: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
 class ParamType(NamedTuple):
     """One parameter type: how it reads in `cnncalc layers`, its JSON Schema (a choice's is narrowed to the
     parameter's own words) and the function that reads a written value."""
@@ -96,8 +113,7 @@ PARAM_TYPES: dict[str, ParamType] = {t.name: t for t in _TYPES}
 
 
 def did_you_mean(word: str, choices: Any) -> str:
-    """' (did you mean 'conv'?)' when a close match exists, else ''."""
-    import difflib  # only a spec with a mistake needs it
+    """' (did you mean 'conv'?)' when a close match exists, else '' (within the run's budget: suggest.py)."""
+    from ..suggest import did_you_mean as bounded
 
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    return bounded(word, choices)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+<<<<<<< HEAD
 from .base import (
     BOOL,
     INPUT,
@@ -26,6 +27,10 @@ from .base import (
     spatial_text,
 )
 from .conv import require_volume
+=======
+from .base import (BOOL, INPUT, POOL_PADDING, ROUND, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved,
+                   Window, compact, image_spatial, per_dim, prod_int, require_volume, slide_all, spatial_text)
+>>>>>>> main
 
 
 class Pool(LayerKind):
@@ -45,9 +50,7 @@ class Pool(LayerKind):
     )
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        refuse_tokens(self.name, input_shape)
-        require_volume(self.name, input_shape)
-        spatial = input_shape[1:]
+        spatial = image_spatial(self.name, input_shape)
         ndim = len(spatial)
         k = per_dim(params["kernel"], ndim, "kernel")
         s = per_dim(params["stride"] if params["stride"] is not None else params["kernel"], ndim, "stride")
@@ -80,8 +83,10 @@ def input_and_indices(input_shape: tuple[int, ...], output_shape: tuple[int, ...
     return (Saved(INPUT, prod_int(input_shape), value_bytes), Saved("indices", prod_int(output_shape), INDEX_BYTES))
 
 
-MAX_POOL_RULE = "its input and the argmax indices (int64: 8 bytes per output value)"
+class KeepsIndices(LayerKind):
+    """Max pooling of any kind keeps, for its backward, its input and where each maximum came from."""
 
+<<<<<<< HEAD
 
 def indices_scratch(output_shape: tuple[int, ...]) -> Scratch:
     """Max pooling computes its argmax indices even under no_grad (PyTorch's CPU and CUDA kernels
@@ -93,6 +98,9 @@ class MaxPoolMemory:
     """The memory behaviour of every max pool: keeps its input and indices; its forward makes indices."""
 
     saved_rule = MAX_POOL_RULE
+=======
+    saved_rule = "its input and the argmax indices (int64: 8 bytes per output value)"
+>>>>>>> main
 
     def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
                            output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
@@ -104,6 +112,11 @@ class MaxPoolMemory:
 
 
 class MaxPool(MaxPoolMemory, Pool):
+    name = "maxpool"
+    summary = "Max pooling over each channel independently."
+
+
+class MaxPool(KeepsIndices, Pool):
     name = "maxpool"
     summary = "Max pooling over each channel independently."
 
@@ -136,7 +149,11 @@ class GlobalAvgPool(GlobalPool):
     keeps_input = False
 
 
+<<<<<<< HEAD
 class GlobalMaxPool(MaxPoolMemory, GlobalPool):
+=======
+class GlobalMaxPool(KeepsIndices, GlobalPool):
+>>>>>>> main
     name = "globalmaxpool"
     summary = "Maximum of each whole channel (PyTorch's AdaptiveMaxPool to 1)."
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import CHOICE, NUMBER, POOL_PADDING, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Window, per_dim, refuse_tokens, spatial_text
-from .conv import require_volume
+from .base import (CHOICE, NUMBER, POOL_PADDING, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Window,
+                   image_spatial, per_dim, spatial_text)
 
 
 class Upsample(LayerKind):
@@ -25,9 +25,7 @@ class Upsample(LayerKind):
     keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        refuse_tokens("upsample", input_shape)
-        require_volume("upsample", input_shape)
-        spatial = input_shape[1:]
+        spatial = image_spatial(self.name, input_shape)
         ndim = len(spatial)
         if (params["scale"] is None) == (params["size"] is None):
             raise LayerFailure("give exactly one of 'scale' (a factor) and 'size' (the output size)")
@@ -54,7 +52,6 @@ class Upsample(LayerKind):
 class Pad(LayerKind):
     name = "pad"
     category = "resize"
-    auto_prefix = "pad"
     main_param = "padding"
     summary = "Explicit zero (or constant) padding, the same on both sides or different before and after."
     params = (
@@ -68,9 +65,7 @@ class Pad(LayerKind):
     keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        refuse_tokens("pad", input_shape)
-        require_volume("pad", input_shape)
-        spatial = input_shape[1:]
+        spatial = image_spatial(self.name, input_shape)
         ndim = len(spatial)
         if params["padding"] is not None:
             if params["before"] is not None or params["after"] is not None:
@@ -92,7 +87,6 @@ class Identity(LayerKind):
     grad_flow = "same"
     name = "identity"
     category = "resize"
-    auto_prefix = "identity"
     in_place = True
     summary = "Passes its input through unchanged (a named tap or an explicit shortcut)."
     saved_rule = "nothing (the same tensor)"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import COUNT, NUMBER, Computed, LayerContext, LayerFailure, LayerKind, Param, Window, is_tokens, refuse_tokens, shape_words
-from .conv import require_volume
+from .base import (COUNT, NUMBER, Computed, LayerContext, LayerFailure, LayerKind, Param, Window, image_spatial, is_tokens,
+                   refuse_tokens, shape_words)
 
 
 def _divisors_near(n: int, wanted: int) -> int:
@@ -24,8 +24,7 @@ class ChannelShuffle(LayerKind):
     keeps_input = False
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        refuse_tokens(self.name, input_shape)
-        require_volume(self.name, input_shape)
+        image_spatial(self.name, input_shape)
         channels, groups = input_shape[0], params["groups"]
         if channels % groups:
             raise LayerFailure(f"groups {groups} must divide the channels ({channels}); try groups "
@@ -36,7 +35,6 @@ class ChannelShuffle(LayerKind):
 class Chunk(LayerKind):
     name = "chunk"
     category = "reshape"
-    auto_prefix = "chunk"
     in_place = True
     view = True
     main_param = "index"
@@ -64,30 +62,34 @@ class Chunk(LayerKind):
                                     f"{(int(index) + 1) * part - 1}")
 
 
-def _require_2d(kind: str, input_shape: tuple[int, ...]) -> None:
-    refuse_tokens(kind, input_shape, "a 2-D image volume C×H×W")
-    if len(input_shape) != 3:
-        raise LayerFailure(f"{kind} works on 2-D volumes C×H×W only (as PyTorch's), but its input is "
-                           f"{shape_words(input_shape)}")
+class PixelRearrange(LayerKind):
+    """Moves values between the channels and a 2-D image's pixels by a factor r, as PyTorch's (2-D only)."""
 
-
-class PixelShuffle(LayerKind):
-    name = "pixelshuffle"
     category = "reshape"
-    auto_prefix = "pixelshuffle"
     main_param = "factor"
-    summary = "Sub-pixel upsampling (ESPCN): C·r² channels of H×W become C channels of rH×rW. 2-D only."
-    params = (Param("factor", COUNT, description="upscale factor r"),)
     dims = (2,)
     example = {"factor": 2}
-    shape_rule = "C·r²×H×W → C×rH×rW; r² must divide the channels"
     saved_rule = "nothing (a rearrangement)"
     keeps_input = False
 
+    def rearrange(self, r: int, channels: int, h: int, w: int) -> Computed:
+        raise NotImplementedError
+
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        _require_2d(self.name, input_shape)
-        r = params["factor"]
-        channels, h, w = input_shape
+        refuse_tokens(self.name, input_shape, "a 2-D image volume C×H×W")
+        if len(input_shape) != 3:
+            raise LayerFailure(f"{self.name} works on 2-D volumes C×H×W only (as PyTorch's), but its input is "
+                               f"{shape_words(input_shape)}")
+        return self.rearrange(params["factor"], *input_shape)
+
+
+class PixelShuffle(PixelRearrange):
+    name = "pixelshuffle"
+    summary = "Sub-pixel upsampling (ESPCN): C·r² channels of H×W become C channels of rH×rW. 2-D only."
+    params = (Param("factor", COUNT, description="upscale factor r"),)
+    shape_rule = "C·r²×H×W → C×rH×rW; r² must divide the channels"
+
+    def rearrange(self, r: int, channels: int, h: int, w: int) -> Computed:
         if channels % (r * r):
             raise LayerFailure(f"factor {r} needs channels divisible by {r}² = {r * r}, but the input has {channels}",
                                "factor")
@@ -97,23 +99,13 @@ class PixelShuffle(LayerKind):
                         windows=(Window(1, 1, 0, upsample=Fraction(r)),) * 2)
 
 
-class PixelUnshuffle(LayerKind):
+class PixelUnshuffle(PixelRearrange):
     name = "pixelunshuffle"
-    category = "reshape"
-    auto_prefix = "pixelunshuffle"
-    main_param = "factor"
     summary = "The inverse of pixelshuffle (space to depth): C×H×W becomes C·r² channels of H/r×W/r. 2-D only."
     params = (Param("factor", COUNT, description="downscale factor r"),)
-    dims = (2,)
-    example = {"factor": 2}
     shape_rule = "C×H×W → C·r²×H/r×W/r; r must divide H and W"
-    saved_rule = "nothing (a rearrangement)"
-    keeps_input = False
 
-    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        _require_2d(self.name, input_shape)
-        r = params["factor"]
-        channels, h, w = input_shape
+    def rearrange(self, r: int, channels: int, h: int, w: int) -> Computed:
         if h % r or w % r:
             raise LayerFailure(f"factor {r} must divide the height {h} and the width {w}: {h}/{r} and {w}/{r}",
                                "factor")

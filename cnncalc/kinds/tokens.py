@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+<<<<<<< HEAD
 from .base import (
     BOOL,
     COUNT,
@@ -33,6 +34,10 @@ from .base import (
     shape_words,
     spatial_text,
 )
+=======
+from .base import (BOOL, COUNT, EAGER, FUSED, INPUT, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved,
+                   Tokens, Window, compact, is_tokens, per_dim, prod_int, refuse_tokens, shape_words, spatial_text)
+>>>>>>> main
 
 
 def require_tokens(kind: str, input_shape: tuple[int, ...]) -> Tokens:
@@ -43,10 +48,22 @@ def require_tokens(kind: str, input_shape: tuple[int, ...]) -> Tokens:
     return input_shape  # type: ignore[return-value]
 
 
+class TokenKind(LayerKind):
+    """A kind that takes a token sequence [D, L] only (made by patchify): never an image."""
+
+    dims = ()  # tokens only: not in the every-kind image specs
+    keeps_input = False
+
+    def on_tokens(self, params: Mapping[str, Any], tokens: Tokens, ctx: LayerContext) -> Computed:
+        raise NotImplementedError
+
+    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
+        return self.on_tokens(params, require_tokens(self.name, input_shape), ctx)
+
+
 class Patchify(LayerKind):
     name = "patchify"
     category = "conv"
-    auto_prefix = "patchify"
     main_param = "dim"
     summary = ("Cuts the image into patches and embeds each (ViT): a conv with kernel = stride = patch, whose "
                "spatial positions become the L tokens.")
@@ -86,8 +103,7 @@ class Patchify(LayerKind):
         )
 
 
-class ClassToken(LayerKind):
-    dims = ()  # tokens [D, L] only, made by patchify: no image input
+class ClassToken(TokenKind):
     name = "classtoken"
     category = "embedding"
     auto_prefix = "cls"
@@ -95,17 +111,14 @@ class ClassToken(LayerKind):
     shape_rule = "[D, L] → [D, L + 1]"
     param_rule = "weights = D"
     saved_rule = "nothing (the gradient is split by position)"
-    keeps_input = False
 
-    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        tokens = require_tokens(self.name, input_shape)
+    def on_tokens(self, params: Mapping[str, Any], tokens: Tokens, ctx: LayerContext) -> Computed:
         dim, length = tokens
         return Computed(output_shape=tokens.like((dim, length + 1)), description="class token",
                         weight_count=dim, fan_out=dim)
 
 
-class PositionEmbedding(LayerKind):
-    dims = ()  # tokens [D, L] only, made by patchify: no image input
+class PositionEmbedding(TokenKind):
     name = "posembed"
     category = "embedding"
     auto_prefix = "pos"
@@ -113,17 +126,14 @@ class PositionEmbedding(LayerKind):
     shape_rule = "output = input [D, L]"
     param_rule = "weights = D·L"
     saved_rule = "nothing (an addition)"
-    keeps_input = False
 
-    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        tokens = require_tokens(self.name, input_shape)
+    def on_tokens(self, params: Mapping[str, Any], tokens: Tokens, ctx: LayerContext) -> Computed:
         dim, length = tokens
         return Computed(output_shape=tokens, description=f"position embedding {length}×{dim}",
                         weight_count=dim * length, fan_out=dim)
 
 
-class Attention(LayerKind):
-    dims = ()  # tokens [D, L] only, made by patchify: no image input
+class Attention(TokenKind):
     name = "attention"
     category = "attention"
     auto_prefix = "attn"
@@ -145,8 +155,7 @@ class Attention(LayerKind):
     def _dim(self, params: Mapping[str, Any], features: int) -> int:
         return params["dim"] if params["dim"] is not None else features
 
-    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        tokens = require_tokens(self.name, input_shape)
+    def on_tokens(self, params: Mapping[str, Any], tokens: Tokens, ctx: LayerContext) -> Computed:
         features, length = tokens
         heads, dim = params["heads"], self._dim(params, features)
         if dim % heads:
@@ -198,8 +207,7 @@ class Attention(LayerKind):
         )
 
 
-class SelectToken(LayerKind):
-    dims = ()  # tokens [D, L] only, made by patchify: no image input
+class SelectToken(TokenKind):
     name = "selecttoken"
     category = "reshape"
     auto_prefix = "select"
@@ -208,10 +216,8 @@ class SelectToken(LayerKind):
     summary = "Keeps token 0 (the class token) as a vector for the classifier head; a view."
     shape_rule = "[D, L] → D"
     saved_rule = "nothing (a view)"
-    keeps_input = False
 
-    def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
-        tokens = require_tokens(self.name, input_shape)
+    def on_tokens(self, params: Mapping[str, Any], tokens: Tokens, ctx: LayerContext) -> Computed:
         return Computed(output_shape=(tokens[0],), description="token 0")
 
 

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import NamedTuple, Sequence, TextIO
 
-from .layout import Block, plain_text, render_blocks
+from .layout import Block, iter_lines, render_blocks
 
 # how the terminal draws each mark of render/layout.py
 STYLES = {"dim": "dim", "bold": "bold", "warning": "yellow", "header": "bold", "title": "bold"}
@@ -55,7 +55,16 @@ def show(blocks: Sequence[Block], options: TableOptions, out: TextIO | None = No
         width = options.width
         if width is None and _isatty(out):
             width = os.get_terminal_size(out.fileno()).columns if hasattr(out, "fileno") else None
-        out.write(plain_text(render_blocks(blocks, width, options.wide, options.columns, options.ascii)))
+        write, batch = out.write, []
+        for line in iter_lines(blocks, width, options.wide, options.columns, options.ascii):
+            batch.append(line.text)
+            if len(batch) == 1024:  # written as it is laid out: a table of 10^6 rows is never one string
+                batch.append("")
+                write("\n".join(batch))
+                batch = []
+        if batch:
+            batch.append("")
+            write("\n".join(batch))
         return
     console = make_console(out, options.color)
     lines = render_blocks(blocks, options.width or console.width, options.wide, options.columns, options.ascii)

@@ -41,30 +41,21 @@ def layer_dict(layer: LayerResult) -> dict[str, Any]:
     }
 
 
+TOTALS_KEYS = ("params", "weights", "biases", "trainable", "non_trainable", "input_activations", "activations",
+               "activation_bytes", "training_activation_bytes", "batch_activation_bytes",
+               "batch_training_activation_bytes", "rule_of_thumb_bytes", "batch_rule_of_thumb_bytes", "param_bytes",
+               "inference_peak", "inference_peak_bytes", "inference_peak_layer", "inference_peak_scratch", "macs",
+               "batch_macs")
+
+
+def fields_dict(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The record's fields `names`, in that order, each under its own name."""
+    return {name: getattr(record, name) for name in names}
+
+
 def totals_dict(t: Totals) -> dict[str, Any]:
     """The network totals, exact integers; `shapes` and `compare` both write them from here."""
-    return {
-        "params": t.params,
-        "weights": t.weights,
-        "biases": t.biases,
-        "trainable": t.trainable,
-        "non_trainable": t.non_trainable,
-        "input_activations": t.input_activations,
-        "activations": t.activations,
-        "activation_bytes": t.activation_bytes,
-        "training_activation_bytes": t.training_activation_bytes,
-        "batch_activation_bytes": t.batch_activation_bytes,
-        "batch_training_activation_bytes": t.batch_training_activation_bytes,
-        "rule_of_thumb_bytes": t.rule_of_thumb_bytes,
-        "batch_rule_of_thumb_bytes": t.batch_rule_of_thumb_bytes,
-        "param_bytes": t.param_bytes,
-        "inference_peak": t.inference_peak,
-        "inference_peak_bytes": t.inference_peak_bytes,
-        "inference_peak_layer": t.inference_peak_layer,
-        "inference_peak_scratch": t.inference_peak_scratch,
-        "macs": t.macs,
-        "batch_macs": t.batch_macs,
-    }
+    return fields_dict(t, TOTALS_KEYS)
 
 
 def share_dict(share: Share) -> dict[str, Any]:

@@ -183,21 +183,71 @@ def _least_note(natural: int, words_widest: int) -> int:
     return min(natural, max(words_widest, NOTE_FLOOR))
 
 
+class Rerun:
+    """Rows made again each time they are walked (a layout walks them twice: to measure, then to write), so
+    that a table of 1,000,000 layers never holds all its rows, or all its lines, at once."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make) -> None:
+        self.make = make
+
+    def __iter__(self):
+        return iter(self.make())
+
+
+class _Plan(_Record):
+    """What a layout decided: the columns in order, the visible ones, their widths, which collapsed."""
+
+    __slots__ = ("columns", "order", "visible", "widths", "collapsed", "shown")
+
+    def __init__(self, columns, order, visible, widths, collapsed, shown) -> None:
+        self.columns, self.order, self.visible = columns, order, visible
+        self.widths, self.collapsed, self.shown = widths, collapsed, shown
+
+
 def layout(table: Table, width: int | None = None, wide: bool = False,
            keys: Sequence[str] | None = None, rule: str = "─") -> Laid:
     """The table's lines at `width` columns (None: no limit). `keys` chooses the columns and their order
     (label columns are always shown); `wide` keeps every chosen column whole, whatever the width."""
+    plan = _plan(table, width, wide, keys)
+    return Laid(list(_lines(table, plan, width, rule)), _left_out(plan),
+                [plan.columns[j].header for j in range(len(plan.columns)) if plan.collapsed[j] and plan.shown[j]])
+
+
+def _left_out(plan: _Plan) -> list:
+    return [plan.columns[j].header or plan.columns[j].key for j in range(len(plan.columns)) if not plan.shown[j]]
+
+
+def _plan(table: Table, width: int | None, wide: bool, keys: Sequence[str] | None) -> _Plan:
+    """The columns' widths and what gives way, from one walk over the rows that keeps no row."""
     order = list(range(len(table.columns)))
     if keys:
         wanted = [i for key in keys for i, c in enumerate(table.columns) if c.key == key]
         labels = [i for i in order if table.columns[i].role == LABEL and i not in wanted]
         order = labels + wanted
     columns = [table.columns[i] for i in order]
-    cells = [[row.cells[i] for i in order] for row in table.rows] if keys else [row.cells for row in table.rows]
     caps = [MAX_NOTE if c.role in (NOTE, LABEL) else MAX_CELL for c in columns]  # names: at most 1,000 by the spec limit
-    texts = [[_capped(c if c.__class__ is str else c.text, cap) for c, cap in zip(row, caps)] for row in cells]
-    measured = [[cell_width(t) for t in row] for row in texts]
-    widths = [max([cell_width(c.header)] + [row[j] for row in measured]) for j, c in enumerate(columns)]
+    widths = [cell_width(c.header) for c in columns]
+    collapsed_widths = list(widths)  # a formula column's width when it shows its results only
+    formulas = [j for j, c in enumerate(columns) if c.role == FORMULA]
+    notes = [j for j, c in enumerate(columns) if c.role == NOTE]
+    words = {j: max([cell_width(w) for w in columns[j].header.split()], default=1) for j in notes}
+    for row in table.rows:
+        cells = row.cells
+        for j, i in enumerate(order):
+            cell = cells[i]
+            text = _capped(cell if cell.__class__ is str else cell.text, caps[j])
+            size = cell_width(text)
+            if size > widths[j]:
+                widths[j] = size
+        for j in formulas:
+            size = cell_width(_capped(_text(cells[order[j]], True), caps[j]))
+            if size > collapsed_widths[j]:
+                collapsed_widths[j] = size
+        for j in notes:
+            text = _capped(_text(cells[order[j]], False), caps[j])
+            words[j] = max([words[j]] + [cell_width(w) for w in text.split()])
     shown = [True] * len(columns)
     collapsed = [False] * len(columns)
 
@@ -209,23 +259,16 @@ def layout(table: Table, width: int | None = None, wide: bool = False,
         return sorted((j for j, c in enumerate(columns) if c.role == role and shown[j]),
                       key=lambda j: (columns[j].priority, -j))
 
-    def longest_word(j: int) -> int:
-        words = [cell_width(w) for t in texts for w in t[j].split()] + [cell_width(w) for w in columns[j].header.split()]
-        return max(words, default=1)
-
     if width is not None and not wide and total() > width:
         for j in by_priority(FORMULA):
             if total() <= width:
                 break
             collapsed[j] = True
-            for row, text, size in zip(cells, texts, measured):
-                text[j] = _capped(_text(row[j], True), caps[j])
-                size[j] = cell_width(text[j])
-            widths[j] = max([cell_width(columns[j].header)] + [size[j] for size in measured])
-        notes = by_priority(NOTE)
-        floors = {j: _least_note(widths[j], longest_word(j)) for j in notes}
+            widths[j] = collapsed_widths[j]
+        note_columns = by_priority(NOTE)
+        floors = {j: _least_note(widths[j], words[j]) for j in note_columns}
         while total() > width:  # the widest note above its floor gives a column at a time
-            candidates = [j for j in notes if widths[j] > floors[j]]
+            candidates = [j for j in note_columns if widths[j] > floors[j]]
             if not candidates:
                 break
             widest = max(candidates, key=lambda j: widths[j])
@@ -243,38 +286,43 @@ def layout(table: Table, width: int | None = None, wide: bool = False,
                     break
                 widths[j] = max(widths[j] - excess, min(widths[j], LABEL_FLOOR))
     visible = [j for j in range(len(columns)) if shown[j]]
-    shown_widths = [widths[j] for j in visible]
+    return _Plan(columns, order, visible, widths, collapsed, shown)
+
+
+def _lines(table: Table, plan: _Plan, width: int | None, rule: str):
+    """The table's lines, one row at a time (a second walk over the rows)."""
+    columns, order, visible = plan.columns, plan.order, plan.visible
+    caps = [MAX_NOTE if c.role in (NOTE, LABEL) else MAX_CELL for c in columns]
+    shown_widths = [plan.widths[j] for j in visible]
     rights = [columns[j].right for j in visible]
     table_width = sum(shown_widths) + GAP * max(len(visible) - 1, 0)
-    lines: list[Line] = []
     if table.title:
-        lines.extend(Line(line, ((0, len(line), TITLE),)) for line in wrap(table.title, width))
-    lines.extend(_row_lines([columns[j].header for j in visible], [cell_width(columns[j].header) for j in visible],
-                            shown_widths, rights, [None] * len(visible), HEADER))
-    lines.append(Line(rule * table_width, ((0, table_width, DIM),)))
+        for line in wrap(table.title, width):
+            yield Line(line, ((0, len(line), TITLE),))
+    yield from _row_lines([columns[j].header for j in visible], [cell_width(columns[j].header) for j in visible],
+                          shown_widths, rights, [None] * len(visible), HEADER)
+    yield Line(rule * table_width, ((0, table_width, DIM),))
     starts = [sum(shown_widths[:k]) + GAP * k for k in range(len(visible))]
     pads = [str.rjust if right else str.ljust for right in rights]
-    every = len(visible) == len(columns)
-    for row, cell_row, values, sizes in zip(table.rows, cells, texts, measured):
-        if not every:
-            values = [values[j] for j in visible]
-            sizes = [sizes[j] for j in visible]
+    picks = [(order[j], caps[j], plan.collapsed[j]) for j in visible]
+    for row in table.rows:
+        cells = row.cells
+        cell_row = [cells[i] for i, _, _ in picks]
+        values = [_capped(_text(cell, folded), cap) for cell, (_, cap, folded) in zip(cell_row, picks)]
+        sizes = [cell_width(v) for v in values]
         if sizes != [len(v) for v in values] or any(s > w for s, w in zip(sizes, shown_widths)):
-            marks = [None if cell_row[j].__class__ is str else cell_row[j].mark for j in visible]
-            lines.extend(_row_lines(values, sizes, shown_widths, rights, marks, row.mark))
+            marks = [None if cell.__class__ is str else cell.mark for cell in cell_row]
+            yield from _row_lines(values, sizes, shown_widths, rights, marks, row.mark)
             continue
         # one character a column and every cell within its width: pad by characters, mark where marked
         text = "  ".join([pad(v, w) for pad, v, w in zip(pads, values, shown_widths)]).rstrip(" ")
         spans = []
-        for k, j in enumerate(visible):
-            cell = cell_row[j]
+        for k, cell in enumerate(cell_row):
             mark = (None if cell.__class__ is str else cell.mark) or row.mark
             if mark is not None and values[k]:
                 start = starts[k] + (shown_widths[k] - sizes[k] if rights[k] else 0)
                 spans.append((start, start + sizes[k], mark))
-        lines.append(Line(text, tuple(spans)))
-    left_out = [columns[j].header or columns[j].key for j in range(len(columns)) if not shown[j]]
-    return Laid(lines, left_out, [columns[j].header for j in range(len(columns)) if collapsed[j] and shown[j]])
+        yield Line(text, tuple(spans))
 
 
 def _row_lines(values: list[str], sizes: list[int], widths: list[int], rights: list[bool], marks: list,
@@ -327,19 +375,26 @@ def left_out_line(laid: Laid, keys: Sequence[str], width: int | None) -> Para | 
 def render_blocks(blocks: Sequence[Block], width: int | None = None, wide: bool = False,
                   keys: Sequence[str] | None = None, ascii: bool = False) -> list[Line]:
     """Every block laid out at `width`: tables (with their left-out line) and wrapped paragraphs."""
+    return list(iter_lines(blocks, width, wide, keys, ascii))
+
+
+def iter_lines(blocks: Sequence[Block], width: int | None = None, wide: bool = False,
+               keys: Sequence[str] | None = None, ascii: bool = False):
+    """render_blocks one line at a time: a table's rows are walked twice (measured, then written), never
+    held all at once when they are a Rerun."""
     if ascii:
         blocks = [to_ascii_block(block) for block in blocks]
-    lines: list[Line] = []
     for block in blocks:
         if isinstance(block, Para):
-            lines.extend(_para(block, width))
+            yield from _para(block, width)
             continue
-        laid = layout(block, width, wide, keys, rule="-" if ascii else "─")
-        lines.extend(laid.lines)
+        plan = _plan(block, width, wide, keys)
+        yield from _lines(block, plan, width, "-" if ascii else "─")
+        laid = Laid([], _left_out(plan),
+                    [plan.columns[j].header for j in range(len(plan.columns)) if plan.collapsed[j] and plan.shown[j]])
         note = left_out_line(laid, [c.key for c in block.columns], width)
         if note is not None:
-            lines.extend(_para(note, width))
-    return lines
+            yield from _para(note, width)
 
 
 def _para(para: Para, width: int | None) -> list[Line]:
@@ -358,8 +413,9 @@ def to_ascii_block(block: Block) -> Block:
             return to_ascii(c)
         return Cell(to_ascii(c.text), None if c.result is None else to_ascii(c.result), c.mark)
 
+    rows = block.rows
     return Table([Column(c.key, to_ascii(c.header), c.role, c.priority, c.right) for c in block.columns],
-                 [Row([cell(c) for c in row.cells], row.mark) for row in block.rows], to_ascii(block.title))
+                 Rerun(lambda: (Row([cell(c) for c in row.cells], row.mark) for row in rows)), to_ascii(block.title))
 
 
 def plain_text(lines: list[Line]) -> str:

@@ -1,7 +1,7 @@
 """`check --format sarif`: SARIF 2.1.0, the format GitHub code scanning and other analysis tools read.
 
-One run of the tool `cnncalc`; one result per problem with its rule id (cnncalc/rules.py), level (error or
-warning), message and physical location: the file's URI relative to the working directory (against the base
+One run of the tool `cnncalc`; one result per problem with its rule id (cnncalc/rules.py), level (error,
+warning or note), message and physical location: the file's URI relative to the working directory (against the base
 id SRCROOT, the working directory) and the start line and column, counted in Unicode code points as
 cnncalc counts them (`columnKind`). The rules the results use are described in the tool's driver.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
-from ..problems import Problem
+from ..problems import ERROR, NOTE, WARNING, Problem
 from ..rules import rule_description, rule_id
 from .github import STDIN
 from .problems import CheckResults, Verdicts
@@ -23,6 +23,7 @@ from .problems import CheckResults, Verdicts
 VERSION = "2.1.0"
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 BASE_ID = "SRCROOT"
+LEVELS = {ERROR: "error", WARNING: "warning", NOTE: "note"}  # cnncalc's severities as SARIF's result levels
 
 
 def artifact_uri(path: str, root: Path) -> tuple[str, bool]:
@@ -42,7 +43,7 @@ def _result(problem: Problem, rules: dict[str, int], root: Path) -> dict[str, An
     result: dict[str, Any] = {
         "ruleId": rule,
         "ruleIndex": index,
-        "level": "error" if problem.is_error else "warning",
+        "level": LEVELS.get(problem.severity, "warning"),
         "message": {"text": problem.message},
     }
     where = problem.location

@@ -13,6 +13,7 @@ from ..memory import SavedTensor
 from ..sizing import Breakdown, Component, FitReport, MemoryReport, Term, peak_text
 from ..timeline import BLOCK, CATEGORIES
 from .console import TableOptions, show
+from .json_ import fields_dict
 from .layout import BOLD, DIM, LABEL, NOTE, NUMBER, Block, Cell, Column, Para, Row, Table
 from .numbers import byte_size, shape_text, thousands
 from .safe import json_text, markdown_text, visible
@@ -163,16 +164,10 @@ LOWER_BOUND_NOTE = ("A lower bound: framework workspace (cuDNN), the CUDA contex
 
 
 def _component_dict(c: Component) -> dict[str, Any]:
-    return {
-        "key": c.key,
-        "label": c.label,
-        "bytes": c.bytes,
-        "fixed_bytes": c.fixed_bytes,
-        "per_sample_bytes": c.per_sample_bytes,
-        "terms": [{"what": t.what, "values": t.values, "copies": t.copies, "bytes_per_value": t.bytes_per_value,
-                   "per_sample": t.per_sample, "bytes": t.bytes} for t in c.terms],
-        "note": c.note,
-    }
+    return {**fields_dict(c, ("key", "label", "bytes", "fixed_bytes", "per_sample_bytes")),
+            "terms": [fields_dict(t, ("what", "values", "copies", "bytes_per_value", "per_sample", "bytes"))
+                      for t in c.terms],
+            "note": c.note}
 
 
 def _section_dict(section: Breakdown) -> dict[str, Any]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Iterator, TextIO
 
 from ..report import Report
 from .console import TableOptions, show
-from .layout import BOLD, DIM, FORMULA, LABEL, NUMBER, WARNING, Block, Cell, Column, Para, Row, Table
+from .layout import BOLD, DIM, FORMULA, LABEL, NUMBER, WARNING, Block, Cell, Column, Para, Rerun, Row, Table
 from .numbers import activation_arithmetic, count, param_arithmetic, product_text, receptive_field_text, shape_text
 from .summary import note_lines, title, total_lines, warning_lines
-from .tree import tree_rows
+from .tree import iter_tree_rows
 
 FOOTNOTE = ("(activations) in parentheses: in place or a view, no new tensor. "
             "K/M/G/T = 10³/10⁶/10⁹/10¹², then 1.23×10¹⁵. RF /jump: receptive field size and effective stride "
@@ -46,21 +46,26 @@ def table_blocks(report: Report, exact: bool = False, depth: int | None = None, 
     return blocks
 
 
-def layer_rows(report: Report, exact: bool, depth: int | None) -> list[Row]:
-    """Row 0 the input, then the layers, indented under their groups (▾), or groups collapsed (▸)."""
+def layer_rows(report: Report, exact: bool, depth: int | None) -> Rerun:
+    """Row 0 the input, then the layers, indented under their groups (▾), or groups collapsed (▸); made
+    again at each walk over them, never all held at once."""
+    return Rerun(lambda: _layer_rows(report, exact, depth))
+
+
+def _layer_rows(report: Report, exact: bool, depth: int | None) -> Iterator[Row]:
     inputs = report.totals.input_activations
     shape = report.input_shape
     factors = shape[1:] + shape[:1] if len(shape) > 1 else shape
     arithmetic = f"{product_text(factors)} = {count(inputs, exact)}" if len(factors) > 1 else count(inputs, exact)
-    rows = [Row(("0", "input", "input", shape_text(shape), Cell(arithmetic, count(inputs, exact)), Cell("0", "0"), "0",
-                 "1" if len(shape) > 1 else "-"))]
-    for row in tree_rows(report, depth):
+    yield Row(("0", "input", "input", shape_text(shape), Cell(arithmetic, count(inputs, exact)), Cell("0", "0"), "0",
+               "1" if len(shape) > 1 else "-"))
+    for row in iter_tree_rows(report, depth):
         indent = "  " * row.indent
         if row.group is not None:
             g = row.group
             mark = None if row.collapsed else DIM
             activations, params = count(g.activations, exact), count(g.params, True)
-            rows.append(Row((
+            yield Row((
                 f"{g.first_index}–{g.last_index}" if row.collapsed else "",
                 Cell(f"{indent}{'▸' if row.collapsed else '▾'} {row.label}", mark=BOLD if row.collapsed else None),
                 Cell(f"{g.layer_count} layer{'s' if g.layer_count != 1 else ''}", mark=DIM),
@@ -69,7 +74,7 @@ def layer_rows(report: Report, exact: bool, depth: int | None) -> list[Row]:
                 Cell(params, count(g.params, exact), mark),
                 Cell(count(g.macs, exact), mark=mark) if g.macs else "0",
                 receptive_field_text(g.receptive_field),
-            ), BOLD if row.collapsed else None))
+            ), BOLD if row.collapsed else None)
             continue
         layer = row.layer
         activations = activation_arithmetic(layer, exact)
@@ -77,7 +82,7 @@ def layer_rows(report: Report, exact: bool, depth: int | None) -> list[Row]:
         dim = None
         if not layer.new_tensor:
             activations, result, dim = f"({activations})", f"({result})", DIM
-        rows.append(Row((
+        yield Row((
             str(layer.index),
             indent + row.label,
             layer.description,
@@ -86,5 +91,4 @@ def layer_rows(report: Report, exact: bool, depth: int | None) -> list[Row]:
             Cell(param_arithmetic(layer), count(layer.param_count, exact)),
             count(layer.macs, exact) if layer.macs else "0",
             receptive_field_text(layer.receptive_field),
-        )))
-    return rows
+        ))

@@ -1,6 +1,6 @@
 """Which rows a table shows: layers and groups as a tree, collapsed below `depth` (like torchinfo's depth)."""
 
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 from ..report import GroupResult, LayerResult, Report
 
@@ -22,8 +22,12 @@ class Row(NamedTuple):
 
 def tree_rows(report: Report, depth: int | None = None) -> list[Row]:
     """Group header rows before their layers; at level `depth` a group is one collapsed row."""
+    return list(iter_tree_rows(report, depth))
+
+
+def iter_tree_rows(report: Report, depth: int | None = None) -> Iterator[Row]:
+    """tree_rows one row at a time."""
     groups = {g.name: g for g in report.groups}
-    rows: list[Row] = []
     opened: set[str] = set()
     for layer in report.layers:
         hidden = False
@@ -32,10 +36,9 @@ def tree_rows(report: Report, depth: int | None = None) -> list[Row]:
             if name not in opened:
                 opened.add(name)
                 parent = layer.block[level - 2] if level > 1 else ""
-                rows.append(Row(level - 1, group=groups[name], collapsed=collapsed, parent=parent))
+                yield Row(level - 1, group=groups[name], collapsed=collapsed, parent=parent)
             if collapsed:
                 hidden = True
                 break
         if not hidden:
-            rows.append(Row(len(layer.block), layer=layer, parent=layer.block[-1] if layer.block else ""))
-    return rows
+            yield Row(len(layer.block), layer=layer, parent=layer.block[-1] if layer.block else "")
