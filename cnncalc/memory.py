@@ -10,11 +10,7 @@ import sys
 from typing import NamedTuple, Protocol, Sequence
 
 from .kinds import INPUT, OUTPUT, REGISTRY
-<<<<<<< HEAD
-from .kinds.base import EAGER, Scratch
-=======
-from .kinds.base import EAGER, Saved
->>>>>>> main
+from .kinds.base import EAGER, Saved, Scratch
 from .spec import INPUT_NAME
 
 

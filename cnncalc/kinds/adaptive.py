@@ -4,27 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-<<<<<<< HEAD
-from .base import (
-    INPUT,
-    SIZE,
-    Computed,
-    LayerContext,
-    LayerKind,
-    Param,
-    Saved,
-    Window,
-    per_dim,
-    prod_int,
-    refuse_tokens,
-    spatial_text,
-)
-from .conv import require_volume
-from .pool import MaxPoolMemory
-=======
 from .base import INPUT, SIZE, Computed, LayerContext, LayerKind, Param, Saved, Window, image_spatial, per_dim, prod_int, spatial_text
 from .pool import KeepsIndices
->>>>>>> main
 
 
 def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
@@ -81,11 +62,7 @@ class AdaptiveAvgPool(AdaptivePool):
         return (Saved(INPUT, prod_int(input_shape), value_bytes),)
 
 
-<<<<<<< HEAD
-class AdaptiveMaxPool(MaxPoolMemory, AdaptivePool):
-=======
 class AdaptiveMaxPool(KeepsIndices, AdaptivePool):
->>>>>>> main
     name = "adaptivemaxpool"
     summary = "Max pooling to a given output size, PyTorch's AdaptiveMaxPool."
 

@@ -4,33 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-<<<<<<< HEAD
-from .base import (
-    BOOL,
-    INPUT,
-    POOL_PADDING,
-    ROUND,
-    SIZE,
-    Computed,
-    LayerContext,
-    LayerFailure,
-    LayerKind,
-    Param,
-    Saved,
-    Scratch,
-    Window,
-    compact,
-    per_dim,
-    refuse_tokens,
-    prod_int,
-    slide_all,
-    spatial_text,
-)
-from .conv import require_volume
-=======
 from .base import (BOOL, INPUT, POOL_PADDING, ROUND, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved,
-                   Window, compact, image_spatial, per_dim, prod_int, require_volume, slide_all, spatial_text)
->>>>>>> main
+                   Scratch, Window, compact, image_spatial, per_dim, prod_int, require_volume, slide_all, spatial_text)
 
 
 class Pool(LayerKind):
@@ -86,21 +61,7 @@ def input_and_indices(input_shape: tuple[int, ...], output_shape: tuple[int, ...
 class KeepsIndices(LayerKind):
     """Max pooling of any kind keeps, for its backward, its input and where each maximum came from."""
 
-<<<<<<< HEAD
-
-def indices_scratch(output_shape: tuple[int, ...]) -> Scratch:
-    """Max pooling computes its argmax indices even under no_grad (PyTorch's CPU and CUDA kernels
-    return them and the caller drops them): one int64 per output value while it runs."""
-    return Scratch("max-pool indices", prod_int(output_shape) * INDEX_BYTES)
-
-
-class MaxPoolMemory:
-    """The memory behaviour of every max pool: keeps its input and indices; its forward makes indices."""
-
-    saved_rule = MAX_POOL_RULE
-=======
     saved_rule = "its input and the argmax indices (int64: 8 bytes per output value)"
->>>>>>> main
 
     def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
                            output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
@@ -108,12 +69,9 @@ class MaxPoolMemory:
 
     def forward_scratch(self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...],
                         value_bytes: int, attention: str = "") -> Scratch | None:
-        return indices_scratch(output_shape)
-
-
-class MaxPool(MaxPoolMemory, Pool):
-    name = "maxpool"
-    summary = "Max pooling over each channel independently."
+        """PyTorch's CPU and CUDA kernels compute the indices even under no_grad (the caller drops them):
+        one int64 per output value while it runs."""
+        return Scratch("max-pool indices", prod_int(output_shape) * INDEX_BYTES)
 
 
 class MaxPool(KeepsIndices, Pool):
@@ -149,11 +107,7 @@ class GlobalAvgPool(GlobalPool):
     keeps_input = False
 
 
-<<<<<<< HEAD
-class GlobalMaxPool(MaxPoolMemory, GlobalPool):
-=======
 class GlobalMaxPool(KeepsIndices, GlobalPool):
->>>>>>> main
     name = "globalmaxpool"
     summary = "Maximum of each whole channel (PyTorch's AdaptiveMaxPool to 1)."
 

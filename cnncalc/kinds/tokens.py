@@ -9,35 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-<<<<<<< HEAD
-from .base import (
-    BOOL,
-    COUNT,
-    EAGER,
-    FUSED,
-    INPUT,
-    SIZE,
-    Computed,
-    LayerContext,
-    LayerFailure,
-    LayerKind,
-    Param,
-    Saved,
-    Scratch,
-    Tokens,
-    Window,
-    compact,
-    is_tokens,
-    per_dim,
-    prod_int,
-    refuse_tokens,
-    shape_words,
-    spatial_text,
-)
-=======
 from .base import (BOOL, COUNT, EAGER, FUSED, INPUT, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved,
-                   Tokens, Window, compact, is_tokens, per_dim, prod_int, refuse_tokens, shape_words, spatial_text)
->>>>>>> main
+                   Scratch, Tokens, Window, compact, is_tokens, per_dim, prod_int, refuse_tokens, shape_words,
+                   spatial_text)
 
 
 def require_tokens(kind: str, input_shape: tuple[int, ...]) -> Tokens:
