@@ -51,6 +51,8 @@ def cases() -> dict[str, tuple[str, bytes]]:
         "100,000 layers by repeat, check": ("check", repeated.encode()),
         "100,000 layers by repeat, shapes (table)": ("shapes", repeated.encode()),
         "1,000,000 relu by repeat, check": ("check", b"input: [3, 8, 8]\nlayers:\n  - repeat: 1000000\n    layers: [relu]\n"),
+        "1,000,000 relu by repeat, shapes (table)": ("shapes", b"input: [3, 8, 8]\nlayers:\n  - repeat: 1000000\n    layers: [relu]\n"),
+        "1,000,000 relu by repeat, export torch": ("export torch", b"input: [3, 8, 8]\nlayers:\n  - repeat: 1000000\n    layers: [relu]\n"),
         "repeat: 10^9, check": ("check", b"input: [3, 8, 8]\nlayers:\n  - repeat: 1000000000\n    layers: [relu]\n"),
         "billion laughs (2^26 layers in 25 lines), check": ("check", laughs.encode()),
         "blocks with new arguments at each use (2^25), check": ("check", distinct.encode()),

@@ -139,32 +139,6 @@ def _problem(layer: LayerSpec, kind: str, message: str, param: str | None, sever
 _denominator = attrgetter("denominator")
 
 
-def _explained(problems: list[Problem], spec: Spec) -> list[Problem]:
-    """Errors with the words a newcomer needs: an error inside a block used several times names the use that
-    failed (its location is the block's definition); the first error of a channels-last input says so."""
-    from .newcomer import channels_last_hint
-
-    uses: dict[str, int] = {}
-    blocks = [span for span in spec.structure if span.kind == "block" and span.location is not None]
-    for span in blocks:
-        uses[span.label] = uses.get(span.label, 0) + 1
-    blocks = [span for span in blocks if uses[span.label] > 1]
-    position = {layer.path: i for i, layer in enumerate(spec.layers, 1)} if blocks else {}
-    hint = channels_last_hint(spec.input_shape)
-    explained = []
-    for problem in problems:
-        if problem.severity == ERROR and problem.layer:
-            at = position.get(problem.layer, 0)
-            words = [f"block '{span.label}' as used at {span.location}" for span in blocks if span.first <= at <= span.last]
-            if hint:
-                words.append(hint)
-                hint = ""
-            if words:
-                problem = problem._replace(message=problem.message + "; " + "; ".join(words))
-        explained.append(problem)
-    return explained
-
-
 def _beyond_limit(field: ReceptiveField) -> bool:
     """A size, jump or start past 10^36, or a fraction with a denominator past it: a stride of 10^36 on a
     1-pixel input is legal layer by layer, but the jumps multiply into numbers of millions of digits."""
@@ -337,7 +311,9 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
             params=outcome.params,
         ))
     if any(p.severity == ERROR for p in problems):
-        raise SpecError(_explained(problems, spec))
+        from .newcomer import explained
+
+        raise SpecError(explained(problems, spec))
     return _report(spec, results, alike, tuple(p for p in problems if p.severity != ERROR), floor, batch)
 
 

@@ -20,8 +20,8 @@ and the holes of a dilated kernel, as the recurrence's do; units at the borders 
 modelled.
 
 When a profile cannot be followed (a period longer than MAX_PERIOD, a transposed conv whose kernel is
-shorter than its stride), the field becomes an envelope, marked as an upper bound: every unit y reads
-within [start + y·jump, start + y·jump + size − 1]. The recurrence keeps an envelope an envelope through
+shorter than its stride, more than MAX_WORK units stepped along one path), the field becomes an
+envelope, marked as an upper bound: every unit y reads within [start + y·jump, start + y·jump + size − 1]. The recurrence keeps an envelope an envelope through
 slides and transposed convs; a nearest upsample by a/b adds (a − 1)/a·jump to it (⌊y·b/a⌋ lies within
 (a − 1)/a of y·b/a), a bilinear one 1 + (2a − 1)/(2a) input steps. So a bound is never below the truth.
 """
@@ -36,6 +36,8 @@ from .kinds import Window
 from .report import ReceptiveField
 
 MAX_PERIOD = 4096  # units per period kept exactly; beyond, an envelope (marked as an upper bound)
+MAX_WORK = 1_000_000  # units stepped along one path of layers (a profile's `work`); beyond, an envelope: a deep
+# stack of convs after twelve stride-2 transposed convs would otherwise step 4,096 units per layer, for minutes
 
 
 class Profile(NamedTuple):
@@ -45,6 +47,7 @@ class Profile(NamedTuple):
     shift: int  # J: input pixels the regions move per period
     lo: tuple[int, ...]  # first input pixel of unit y's region, y in [0, T)
     hi: tuple[int, ...]  # last input pixel
+    work: int = 0  # units stepped to make it, along its longest path of layers (bounded by MAX_WORK)
 
 
 class Envelope(NamedTuple):
@@ -82,7 +85,7 @@ def _reduced(p: Profile) -> Profile:
         shift = p.shift // times
         if all(p.lo[y] == p.lo[y % period] + (y // period) * shift and p.hi[y] == p.hi[y % period] + (y // period) * shift
                for y in range(p.period)):
-            return Profile(period, shift, p.lo[:period], p.hi[:period])
+            return Profile(period, shift, p.lo[:period], p.hi[:period], p.work)
     return p
 
 
@@ -120,7 +123,7 @@ def step(p: Profile, w: Window) -> Profile | None:
         hi = tuple(_hi(p, y * stride - pad_before + kernel - 1) for y in range(period))
     if period > MAX_PERIOD:
         return None
-    return _reduced(Profile(period, shift, lo, hi))
+    return _reduced(Profile(period, shift, lo, hi, p.work + period))
 
 
 def merge(profiles: list[Profile]) -> Profile | None:
@@ -135,7 +138,7 @@ def merge(profiles: list[Profile]) -> Profile | None:
     shift = int(jump * period)
     lo = tuple(min(_lo(p, y) for p in profiles) for y in range(period))
     hi = tuple(max(_hi(p, y) for p in profiles) for y in range(period))
-    return _reduced(Profile(period, shift, lo, hi))
+    return _reduced(Profile(period, shift, lo, hi, max(p.work for p in profiles) + period * len(profiles)))
 
 
 def _whole(value: Fraction) -> int | Fraction:
@@ -176,7 +179,7 @@ def _envelope_step(e: Envelope, w: Window) -> Envelope:
 def _profiles(field: ReceptiveField) -> tuple[Profile, ...] | None:
     """The field's exact per-dim profiles, or None when it has only an upper bound."""
     if field.profile is not None:
-        return field.profile
+        return field.profile if all(p.work <= MAX_WORK for p in field.profile) else None
     if field.bound or not all(type(v) is int for v in field.jump + field.size + field.start):
         return None
     return tuple(map(from_recurrence, field.size, field.jump, field.start))

@@ -7,7 +7,12 @@ foreign word: the spec stays an error until it is written cnncalc's way.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+from .problems import ERROR, Problem
+
+if TYPE_CHECKING:
+    from .spec import Spec
 
 _FOREIGN = {  # another framework's kind (lower case, no '_', no 1d/2d/3d) → cnncalc's
     "dense": "fc", "linear": "fc", "fullyconnected": "fc", "innerproduct": "fc", "gemm": "fc",
@@ -78,3 +83,28 @@ def channels_last_hint(shape: tuple[int, ...]) -> str:
     letters = "C, " + ", ".join(("D", "H", "W")[3 - (len(shape) - 1):]) if len(shape) <= 4 else "C, …"
     guess = (shape[-1],) + shape[:-1]
     return f"input is [{letters}], channels first: did you mean [{', '.join(map(str, guess))}]?"
+
+
+def explained(problems: list[Problem], spec: Spec) -> list[Problem]:
+    """Errors with the words a newcomer needs: an error inside a block used several times names the use that
+    failed (its location is the block's definition); the first error of a channels-last input says so."""
+    uses: dict[str, int] = {}
+    blocks = [span for span in spec.structure if span.kind == "block" and span.location is not None]
+    for span in blocks:
+        uses[span.label] = uses.get(span.label, 0) + 1
+    blocks = [span for span in blocks if uses[span.label] > 1]
+    position = {layer.path: i for i, layer in enumerate(spec.layers, 1)} if blocks else {}
+    hint = channels_last_hint(spec.input_shape)
+    result = []
+    for problem in problems:
+        if problem.severity == ERROR and problem.layer:
+            at = position.get(problem.layer, 0)
+            words = [f"block '{span.label}' as used at {span.location}"
+                     for span in blocks if span.first <= at <= span.last]
+            if hint:
+                words.append(hint)
+                hint = ""
+            if words:
+                problem = problem._replace(message=problem.message + "; " + "; ".join(words))
+        result.append(problem)
+    return result

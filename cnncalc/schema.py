@@ -81,11 +81,17 @@ def kinds_defs() -> Schema:
 # (an unknown kind is an error). A `$expression` is accepted wherever a block may use one; the parser
 # refuses it outside a block definition.
 
+# What the reader refuses in a name, as far as a pattern can say it (read_layers.check_name): '/', ':', '$',
+# white space, control characters (C0, DEL, C1) and the bidirectional overrides that reorder what a reader sees
+NAME_PATTERN = r"^[^/:$\s\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+$"
+# the spec's name: any printable text, over several lines too (a block scalar), so only controls other than \t, \n
+SPEC_NAME_PATTERN = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]+$"
+
 LAYER_NAME: Schema = {
     "description": "The layer's name (default: its kind's prefix and a number: conv1, fc2, ...); unique within "
                    "its scope. Other layers take its output with `from:`.",
     "anyOf": [
-        {"type": "string", "minLength": 1, "pattern": r"^[^/:$\s]+$", "not": {"const": INPUT_NAME}},
+        {"type": "string", "minLength": 1, "pattern": NAME_PATTERN, "not": {"const": INPUT_NAME}},
         {"type": "integer"},
     ],
 }
@@ -276,7 +282,7 @@ def root_schema() -> Schema:
         "type": "object",
         "properties": {
             "name": {"description": "The network's name (default: the file name).",
-                     "anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}]},
+                     "anyOf": [{"type": "string", "minLength": 1, "pattern": SPEC_NAME_PATTERN}, {"type": "number"}]},
             "input": {
                 "description": "The input shape, channels first: [C], [C, L], [C, H, W] or [C, D, H, W].",
                 "type": "array",

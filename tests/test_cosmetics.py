@@ -49,3 +49,42 @@ def test_a_long_cell_is_cut_with_an_ellipsis_and_rows_stay_narrow(tmp_path):
 
     full = json.loads(run(["shapes", str(spec), "--format", "json"]).stdout)
     assert len(full["layers"][inputs]["description"]) > 2 * inputs  # JSON keeps it whole
+
+
+def test_a_trailing_backslash_shows_once_on_a_terminal(monkeypatch):
+    # rich reads a backslash before '[' as an escape, and its escape() doubles a trailing backslash: names
+    # reach the terminal as written, never as markup (a name is text, whatever characters it holds)
+    import io
+    import re
+
+    from cnncalc.render.console import TableOptions
+    from cnncalc.render.table import render_table
+
+    from .cli_harness import run
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    text = ('name: "net\\\\"\ninput: [3, 8, 8]\nlayers:\n  - {relu: null, name: "r\\\\"}\n'
+            '  - {relu: null, name: "[bold]x\\\\"}\n  - {relu: null, name: "y\\\\[b]"}\n')
+    report = analyze(parse_text(text, "t.yaml"))
+    assert [layer.name for layer in report.layers] == ["r\\", "[bold]x\\", "y\\[b]"]  # as YAML reads them
+    monkeypatch.setenv("COLUMNS", "120")
+    out = Terminal()
+    render_table(report, TableOptions(color=True), out=out)
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+    assert "\x1b[" in out.getvalue()  # drawn by rich, in colour
+    rows = {line.split()[1]: line for line in shown.splitlines()[4:7]}
+    assert set(rows) == {"r\\", "[bold]x\\", "y\\[b]"}
+    assert shown.splitlines()[0].startswith("net\\: input")
+    assert "\\\\" not in shown
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as spec:
+        spec.write(text)
+    for args in (["memory", spec.name], ["compare", spec.name, spec.name]):
+        result = run(args)
+        assert result.exit_code == 0, result.output
+        assert "\x1b[" in result.output and "\\\\" not in result.output and "net\\" in result.output, args

@@ -726,14 +726,15 @@ def test_cnncalc_never_writes_to_a_spec(tmp_path):
 def test_documented_hazard_table_names_existing_tests():
     import re
 
-    from . import test_cosmetics, test_hazards_io, test_injection, test_properties
+    from . import test_cosmetics, test_hazards_io, test_injection, test_properties, test_schema
 
     page = doc("hostile-input.md")
     start = page.index("| hazard | behaviour | test |")
     table = page[start:page.index("\n\n", start)]
     named = re.findall(r"`(?:tests/(test_\w+)\.py::)?(test_\w+)`", table)
     modules = {"test_hazards": sys.modules[__name__], "test_properties": test_properties,
-               "test_hazards_io": test_hazards_io, "test_injection": test_injection, "test_cosmetics": test_cosmetics}
+               "test_hazards_io": test_hazards_io, "test_injection": test_injection, "test_cosmetics": test_cosmetics,
+               "test_schema": test_schema}
     assert len(named) >= 40
     for module, test in named:
         assert hasattr(modules[module or "test_hazards"], test), test

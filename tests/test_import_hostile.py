@@ -175,3 +175,25 @@ def test_hostile_models_through_the_cli(tmp_path, command):
         assert result.returncode == 1, (name, result.stderr)
         assert "Traceback" not in result.stderr + result.stdout
         assert f"{path}:" in result.stderr + result.stdout, name
+
+
+def test_constant_chains_read_ahead_cost_linear_time(tmp_path):
+    """A Reshape whose shape comes from later nodes (out of order) through 40 Adds each reading the one before
+    twice, down to a cycle: the chain is tried once per name, not 2⁴⁰ times; the Reshape is a located error."""
+    chain = [node("Add", ["s0", "s0"], ["s1"], "add1")]
+    chain += [node("Add", [f"s{i}", f"s{i}"], [f"s{i + 1}"], f"add{i + 1}") for i in range(1, 40)]
+    chain.append(node("Add", ["s40", "s40"], ["s0"], "cycle"))
+    graph = (field(1, node("Relu", ["x"], ["r"], "relu")) + field(1, node("Reshape", ["r", "s40"], ["y"], "reshape"))
+             + b"".join(field(1, n) for n in chain) + field(11, value_info("x", [1, 3, 8, 8])))
+    error = error_of(tmp_path, model(graph))
+    assert any("Reshape" in p.message and "'reshape'" in p.message for p in error.problems)
+
+
+def test_constant_whose_value_is_not_a_tensor(tmp_path):
+    """A Constant node whose 'value' attribute holds an int instead of a tensor (a mutated file): the Reshape
+    that reads it is a located error, not a traceback."""
+    value = field(5, field(1, "value") + field(3, 5) + field(20, 2))
+    graph = (field(1, node("Constant", [], ["s"], "constant", value)) + field(1, node("Relu", ["x"], ["r"], "relu"))
+             + field(1, node("Reshape", ["r", "s"], ["y"], "reshape")) + field(11, value_info("x", [1, 3, 8, 8])))
+    error = error_of(tmp_path, model(graph))
+    assert any("Reshape" in p.message and "'reshape'" in p.message for p in error.problems)

@@ -455,5 +455,6 @@ def test_vit_b_16_export_matches_the_spec(onnx_folder):
         assert mine.receptive_field == theirs.receptive_field, theirs.name
     for field in ("params", "weights", "biases", "macs", "activations", "inference_peak"):
         assert getattr(report.totals, field) == getattr(expected.totals, field), field
+    assert [layer.name for layer in report.layers[:3]] == ["conv_proj", "class_token", "pos_embedding"]
     attention = [layer for layer in report.layers if layer.kind == "attention"]
     assert [layer.name for layer in attention] == [f"layers.{i}.self_attention" for i in range(12)]

@@ -183,3 +183,30 @@ def test_exported_class_never_shadows_a_helper(tmp_path, text, file):
     exec(compile(exported.source, file, "exec"), namespace)  # noqa: S102 - the module cnncalc wrote
     model = namespace[exported.class_name]()
     assert tuple(model(torch.zeros(2, 4, 8, 8)).shape) == (2, 6, 8, 8)
+
+
+@pytest.mark.parametrize("args", [["shapes", "--format", "json"], ["shapes", "--format", "html"],
+                                  ["shapes", "--format", "svg"], ["shapes", "--format", "dot"],
+                                  ["memory", "--format", "json"], ["memory", "--format", "csv"],
+                                  ["fit", "--memory", "24GiB", "--format", "json"], ["check", "--format", "sarif"],
+                                  ["check", "--format", "junit"], ["check", "--format", "json"]])
+def test_a_spec_name_cannot_forge_lines_in_the_other_formats(tmp_path, args):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(NAMED)
+    result = run([args[0], str(spec), *args[1:]])
+    assert result.exit_code == 0, result.output
+    _assert_no_forged_line(result.output, " ".join(args))
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_compare_and_diff_show_spec_names_on_one_line_in_every_format(tmp_path, fmt):
+    from .conftest import SPECS
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(NAMED)
+    result = run(["compare", str(spec), str(spec), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    _assert_no_forged_line(result.output, f"compare --format {fmt}")
+    result = run(["diff", str(spec), str(SPECS / "vgg16.yaml")])
+    assert result.exit_code == 0, result.output
+    _assert_no_forged_line(result.output, "diff")

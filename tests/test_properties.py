@@ -405,20 +405,20 @@ def test_receptive_fields_through_upsampling_match_pytorchs_gradient(case):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(upsampling_chains(bilinear=True), st.sampled_from([1, 2, 3]))
-def test_a_receptive_field_bound_is_never_below_pytorchs_gradient(case, period):
-    # bilinear upsampling gives '≤'; so do periods too long to follow (forced here down to 1, 2 or 3 units):
-    # every such figure must be at least the truth
+@given(upsampling_chains(bilinear=True), st.sampled_from([1, 2, 3, 4096]), st.sampled_from([0, 3, 10**6]))
+def test_a_receptive_field_bound_is_never_below_pytorchs_gradient(case, period, work):
+    # bilinear upsampling gives '≤'; so do periods too long to follow and paths past the work limit (forced
+    # here down to a few units): every such figure must be at least the truth
     from cnncalc import fields
 
     torch = torch_or_skip()
     layers, text = case
-    saved = fields.MAX_PERIOD
-    fields.MAX_PERIOD = period
+    saved = fields.MAX_PERIOD, fields.MAX_WORK
+    fields.MAX_PERIOD, fields.MAX_WORK = period, work
     try:
         field = _last_field(text)
     finally:
-        fields.MAX_PERIOD = saved
+        fields.MAX_PERIOD, fields.MAX_WORK = saved
     widest = _torch_receptive_field(torch, layers, 120)
     if field is None or widest * 3 > 120:
         return

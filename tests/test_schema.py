@@ -218,3 +218,32 @@ for _name, _kind in REGISTRY.items():
 def test_schema_and_parser_agree(layer):
     text = _spec(layer)
     assert schema_accepts(text) == parser_accepts(text), text
+
+
+@pytest.mark.parametrize("name, accepted", [("conv1", True), ("layer2.basic_1-a", True), ("ünïcode", True),
+                                            ("a b", False), ("a/b", False), ("a:b", False), ("$a", False),
+                                            ("a\x1b[2Jb", False), ("a\x07", False), ("a\x85b", False),
+                                            ("a\u202eb", False), ("a\u2066b", False)])
+def test_the_schema_restricts_a_layer_names_characters_as_the_parser_does(name, accepted):
+    # the parser's rule (docs/spec-format.md): printable, and no '/', ':', '$' or white space
+    expected = name.isprintable() and not any(c in "/:$" or c.isspace() for c in name)
+    assert expected == accepted
+    spec = {"input": [3, 8, 8], "layers": [{"relu": None, "name": name}]}
+    assert VALIDATOR.is_valid(spec) == accepted
+    assert parser_accepts(json.dumps(spec)) == accepted  # JSON is YAML
+
+
+@pytest.mark.parametrize("name, accepted", [("VGG 16", True), ("net\nover two lines", True), ("tab\there", True),
+                                            ("a\x07", False), ("a\x1b[2J", False), ("a\x9b", False)])
+def test_the_schema_restricts_the_spec_names_characters_as_the_parser_does(name, accepted):
+    spec = {"name": name, "input": [3, 8, 8], "layers": ["relu"]}
+    assert VALIDATOR.is_valid(spec) == accepted
+    assert parser_accepts(json.dumps(spec)) == accepted
+
+
+def test_the_spec_format_page_says_names_are_restricted():
+    from .conftest import doc
+
+    page = " ".join(doc("spec-format.md").split())
+    assert "no spaces and no control characters" in page
+    assert "The JSON Schema (`cnncalc schema`) restricts names' characters" in page

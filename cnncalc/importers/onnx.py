@@ -18,7 +18,7 @@ from ..spec import INPUT_NAME
 from .network import ImportedNetwork, NetworkBuilder
 from .onnx_proto import DTYPE_NAMES, Model, Node, Tensor
 from . import onnx_elementwise, onnx_layers, onnx_layout, onnx_tokens
-from .onnx_values import Act, Blocked, Const, NotConstant, Unread, Unsupported, evaluate
+from .onnx_values import EVALUATION_ERRORS, Act, Blocked, Const, Unread, Unsupported, evaluate
 
 _STANDARD_DOMAINS = ("", "ai.onnx")
 _CONSTANT_OPS = frozenset({"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast",
@@ -37,6 +37,7 @@ class Translator:
         self.values: dict[str, Any] = {name: Const(t.dims, t.values, name) for name, t in model.initializers.items()}
         self.consumers: dict[str, list[int]] = {}
         self.producers: dict[str, int] = {}
+        self.not_ahead: set[str] = set()  # names `ahead` could not evaluate
         for index, node in enumerate(model.nodes):
             for name in node.inputs:
                 if name:
@@ -49,7 +50,7 @@ class Translator:
         self.graph_outputs = {info.name: info for info in model.outputs}
         self.paths: dict[str, int] = {}  # module path → nodes that may become layers under it
         for node in model.nodes:
-            path = self._path(node)[0]
+            path = self.module_path(node)[0]
             self.paths[path] = self.paths.get(path, 0) + (node.op_type not in _SHAPE_OPS)
         self.builder = NetworkBuilder(source, self._input(input_shape))
         self.regions = onnx_tokens.attention_regions(self)  # node → the nodes of its attention module
@@ -58,7 +59,7 @@ class Translator:
     def location(self, node: Node | None = None, offset: int = 0) -> Location:
         return Location(self.source, 1, (node.offset if node is not None else offset) + 1)
 
-    def _path(self, node: Node) -> tuple[str, str]:
+    def module_path(self, node: Node) -> tuple[str, str]:
         """PyTorch's node names are module paths: '/layer1/layer1.0/conv1/Conv' → ('layer1.0.conv1', 'conv')."""
         raw = node.name or (node.outputs[0] if node.outputs else node.op_type)
         parts = [p for p in raw.split("/") if p]
@@ -71,7 +72,7 @@ class Translator:
         return path, op or node.op_type.lower()
 
     def name(self, node: Node) -> str:
-        path, op = self._path(node)
+        path, op = self.module_path(node)
         if not path:
             return op
         if self.paths.get(path, 0) > 1 or any(other.startswith(path + ".") for other in self.paths
@@ -152,8 +153,9 @@ class Translator:
         if name in self.values:
             return self.values[name]
         index = self.producers.get(name)
-        if index is None or depth > 32:
+        if index is None or depth > 32 or name in self.not_ahead:
             return None
+        self.not_ahead.add(name)  # each name tried once: a hostile graph's cycles and shared chains cost nothing
         node = self.model.nodes[index]
         if node.domain not in _STANDARD_DOMAINS or node.op_type not in _CONSTANT_OPS:
             return None
@@ -163,9 +165,10 @@ class Translator:
             return None
         try:
             outputs = evaluate(node, inputs, self.opset)
-        except (NotConstant, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+        except EVALUATION_ERRORS:
             return None
         self.values.update(zip(node.outputs, outputs))
+        self.not_ahead.discard(name)
         return self.values.get(name)
 
     def values_of(self, name: str) -> tuple[Any, ...] | None:
@@ -198,6 +201,11 @@ class Translator:
 
     def node(self, index: int, node: Node) -> None:
         inputs = [self.values.get(name) if name else None for name in node.inputs]
+        missing = [name for name, value in zip(node.inputs, inputs) if name and value is None]
+        if missing:  # a hostile or broken graph: not in order, or reading a name nothing makes
+            self.unknown.setdefault(self.label(node, "reads a value no node before it makes"), []).append(node)
+            self.unread(node)
+            return
         if any(isinstance(v, Unread) for v in inputs):  # after an untranslated node: reported only if unknown itself
             if node.domain not in _STANDARD_DOMAINS or (node.op_type not in _HANDLERS and
                                                         node.op_type not in _CONSTANT_OPS):
@@ -211,7 +219,7 @@ class Translator:
                 for name, value in zip(node.outputs, outputs):
                     self.values[name] = value
                 return
-            except (NotConstant, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+            except EVALUATION_ERRORS:
                 if all(isinstance(v, Const) for v in inputs if v is not None):
                     for name in node.outputs:
                         self.values[name] = Const(None, None, name)

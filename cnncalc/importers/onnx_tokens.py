@@ -45,16 +45,16 @@ def patchify_at(t: "Translator", node: Node, x: Act, params: dict[str, Any]) -> 
     return True
 
 
-def _parameter(t: "Translator", name: str) -> tuple[int, ...] | None:
-    """The dims of the initializer `name` is (or that an Expand or Identity of it makes), else None."""
+def _parameter(t: "Translator", name: str) -> tuple[str, tuple[int, ...] | None]:
+    """The initializer `name` is (or that an Expand or Identity of it makes): its name and dims, else dims None."""
     for _ in range(4):
         if name in t.model.initializers:
-            return t.model.initializers[name].dims
+            return name, t.model.initializers[name].dims
         index = t.producers.get(name)
         if index is None or t.model.nodes[index].op_type not in ("Expand", "Identity", "Cast"):
-            return None
+            break
         name = t.model.nodes[index].inputs[0]
-    return None
+    return name, None
 
 
 def with_parameter(t: "Translator", node: Node, kind: str) -> bool:
@@ -65,14 +65,14 @@ def with_parameter(t: "Translator", node: Node, kind: str) -> bool:
         return False
     x = next(v for v in values if isinstance(v, Act))
     other = node.inputs[values.index(x) ^ 1]
-    dims = _parameter(t, other)
+    parameter, dims = _parameter(t, other)  # the layer is named after it: torchvision's class_token
     features, length = x.shape
     if kind == "concat" and values[1] is x and int(t.attr(node, "axis", 0)) in (1, -2) and \
             dims == (1, 1, features):
-        t.layer(node, "classtoken", {}, (x,))
+        t.layer(node, "classtoken", {}, (x,), name=parameter)
         return True
     if kind == "add" and dims in ((1, length, features), (length, features)):
-        t.layer(node, "posembed", {}, (x,))
+        t.layer(node, "posembed", {}, (x,), name=parameter)
         return True
     return False
 
@@ -93,7 +93,7 @@ def attention_regions(t: "Translator") -> dict[int, tuple[int, ...]]:
     nodes = t.model.nodes
     by_path: dict[str, list[int]] = {}
     for index, node in enumerate(nodes):
-        by_path.setdefault(t._path(node)[0], []).append(index)
+        by_path.setdefault(t.module_path(node)[0], []).append(index)
     regions: dict[int, tuple[int, ...]] = {}
     for path, members in by_path.items():
         if not path:
@@ -135,7 +135,7 @@ def attention(t: "Translator", index: int, node: Node, region: tuple[int, ...]) 
         raise Unsupported(f"attention with {weights:,} parameters and heads {heads}, not the projections of "
                           f"nn.MultiheadAttention on {features} features")
     t.skip.update(i for i in region if i > index)
-    act = t.layer(node, "attention", {"heads": heads, "bias": bias}, (x,), name=t._path(node)[0],
+    act = t.layer(node, "attention", {"heads": heads, "bias": bias}, (x,), name=t.module_path(node)[0],
                   origin="Softmax(Q·Kᵀ)·V (attention)")
     if act is not None:
         t.values[leaving[0]] = act

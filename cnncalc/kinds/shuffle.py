@@ -96,7 +96,7 @@ class PixelShuffle(PixelRearrange):
         from fractions import Fraction
 
         return Computed(output_shape=(channels // (r * r), h * r, w * r), description=f"pixelshuffle ×{r}",
-                        windows=(Window(1, 1, 0, upsample=Fraction(r)),) * 2)
+                        windows=(Window(1, 1, 0, upsample=Fraction(r), mode="nearest"),) * 2)
 
 
 class PixelUnshuffle(PixelRearrange):
