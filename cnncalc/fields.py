@@ -20,8 +20,8 @@ and the holes of a dilated kernel, as the recurrence's do; units at the borders 
 modelled.
 
 When a profile cannot be followed (a period longer than MAX_PERIOD, a transposed conv whose kernel is
-shorter than its stride, more than MAX_WORK units stepped along one path), the field becomes an envelope, marked as an upper bound: every unit y reads
-within [start + y·jump, start + y·jump + size − 1]. The recurrence keeps an envelope an envelope through
+shorter than its stride, more than MAX_WORK units stepped along one path), the field becomes an
+envelope, marked as an upper bound: every unit y reads within [start + y·jump, start + y·jump + size − 1]. The recurrence keeps an envelope an envelope through
 slides and transposed convs; a nearest upsample by a/b adds (a − 1)/a·jump to it (⌊y·b/a⌋ lies within
 (a − 1)/a of y·b/a), a bilinear one 1 + (2a − 1)/(2a) input steps. So a bound is never below the truth.
 """

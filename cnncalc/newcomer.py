@@ -99,7 +99,8 @@ def explained(problems: list[Problem], spec: Spec) -> list[Problem]:
     for problem in problems:
         if problem.severity == ERROR and problem.layer:
             at = position.get(problem.layer, 0)
-            words = [f"block '{span.label}' as used at {span.location}" for span in blocks if span.first <= at <= span.last]
+            words = [f"block '{span.label}' as used at {span.location}"
+                     for span in blocks if span.first <= at <= span.last]
             if hint:
                 words.append(hint)
                 hint = ""

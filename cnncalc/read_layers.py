@@ -189,9 +189,11 @@ class LayerReader(NodeReader):
             elif key == "from":
                 sources = self.sources(value_node)
             elif self.shown("unknown layer kinds or keys", key_node):
-                self.error(key_node, f"unknown layer kind or key '{key}'"
-                           + (kind_hint(key, REGISTRY)
-                              or did_you_mean(key, list(REGISTRY) + list(self.blocks) + list(LAYER_KEYS))))
+                if key in ACTIVATION_KEYS:  # `- {conv: {...}, activation: relu}`
+                    hint = ": " + activation_hint("layer", self.word(value_node), REGISTRY)
+                else:
+                    hint = kind_hint(key, REGISTRY) or did_you_mean(key, [*REGISTRY, *self.blocks, *LAYER_KEYS])
+                self.error(key_node, f"unknown layer kind or key '{key}'{hint}")
         if len(kind_entries) > 1:
             names = " and ".join(f"'{k}'" for k, _, _ in kind_entries)
             self.fail(kind_entries[1][1], f"one layer has two kinds, {names}; give each its own '- ' list item")

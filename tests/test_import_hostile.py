@@ -187,3 +187,13 @@ def test_constant_chains_read_ahead_cost_linear_time(tmp_path):
              + b"".join(field(1, n) for n in chain) + field(11, value_info("x", [1, 3, 8, 8])))
     error = error_of(tmp_path, model(graph))
     assert any("Reshape" in p.message and "'reshape'" in p.message for p in error.problems)
+
+
+def test_constant_whose_value_is_not_a_tensor(tmp_path):
+    """A Constant node whose 'value' attribute holds an int instead of a tensor (a mutated file): the Reshape
+    that reads it is a located error, not a traceback."""
+    value = field(5, field(1, "value") + field(3, 5) + field(20, 2))
+    graph = (field(1, node("Constant", [], ["s"], "constant", value)) + field(1, node("Relu", ["x"], ["r"], "relu"))
+             + field(1, node("Reshape", ["r", "s"], ["y"], "reshape")) + field(11, value_info("x", [1, 3, 8, 8])))
+    error = error_of(tmp_path, model(graph))
+    assert any("Reshape" in p.message and "'reshape'" in p.message for p in error.problems)

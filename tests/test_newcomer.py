@@ -84,6 +84,10 @@ def test_an_activation_inside_a_conv_is_its_own_layer(tmp_path):
     assert ("conv has no parameter 'activation': cnncalc writes activations as their own layers: add `- tanh` after "
             "the conv") in result.stdout
     assert "did you mean 'dilation'" not in result.stdout
+    _, beside = check(tmp_path, "input: [1, 28, 28]\nlayers:\n  - {conv: {filters: 6, kernel: 5}, activation: ReLU}\n",
+                      "beside.yaml")  # written beside the kind, as a layer key
+    assert ("unknown layer kind or key 'activation': cnncalc writes activations as their own layers: add `- relu` "
+            "after the layer") in beside.stdout
     fixed = check(tmp_path, "input: [1, 28, 28]\nlayers:\n  - conv: {filters: 6, kernel: 5}\n  - tanh\n", "fixed.yaml")[1]
     assert fixed.exit_code == 0
 

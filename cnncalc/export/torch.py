@@ -90,9 +90,10 @@ class _Layers:
                 self.last_use[name] = index
                 self.uses[name] = self.uses.get(name, 0) + 1
 
-    def walk(self):
-        """(index, layer, its result, its translation, its attribute name) for every layer, made afresh at each
-        walk (the export walks three times: helpers, __init__, forward), so that no walk keeps them all."""
+    def walk(self, named: bool = True):
+        """(index, layer, its result, its translation, its attribute name: '' unless `named`) for every layer,
+        made afresh at each walk (the export walks three times: helpers, __init__, forward), so that no walk
+        keeps them all."""
         known: dict[str, bool] = {}
         uses, producers, shapes = self.uses, self.producers, self.shapes
 
@@ -123,7 +124,8 @@ class _Layers:
                 output_shape=result.output_shape,
                 exclusive_input=exclusive(layer.inputs[0]),
             )
-            yield index, layer, result, TRANSLATIONS[layer.kind](torch_layer), identifier(layer.name, taken)
+            yield (index, layer, result, TRANSLATIONS[layer.kind](torch_layer),
+                   identifier(layer.name, taken) if named else "")
 
 
 def _pieces(layers: _Layers, attributes: dict[str, str] | None = None):
@@ -131,7 +133,7 @@ def _pieces(layers: _Layers, attributes: dict[str, str] | None = None):
     given, is filled with each layer's attribute name."""
     spec, report = layers.spec, layers.report
     helpers: dict[str, None] = {}  # ordered, each once
-    for _, _, _, translation, _ in layers.walk():
+    for _, _, _, translation, _ in layers.walk(named=False):
         helpers.update(dict.fromkeys(translation.helpers))
     name = class_name(spec.name, taken=frozenset(re.findall(r"^class (\w+)", "\n".join(helpers), re.MULTILINE)))
     title = _docstring_text(f"{visible(spec.name)} as a PyTorch module, exported by cnncalc from {visible(spec.source)}.")

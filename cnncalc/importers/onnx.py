@@ -18,7 +18,7 @@ from ..spec import INPUT_NAME
 from .network import ImportedNetwork, NetworkBuilder
 from .onnx_proto import DTYPE_NAMES, Model, Node, Tensor
 from . import onnx_elementwise, onnx_layers, onnx_layout, onnx_tokens
-from .onnx_values import Act, Blocked, Const, NotConstant, Unread, Unsupported, evaluate
+from .onnx_values import EVALUATION_ERRORS, Act, Blocked, Const, Unread, Unsupported, evaluate
 
 _STANDARD_DOMAINS = ("", "ai.onnx")
 _CONSTANT_OPS = frozenset({"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast",
@@ -165,7 +165,7 @@ class Translator:
             return None
         try:
             outputs = evaluate(node, inputs, self.opset)
-        except (NotConstant, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+        except EVALUATION_ERRORS:
             return None
         self.values.update(zip(node.outputs, outputs))
         self.not_ahead.discard(name)
@@ -219,7 +219,7 @@ class Translator:
                 for name, value in zip(node.outputs, outputs):
                     self.values[name] = value
                 return
-            except (NotConstant, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+            except EVALUATION_ERRORS:
                 if all(isinstance(v, Const) for v in inputs if v is not None):
                     for name in node.outputs:
                         self.values[name] = Const(None, None, name)

@@ -59,6 +59,10 @@ class NotConstant(Exception):
     """The constant cannot be computed here (unknown values, an operation this evaluator does not do)."""
 
 
+# What evaluating a hostile file's constants may raise: each means "not a constant cnncalc can compute".
+EVALUATION_ERRORS = (NotConstant, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError)
+
+
 def _count(dims: tuple[int, ...]) -> int:
     total = 1
     for d in dims:
@@ -110,6 +114,8 @@ def evaluate(node: Node, inputs: list[Any], opset: int) -> list[Const]:
             if a is None:
                 continue
             if key == "value":
+                if not hasattr(a.value, "dims"):  # a hostile file: 'value' that is not a tensor
+                    raise NotConstant
                 return [Const(a.value.dims, a.value.values, a.value.name)]
             if key.endswith("s"):
                 return [Const((len(a.value),), tuple(a.value))]
