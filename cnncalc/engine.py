@@ -405,7 +405,7 @@ def _report(spec: Spec, layers: list[LayerResult], alike: list[_Alike], warnings
         sums.activations += new
         sums.macs += computed.macs * count
     size = spec.dtype_bytes
-    peak = inference_peak(prod(spec.input_shape), layers)
+    peak = inference_peak(prod(spec.input_shape), layers, size)
     kept = kept_groups(saved_tensors(prod(spec.input_shape), layers, size))
     totals = Totals(
         params=weights + biases,
@@ -421,8 +421,9 @@ def _report(spec: Spec, layers: list[LayerResult], alike: list[_Alike], warnings
         batch_training_activation_bytes=kept_bytes(kept, batch),
         param_bytes=(weights + biases) * size,
         inference_peak=peak.values,
-        inference_peak_bytes=peak.values * size,
+        inference_peak_bytes=peak.bytes,
         inference_peak_layer=peak.layer,
+        inference_peak_scratch=peak.scratch.what if peak.scratch else "",
         macs=macs,
         batch_macs=macs * batch,
         kept=kept,

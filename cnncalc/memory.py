@@ -10,7 +10,7 @@ import sys
 from typing import NamedTuple, Protocol, Sequence
 
 from .kinds import INPUT, OUTPUT, REGISTRY
-from .kinds.base import EAGER, Saved
+from .kinds.base import EAGER, Saved, Scratch
 from .spec import INPUT_NAME
 
 
@@ -33,25 +33,36 @@ def storage_owners(layers: Sequence[Node]) -> dict[str, str]:
 
 
 class Peak(NamedTuple):
-    """The most values alive at once during one forward pass, per sample."""
+    """The most memory alive at once during one forward pass, per sample."""
 
-    values: int
-    layer: str  # the layer running at the peak ("input" when there are no layers)
+    values: int  # activation values alive (storages of the network's tensors)
+    layer: str  # the layer running ("input" when there are no layers)
     live: tuple[str, ...]  # the storages alive at that moment, in order of creation
+    scratch: Scratch | None = None  # the running layer's transient tensors (max-pool indices, ...)
+    bytes: int = 0  # values · value_bytes + the scratch's bytes
 
 
-def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
+class ScratchLayer(Node, Protocol):
+    kind: str
+    params: object
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+
+
+def inference_peak(input_values: int, layers: Sequence[ScratchLayer], value_bytes: int = 4,
+                   attention: str = EAGER) -> Peak:
     """Run the layers in order: a layer's output is allocated when it runs (in-place layers and
-    views allocate nothing) while its inputs are still alive; after it, every storage that no later
-    layer reads is freed. The input batch stays alive throughout (the caller holds it), and outputs
-    no layer reads (the network's results) stay to the end.
-    The peak is the largest sum of live storages, taken while a layer runs.
+    views allocate nothing) while its inputs are still alive, with its forward's scratch
+    (`forward_scratch`: max-pool's int64 indices, attention's scores); after it, every storage that
+    no later layer reads is freed. The input batch stays alive throughout (the caller holds it), and
+    outputs no layer reads (the network's results) stay to the end.
+    The peak is the largest sum of live bytes, taken while a layer runs.
 
     Each layer comes after the layers it reads (as `analyze` orders them): linear in the layers,
     one pass learning when each storage is read last, one finding the peak, one rebuilding the
     live set at the peak's moment."""
     if not layers:
-        return Peak(input_values, INPUT_NAME, (INPUT_NAME,))
+        return Peak(input_values, INPUT_NAME, (INPUT_NAME,), None, input_values * value_bytes)
     owners = {INPUT_NAME: INPUT_NAME}  # as storage_owners, learnt on the way
     last_read: dict[str, int] = {}  # storage → the position of the last layer that reads it
     unread: dict[str, str] = {}  # tensor → its storage, for the tensors no layer has read so far
@@ -65,19 +76,26 @@ def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
     for owner in unread.values():  # the network's results
         last_read[owner] = len(layers)  # kept to the end
     last_read[INPUT_NAME] = len(layers)  # held by the caller
-    temporaries = {name: kind.forward_temporaries for name, kind in REGISTRY.items() if kind.forward_temporaries}
+
+    def scratch_of(layer: ScratchLayer) -> Scratch | None:
+        kind = REGISTRY.get(getattr(layer, "kind", ""))  # a bare node (name, inputs, count) has none
+        if kind is None:
+            return None
+        return kind.forward_scratch(layer.params, layer.input_shape, layer.output_shape,
+                                                    value_bytes, attention)
 
     def walk(stop: int) -> tuple[int, int, dict[str, int]]:
-        """Run to layer `stop` (all when -1): the peak's position and size, and the live storages."""
+        """Run to layer `stop` (all when -1): the peak's position and bytes, and the live storages."""
         live: dict[str, int] = {INPUT_NAME: input_values}
         current, best, best_at = input_values, -1, 0
         for i, layer in enumerate(layers):
             if layer.new_tensor:
                 live[layer.name] = layer.activation_count
                 current += layer.activation_count
-            extra = temporaries.get(getattr(layer, "kind", ""), 0) * layer.activation_count
-            if current + extra > best:
-                best, best_at = current + extra, i
+            scratch = scratch_of(layer)
+            total = current * value_bytes + (scratch.bytes if scratch else 0)
+            if total > best:
+                best, best_at = total, i
             if i == stop:
                 break
             for source in layer.inputs:  # a storage is freed after the last layer that reads it
@@ -88,7 +106,8 @@ def inference_peak(input_values: int, layers: Sequence[Node]) -> Peak:
 
     best_at, best, _ = walk(-1)
     _, _, live = walk(best_at)
-    return Peak(best, layers[best_at].name, tuple(live))
+    scratch = scratch_of(layers[best_at])
+    return Peak(sum(live.values()), layers[best_at].name, tuple(live), scratch, best)
 
 
 class SavedTensor(NamedTuple):

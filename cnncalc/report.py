@@ -73,6 +73,7 @@ class Totals(NamedTuple):
     inference_peak: int  # values alive at once at most, per sample, when tensors are freed after their last use
     inference_peak_bytes: int
     inference_peak_layer: str  # the layer running at that moment
+    inference_peak_scratch: str  # what the running layer holds for a moment besides tensors (max-pool indices)
     macs: int  # per sample
     batch_macs: int
     kept: tuple = ()  # memory.KeptGroup per size: what backward keeps (training_activation_bytes is their sum)

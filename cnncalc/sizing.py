@@ -12,7 +12,7 @@ from typing import Mapping, NamedTuple
 
 from .memory import Peak, SavedTensor, inference_peak, kept_groups, saved_tensors
 from .report import LayerResult, Report
-from .timeline import CATEGORIES, LABELS, Facts, Timeline, timeline
+from .timeline import CATEGORIES, LABELS, STEP_LAYER, Facts, Timeline, timeline
 from .training import (HALF_DTYPES, INFERENCE_DTYPES, MASTER_DTYPE, OPTIMIZERS, STEP_COPIES,  # noqa: F401
                        TRAINING_DTYPES)
 
@@ -165,7 +165,15 @@ def _peak_components(line: Timeline, settings: Settings, params: int, batch: int
         fixed, per_sample = moment.fixed[index], moment.per_sample[index]
         if key == "gradients":
             note = "all of them" if fixed == params * size else "those computed so far"
+            if settings.mixed and moment.phase == "step":
+                note = "none: converted to the master's" if moment.layer == STEP_LAYER else (
+                    f"those not yet converted to {MASTER_DTYPE} (after {moment.layer}'s)")
             out.append(component(key, LABELS[key], _moment_term("", fixed, 0, size), batch, note))
+        elif key == "master_gradients":
+            if fixed:
+                out.append(component(key, LABELS[key], _moment_term(f"{MASTER_DTYPE}", fixed, 0, settings.master_bytes),
+                                     batch, "all of them" if fixed == params * settings.master_bytes
+                                     else f"converted so far, up to {moment.layer}'s"))
         elif key == "temporaries":
             if fixed or per_sample:
                 note = (f"{settings.optimizer}'s step: {STEP_COPIES[settings.optimizer]} cop"
@@ -196,6 +204,8 @@ def _attention_note(report: Report, settings: Settings) -> str:
 def peak_text(line: Timeline) -> str:
     """'during the backward of layer4.basic_down1.conv1', 'during the optimizer's step'."""
     moment = line.peak_moment
+    if moment.phase == "step" and moment.layer != STEP_LAYER:
+        return f"while {moment.layer}'s gradients become {MASTER_DTYPE} master gradients, before the optimizer's step"
     if moment.phase == "step":
         return "during the optimizer's step"
     return f"during the {moment.phase} of {moment.layer}"
@@ -207,7 +217,7 @@ def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryR
     size = settings.value_bytes
     state_names = OPTIMIZERS[settings.optimizer]
     saved = saved_tensors(report.totals.input_activations, report.layers, size, settings.attention)
-    peak = inference_peak(report.totals.input_activations, report.layers)
+    peak = inference_peak(report.totals.input_activations, report.layers, size, settings.attention)
     working = f"{settings.dtype} working copy" if settings.mixed else ""
     parameters = component("parameters", "parameters", (Term(working, params, 1, size),), batch)
     buffer_terms = (Term("running mean and variance", buffers, 1, settings.state_bytes),) if buffers else ()
@@ -215,7 +225,8 @@ def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryR
     inference = (
         parameters,
         buffer_line,
-        component("inference_peak", "peak activations", (Term("", peak.values, 1, size, True),), batch,
+        component("inference_peak", "peak activations", (Term("", peak.values, 1, size, True),)
+                  + ((Term(peak.scratch.what, peak.scratch.bytes, 1, 1, True),) if peak.scratch else ()), batch,
                   f"while '{peak.layer}' runs; the input batch kept, other tensors freed after their last use"),
     )
     training: tuple[Component, ...] = ()

@@ -14,7 +14,10 @@ count of holders; it is freed when the last holder lets go. The rules, each meas
   After it runs its saved tensors and its output's gradient are let go. A tensor read by several
   layers gets its gradients summed in place into the first that arrived.
 - step: parameters, their gradients, the optimizer state and the optimizer's temporaries (the
-  multi-tensor step's intermediate copies), then zero_grad(set_to_none) frees the gradients.
+  multi-tensor step's intermediate copies), then zero_grad(set_to_none) frees the gradients. Under
+  mixed precision the step runs on the float32 master weights: each half-precision gradient is
+  converted to a float32 master gradient (and freed), then the step, then the master weights are
+  copied back into the working weights.
 
 The peak is the largest total over the moments; at a given batch the same walk also sums each
 storage rounded up to the GPU caching allocator's 512-byte blocks.
@@ -24,16 +27,18 @@ from __future__ import annotations
 
 from typing import NamedTuple, Protocol, Sequence
 
-from .kinds import INPUT, OUTPUT, REGISTRY
+from .kinds import INPUT, OUTPUT, REGISTRY, Saved
 from .spec import INPUT_NAME
 
+STEP_LAYER = "optimizer"  # Moment.layer of the optimizer's step
 BLOCK = 512  # PyTorch's CUDA caching allocator rounds every block up to a multiple of 512 bytes
 
-CATEGORIES = ("parameters", "master_weights", "buffers", "optimizer_state", "gradients", "input",
+CATEGORIES = ("parameters", "master_weights", "buffers", "optimizer_state", "gradients", "master_gradients", "input",
               "activations", "activation_gradients", "temporaries")
 LABELS = {
     "parameters": "parameters", "master_weights": "master weights", "buffers": "buffers",
-    "optimizer_state": "optimizer state", "gradients": "parameter gradients", "input": "input batch",
+    "optimizer_state": "optimizer state", "gradients": "parameter gradients",
+    "master_gradients": "master gradients", "input": "input batch",
     "activations": "activations", "activation_gradients": "activation gradients", "temporaries": "temporaries",
 }
 _INDEX = {name: i for i, name in enumerate(CATEGORIES)}
@@ -154,9 +159,9 @@ class _Walk:
 
 
 def aliases(layers: Sequence[Layer]) -> dict[str, str]:
-    """Tensor name → the storage it lives in. A view (`grad_flow` "view" with no new tensor: flatten)
-    always shares its input's memory; an in-place layer (relu, dropout) only when no other layer reads
-    its input, as PyTorch code (and cnncalc's export) writes `inplace=True` only then."""
+    """Tensor name → the storage it lives in. A view (flatten, chunk, selecttoken) or a layer that passes
+    its input on (identity) always shares its input's memory; an in-place layer (relu, dropout) only when
+    no other layer reads its input, as PyTorch code (and cnncalc's export) writes `inplace=True` only then."""
     readers: dict[str, int] = {}
     for layer in layers:
         for source in dict.fromkeys(layer.inputs):
@@ -164,9 +169,18 @@ def aliases(layers: Sequence[Layer]) -> dict[str, str]:
     owners = {INPUT_NAME: INPUT_NAME}
     for layer in layers:
         shares = not layer.new_tensor and layer.inputs and (
-            REGISTRY[layer.kind].grad_flow != "new" or readers.get(layer.inputs[0], 0) == 1)
+            REGISTRY[layer.kind].view or REGISTRY[layer.kind].grad_flow != "new"
+            or readers.get(layer.inputs[0], 0) == 1)
         owners[layer.name] = owners[layer.inputs[0]] if shares else layer.name
     return owners
+
+
+def _saved(kind, layer: Layer, shapes: dict[str, tuple[int, ...]], size: int) -> tuple[Saved, ...]:
+    """What the layer keeps for backward; a merge (mul) may keep any of its inputs (`input_index`)."""
+    if kind.max_inputs > 1:
+        input_shapes = tuple(shapes.get(source, layer.input_shape) for source in layer.inputs)
+        return kind.saved_for_backward_merge(layer.params, input_shapes, layer.output_shape, size)
+    return kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, size)
 
 
 def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: int = 1) -> Timeline:
@@ -201,19 +215,21 @@ def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: in
     saved_by: list[list[object]] = []
     everything_kept = input_values * size * batch
     kept_once: set[object] = {INPUT_NAME}
+    shapes: dict[str, tuple[int, ...]] = {}
     for i, (layer, kind) in enumerate(zip(layers, kinds)):
         name = layer.name
         values[name] = layer.activation_count
+        shapes[name] = layer.output_shape
         storage = owners[name]
         if storage == name:
             walk.alloc(name, "activations", 0, layer.activation_count * size, holders=reads.get(name, 0))
         mine: list[object] = []
         if needs_grad[name]:
-            for saved in kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, size):
+            for saved in _saved(kind, layer, shapes, size):
                 if saved.implementation and saved.implementation != facts.attention:
                     continue  # kept by the other attention implementation
                 if saved.what == INPUT:
-                    key: object = owners[layer.inputs[0]] if layer.inputs else INPUT_NAME
+                    key: object = owners[layer.inputs[saved.input_index]] if layer.inputs else INPUT_NAME
                     walk.hold(key)
                 elif saved.what == OUTPUT:
                     key = storage
@@ -295,9 +311,16 @@ def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: in
         walk.release(key)
     # the optimizer's step
     params = sum(layer.weight_count + layer.bias_count for layer in layers)
+    if facts.master_bytes:  # mixed precision: each gradient becomes the master's, in float32, one by one
+        for i, layer in enumerate(layers):
+            for part, count in (("w", layer.weight_count), ("b", layer.bias_count)):
+                if count:
+                    walk.alloc((i, part, "master grad"), "master_gradients", count * facts.master_bytes, 0)
+                    walk.mark("step", layer.name)
+                    walk.release((i, part, "grad"))
     if facts.step_copies and params:
         walk.alloc("step", "temporaries", params * facts.step_copies * facts.state_bytes, 0)
-    walk.mark("step", "optimizer")
+    walk.mark("step", STEP_LAYER)
     moments = tuple(walk.moments)
     totals = [m.at(batch) for m in moments]
     peak = max(range(len(totals)), key=totals.__getitem__)

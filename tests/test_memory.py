@@ -108,10 +108,16 @@ def test_adam_doubles_momentum():
 
 def test_mixed_precision_adam_is_16_bytes_per_parameter():
     """ZeRO (Rajbhandari et al., 2020): 2 (fp16 weights) + 2 (fp16 gradients) + 4 + 4 + 4 (fp32
-    master weights, momentum, variance) = 16 bytes per parameter."""
+    master weights, momentum, variance) = 16 bytes per parameter after the backward pass; for the
+    step the fp16 gradients become fp32 master gradients: 2 + 4 + 4 + 4 + 4 = 18."""
     m = small(dtype="float16", mixed=True, optimizer="adam")
-    keys = ("parameters", "master_weights", "gradients", "optimizer_state")
-    assert sum(m.timeline.moments[-1].parts(2)[k] for k in keys) == 16 * 770  # at the step
+    keys = ("parameters", "master_weights", "gradients", "master_gradients", "optimizer_state")
+    after_backward = [moment for moment in m.timeline.moments if moment.phase == "backward"][-1]
+    assert after_backward.parts(2)["gradients"] == 2 * 770  # every fp16 gradient exists
+    assert sum(after_backward.parts(2)[k] for k in keys) == 16 * 770
+    step = m.timeline.moments[-1]
+    assert step.parts(2)["gradients"] == 0
+    assert sum(step.parts(2)[k] for k in keys) == 18 * 770
     # activations are 16-bit; indices stay int64, masks bool, batchnorm statistics float32
     assert m.kept.bytes == 2 * ((192 + 256 + 256 + 64 + 10) * 2 + 64 * 8 + 64) + 2 * 4 * 4
     assert m.training["buffers"].bytes == 8 * 4

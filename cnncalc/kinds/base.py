@@ -62,6 +62,13 @@ class Saved(NamedTuple):
     implementation: str = ""
 
 
+class Scratch(NamedTuple):
+    """Tensors a layer's forward pass holds for a moment under no_grad, beside its input and output."""
+
+    what: str  # "max-pool indices", "attention scores and probabilities", ...
+    bytes: int  # per sample
+
+
 class Tokens(tuple):
     """A token sequence [D, L]: D features for each of L tokens (a plain tuple in every other respect).
 
@@ -176,6 +183,7 @@ class LayerKind:
     params: tuple[Param, ...] = ()
     main_param: str | None = None
     in_place: bool = False  # output shares the input's memory (no new tensor)
+    view: bool = False  # a view of its input (flatten, chunk): shares its memory however many layers read the input
     max_inputs: int = 1  # merges (add, concat) take several
     summary: str = ""
     shape_rule: str = "output = input"
@@ -189,7 +197,7 @@ class LayerKind:
     # Tensors of its input's size that its backward holds at once besides the input's gradient
     # (a kind PyTorch builds from several ops, as lrn, frees their intermediates one by one)
     backward_temporaries: int = 0
-    # The same for its forward pass under no_grad (inference), beside its input and output
+    # The same for its forward pass under no_grad (inference), beside its input and output (see forward_scratch)
     forward_temporaries: int = 0
     dims: tuple[int, ...] = (1, 2, 3)  # the spatial dims of the inputs it takes (a 2-D-only kind says (2,))
     example: Mapping[str, Any] | None = None  # parameters of a typical use, when a value per required type is not one
@@ -239,6 +247,14 @@ class LayerKind:
         """For kinds with max_inputs > 1, which may keep any input (Saved.input_index); default: as
         `saved_for_backward` with the first input."""
         return self.saved_for_backward(params, input_shapes[0], output_shape, value_bytes)
+
+    def forward_scratch(self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...],
+                        value_bytes: int, attention: str = EAGER) -> Scratch | None:
+        """What its forward pass allocates besides its output, alive while it runs (inference's peak):
+        by default `forward_temporaries` tensors of its output's size."""
+        if not self.forward_temporaries:
+            return None
+        return Scratch("intermediates", self.forward_temporaries * prod_int(output_shape) * value_bytes)
 
     def saved_for_backward(
         self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...], value_bytes: int

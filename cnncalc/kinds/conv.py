@@ -46,19 +46,26 @@ def resolve_padding(padding: Any, n_dims: tuple[int, ...], k: tuple[int, ...], s
     return tuple((p, p) for p in per_dim(padding, len(n_dims), "padding"))
 
 
+# The parameters the convolutions share, each written once.
+FILTERS = Param("filters", COUNT, description="number of filters = output channels")
+STRIDE = Param("stride", SIZE, 1, "step S between windows")
+DILATION = Param("dilation", SIZE, 1, "spacing D between kernel taps")
+BIAS = Param("bias", BOOL, True, "one bias per filter")
+
+
 class Conv(LayerKind):
     name = "conv"
     category = "conv"
     main_param = "filters"
     summary = "Convolution (1-D, 2-D or 3-D, by the input's spatial dims); grouped, depthwise and dilated."
     params = (
-        Param("filters", COUNT, description="number of filters = output channels"),
+        FILTERS,
         Param("kernel", SIZE, description="filter size F, one int or one per spatial dim"),
-        Param("stride", SIZE, 1, "step S between windows"),
+        STRIDE,
         Param("padding", PADDING, 0, "zeros P added on each side; 'same' (TensorFlow: output ceil(N/S)) or 'valid' (0)"),
-        Param("dilation", SIZE, 1, "spacing D between kernel taps"),
+        DILATION,
         Param("groups", COUNT, 1, "channel groups; groups = input channels = filters is depthwise"),
-        Param("bias", BOOL, True, "one bias per filter"),
+        BIAS,
         ROUND,
     )
     shape_rule = "out = (N + 2P − D·(F − 1) − 1)/S + 1 per spatial dim, channels = filters; 'same': out = ceil(N/S)"
@@ -132,11 +139,11 @@ class DepthwiseConv(Conv):
     summary = "Depthwise convolution: `multiplier` filters per input channel (a conv with groups = C_in, filters = C_in·multiplier)."
     params = (
         Param("kernel", SIZE, description="filter size F"),
-        Param("stride", SIZE, 1, "step S between windows"),
+        STRIDE,
         Param("padding", PADDING, 0, "zeros P added on each side; 'same' or 'valid'"),
-        Param("dilation", SIZE, 1, "spacing D between kernel taps"),
+        DILATION,
         Param("multiplier", COUNT, 1, "filters per input channel"),
-        Param("bias", BOOL, True, "one bias per filter"),
+        BIAS,
         ROUND,
     )
     shape_rule = "as conv, with groups = C_in and filters = C_in·multiplier"
@@ -160,14 +167,14 @@ class Deconv(LayerKind):
     main_param = "filters"
     summary = "Transposed convolution (\"deconvolution\"): upsamples by its stride."
     params = (
-        Param("filters", COUNT, description="number of filters = output channels"),
+        FILTERS,
         Param("kernel", SIZE, description="filter size F"),
         Param("stride", SIZE, 1, "upsampling step S"),
         Param("padding", POOL_PADDING, 0, "P removed from each side of the output"),
         Param("output_padding", POOL_PADDING, 0, "extra size added to one side of the output; less than the stride or the dilation"),
-        Param("dilation", SIZE, 1, "spacing D between kernel taps"),
+        DILATION,
         Param("groups", COUNT, 1, "channel groups"),
-        Param("bias", BOOL, True, "one bias per filter"),
+        BIAS,
     )
     shape_rule = "out = (N − 1)·S − 2P + D·(F − 1) + output_padding + 1 per spatial dim, channels = filters"
     param_rule = "weights = (F_h·F_w·filters/groups)·C_in; biases = filters"

@@ -68,6 +68,7 @@ class Flatten(LayerKind):
     name = "flatten"
     category = "reshape"
     in_place = True
+    view = True
     summary = "Reshape a volume to a vector (a view: no new tensor)."
     shape_rule = "out = C·H·W"
     saved_rule = "nothing (a view)"

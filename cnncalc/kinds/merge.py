@@ -47,31 +47,31 @@ def _broadcast_note(inputs: tuple[tuple[str, tuple[int, ...]], ...], out: tuple[
     return (f"broadcast to {_shape(out)}: " + ", ".join(spread),) if spread else ()
 
 
-class Add(Merge):
+class Broadcasting(Merge):
+    """A merge value by value (add, mul): the inputs broadcast to their common shape."""
+
+    shape_rule = "output = the inputs' common shape: per dim the sizes are equal, or 1 in all inputs but one"
+
+    def compute_merge(self, params, inputs, ctx):
+        out = broadcast(inputs)
+        return Computed(output_shape=out, description=f"{self.name} {len(inputs)}", notes=_broadcast_note(inputs, out))
+
+
+class Add(Broadcasting):
     grad_flow = "same"
     name = "add"
     summary = "Element-wise sum of two or more inputs (residual connections); a size 1 broadcasts (C×1×1 against C×H×W)."
-    shape_rule = "output = the inputs' common shape: per dim the sizes are equal, or 1 in all inputs but one"
     mac_rule = "0 (the additions are not multiply-accumulates)"
     saved_rule = "nothing (the gradient passes to every input unchanged, summed over broadcast dims)"
 
-    def compute_merge(self, params, inputs, ctx):
-        out = broadcast(inputs)
-        return Computed(output_shape=out, description=f"add {len(inputs)}", notes=_broadcast_note(inputs, out))
 
-
-class Mul(Merge):
+class Mul(Broadcasting):
     name = "mul"
     summary = ("Element-wise product of two or more inputs; a size 1 broadcasts: a C×1×1 gate scales each channel "
                "of C×H×W (squeeze-and-excitation).")
-    shape_rule = "output = the inputs' common shape: per dim the sizes are equal, or 1 in all inputs but one"
     mac_rule = ("0 (element-wise products of activations are not counted, as torchvision's figures do not count "
                 "them: C·H·W products per gate)")
     saved_rule = "every input (each one's gradient is the product of the others)"
-
-    def compute_merge(self, params, inputs, ctx):
-        out = broadcast(inputs)
-        return Computed(output_shape=out, description=f"mul {len(inputs)}", notes=_broadcast_note(inputs, out))
 
     def saved_for_backward_merge(self, params, input_shapes, output_shape, value_bytes):
         return tuple(Saved(INPUT, prod_int(shape), value_bytes, input_index=i) for i, shape in enumerate(input_shapes))

@@ -25,9 +25,7 @@ class Unknown(LayerKind):
     dims = ()  # written by the importers only: not in the generated every-kind specs (PyTorch has no module for it)
     summary = "An imported model's operator that cnncalc does not know: the model's output shape, nothing counted."
     shape_rule = "output = channels, then size, as the model gives them (the input is not used)"
-    param_rule = "not counted (left out of the totals)"
-    mac_rule = "not counted (left out of the totals)"
-    saved_rule = "not counted (left out of the totals)"
+    param_rule = mac_rule = saved_rule = "not counted (left out of the totals)"
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         size = params["size"]

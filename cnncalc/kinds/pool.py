@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .base import (BOOL, INPUT, POOL_PADDING, ROUND, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved,
-                   Window, compact, image_spatial, per_dim, prod_int, require_volume, slide_all, spatial_text)
+                   Scratch, Window, compact, image_spatial, per_dim, prod_int, require_volume, slide_all, spatial_text)
 
 
 class Pool(LayerKind):
@@ -66,6 +66,12 @@ class KeepsIndices(LayerKind):
     def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
                            output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
         return input_and_indices(input_shape, output_shape, value_bytes)
+
+    def forward_scratch(self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...],
+                        value_bytes: int, attention: str = "") -> Scratch | None:
+        """PyTorch's CPU and CUDA kernels compute the indices even under no_grad (the caller drops them):
+        one int64 per output value while it runs."""
+        return Scratch("max-pool indices", prod_int(output_shape) * INDEX_BYTES)
 
 
 class MaxPool(KeepsIndices, Pool):

@@ -36,6 +36,7 @@ class Chunk(LayerKind):
     name = "chunk"
     category = "reshape"
     in_place = True
+    view = True
     main_param = "index"
     summary = ("One of `chunks` equal parts of the channels, a view (PyTorch's x.chunk(chunks, dim=1)[index]; "
                "ShuffleNetV2 splits its channels in two).")

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .base import (BOOL, COUNT, EAGER, FUSED, INPUT, SIZE, Computed, LayerContext, LayerFailure, LayerKind, Param, Saved,
-                   Tokens, Window, compact, is_tokens, per_dim, prod_int, refuse_tokens, shape_words, spatial_text)
+                   Scratch, Tokens, Window, compact, is_tokens, per_dim, prod_int, refuse_tokens, shape_words,
+                   spatial_text)
 
 
 def require_tokens(kind: str, input_shape: tuple[int, ...]) -> Tokens:
@@ -151,6 +152,17 @@ class Attention(TokenKind):
                    "receptive field: the whole input",),
         )
 
+    def forward_scratch(self, params: Mapping[str, Any], input_shape: tuple[int, ...], output_shape: tuple[int, ...],
+                        value_bytes: int, attention: str = EAGER) -> Scratch | None:
+        """While the output projection runs, the forward still holds Q, K, V and the context (dim·L each) and,
+        eager, the scores and their softmax (heads·L² each): 4·dim·L (+ 2·heads·L²) values."""
+        features, length = input_shape
+        dim, heads = self._dim(params, features), params["heads"]
+        if attention == EAGER:
+            return Scratch("Q, K, V, scores, probabilities, context", (4 * dim * length + 2 * heads * length * length)
+                           * value_bytes)
+        return Scratch("Q, K, V, context", 4 * dim * length * value_bytes)
+
     def saved_for_backward(self, params: Mapping[str, Any], input_shape: tuple[int, ...],
                            output_shape: tuple[int, ...], value_bytes: int) -> tuple[Saved, ...]:
         """Eager (softmax(Q·Kᵀ/√d) then ·V, as nn.MultiheadAttention trains): the probabilities, heads·L² per
@@ -174,6 +186,7 @@ class SelectToken(TokenKind):
     category = "reshape"
     auto_prefix = "select"
     in_place = True
+    view = True
     summary = "Keeps token 0 (the class token) as a vector for the classifier head; a view."
     shape_rule = "[D, L] → D"
     saved_rule = "nothing (a view)"

@@ -44,7 +44,8 @@ def layer_dict(layer: LayerResult) -> dict[str, Any]:
 TOTALS_KEYS = ("params", "weights", "biases", "trainable", "non_trainable", "input_activations", "activations",
                "activation_bytes", "training_activation_bytes", "batch_activation_bytes",
                "batch_training_activation_bytes", "rule_of_thumb_bytes", "batch_rule_of_thumb_bytes", "param_bytes",
-               "inference_peak", "inference_peak_bytes", "inference_peak_layer", "macs", "batch_macs")
+               "inference_peak", "inference_peak_bytes", "inference_peak_layer", "inference_peak_scratch", "macs",
+               "batch_macs")
 
 
 def fields_dict(record: Any, names: tuple[str, ...]) -> dict[str, Any]:

@@ -231,7 +231,8 @@ def memory_dict(report: MemoryReport) -> dict[str, Any]:
         "inference_total": inference.total,
         "training": _section_dict(training),
         "inference": _section_dict(inference),
-        "peak": {"values": report.peak.values, "layer": report.peak.layer, "live": list(report.peak.live)},
+        "peak": {"values": report.peak.values, "layer": report.peak.layer, "live": list(report.peak.live),
+                 "scratch": None if report.peak.scratch is None else report.peak.scratch._asdict()},
         "timeline": timeline_dict(report),
         "layers": [
             {"name": name, "saved": [

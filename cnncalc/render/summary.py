@@ -37,7 +37,10 @@ def total_lines(report: Report, si: bool = False) -> list[str]:
         f"Kept for backward: {kept_text(t.kept)} = {byte_size(t.training_activation_bytes, si)} per sample, as "
         f"`memory` counts it: {KEPT_SENTENCE}",
     ]
-    lines.append(f"Inference peak: {thousands(t.inference_peak)} values = {byte_size(t.inference_peak_bytes, si)} per "
+    scratch = t.inference_peak_bytes - t.inference_peak * report.dtype_bytes
+    lines.append(f"Inference peak: {thousands(t.inference_peak)} values"
+                 + (f" + {byte_size(scratch, si)} of {t.inference_peak_scratch}" if scratch else "")
+                 + f" = {byte_size(t.inference_peak_bytes, si)} per "
                  f"sample while '{t.inference_peak_layer}' runs, each tensor freed after its last use in spec order "
                  f"(training keeps more: the line above)")
     if report.batch != 1:
