@@ -13,9 +13,13 @@ import mmap
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..problems import Location, Problem, SpecError, SpecReadError
-from .network import ImportedNetwork, to_spec
+from .protowire import looks_like_onnx
+
+if TYPE_CHECKING:  # the readers are imported when a model is read: every command asks `is_model` first
+    from .network import ImportedNetwork
 
 ONNX = "onnx"
 PROTOTXT = "prototxt"
@@ -29,8 +33,6 @@ _PROTOTXT = re.compile(rb"^[ \t]*(layers?[ \t]*\{|input_shape[ \t]*\{|input_dim[
 
 def detect(head: bytes) -> str:
     """ONNX, PROTOTXT or YAML, from the first bytes of a file."""
-    from .onnx_proto import looks_like_onnx
-
     if looks_like_onnx(head):
         return ONNX
     if _PROTOTXT.search(head):
@@ -122,6 +124,8 @@ def is_model(path: str, data: bytes | None = None) -> bool:
 def read_spec(path: str, data: bytes | None = None, input_shape: tuple[int, ...] | None = None,
               allow_unknown: bool = False):
     """The model as a Spec, as every command analyses it; raises SpecError."""
+    from .network import to_spec
+
     return to_spec(read_network(path, data, input_shape, allow_unknown))
 
 
