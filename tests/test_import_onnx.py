@@ -249,9 +249,9 @@ def test_eval_export_folds_batchnorm_and_says_so(name, onnx_folder):
     assert not any("folded" in w.message for w in training.warnings)
 
 
-def test_unknown_operator_is_named_and_counted_not_zero(tmp_path):
-    """An LSTM: exit 1, the operator named with its count and first node, no traceback."""
-    torch = torch_or_skip()
+def _export_lstm_network(torch, path) -> None:
+    """A conv, an LSTM (an operator cnncalc does not know) and an fc, exported to `path`."""
+    import warnings
 
     class Net(torch.nn.Module):
         def __init__(self):
@@ -265,12 +265,17 @@ def test_unknown_operator_is_named_and_counted_not_zero(tmp_path):
             out, _ = self.lstm(y)
             return self.fc(out[-1])
 
-    path = tmp_path / "lstm.onnx"
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(Net(), (torch.zeros(1, 8, 20),), str(path), dynamo=False)
+
+
+def test_unknown_operator_is_named_and_counted_not_zero(tmp_path):
+    """An LSTM: exit 1, the operator named with its count and first node, no traceback."""
+    torch = torch_or_skip()
+
+    path = tmp_path / "lstm.onnx"
+    _export_lstm_network(torch, path)
     result = subprocess.run([sys.executable, "-m", "cnncalc", "shapes", str(path)], capture_output=True, text=True,
                             cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 1
@@ -286,24 +291,8 @@ def test_allow_unknown_takes_the_models_shapes_and_leaves_the_counts_out(tmp_pat
     torch = torch_or_skip()
     onnx = onnx_or_skip()
 
-    class Net(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = torch.nn.Conv1d(8, 16, 3)
-            self.lstm = torch.nn.LSTM(16, 32)
-            self.fc = torch.nn.Linear(32, 4)
-
-        def forward(self, x):
-            y = self.conv(x).permute(2, 0, 1)
-            out, _ = self.lstm(y)
-            return self.fc(out[-1])
-
     plain, inferred = tmp_path / "lstm.onnx", tmp_path / "lstm_shapes.onnx"
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(Net(), (torch.zeros(1, 8, 20),), str(plain), dynamo=False)
+    _export_lstm_network(torch, plain)
     model = onnx.shape_inference.infer_shapes(onnx.load(str(plain)))
     onnx.save(model, str(inferred))
     shapes = {v.name: tuple(d.dim_value for d in v.type.tensor_type.shape.dim) for v in model.graph.value_info}
