@@ -81,8 +81,9 @@ def inference_peak(input_values: int, layers: Sequence[ScratchLayer], value_byte
         kind = REGISTRY.get(getattr(layer, "kind", ""))  # a bare node (name, inputs, count) has none
         if kind is None:
             return None
-        return kind.forward_scratch(layer.params, layer.input_shape, layer.output_shape,
-                                                    value_bytes, attention)
+        return kind.forward_scratch(layer.params, layer.input_shape, layer.output_shape, value_bytes, attention)
+
+    scratches = [scratch_of(layer) for layer in layers]  # asked once: both walks read them
 
     def walk(stop: int) -> tuple[int, int, dict[str, int]]:
         """Run to layer `stop` (all when -1): the peak's position and bytes, and the live storages."""
@@ -92,7 +93,7 @@ def inference_peak(input_values: int, layers: Sequence[ScratchLayer], value_byte
             if layer.new_tensor:
                 live[layer.name] = layer.activation_count
                 current += layer.activation_count
-            scratch = scratch_of(layer)
+            scratch = scratches[i]
             total = current * value_bytes + (scratch.bytes if scratch else 0)
             if total > best:
                 best, best_at = total, i
@@ -106,8 +107,7 @@ def inference_peak(input_values: int, layers: Sequence[ScratchLayer], value_byte
 
     best_at, best, _ = walk(-1)
     _, _, live = walk(best_at)
-    scratch = scratch_of(layers[best_at])
-    return Peak(sum(live.values()), layers[best_at].name, tuple(live), scratch, best)
+    return Peak(sum(live.values()), layers[best_at].name, tuple(live), scratches[best_at], best)
 
 
 class SavedTensor(NamedTuple):
@@ -180,6 +180,16 @@ class SavedLayer(Node, Protocol):
     params: object
 
 
+def layer_saved(layer: SavedLayer, shapes: dict[str, tuple[int, ...]], value_bytes: int) -> tuple[Saved, ...]:
+    """What the layer's kind keeps for its backward; a merge may keep any of its inputs (`Saved.input_index`),
+    whose shapes come from `shapes` (tensor name → shape; the network's input is the layer's input shape)."""
+    kind = REGISTRY[layer.kind]
+    if kind.max_inputs > 1:
+        input_shapes = tuple(shapes.get(name, layer.input_shape) for name in layer.inputs)
+        return kind.saved_for_backward_merge(layer.params, input_shapes, layer.output_shape, value_bytes)
+    return kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, value_bytes)
+
+
 def saved_tensors(input_values: int, layers: Sequence[SavedLayer], value_bytes: int,
                   attention: str = EAGER) -> tuple[SavedTensor, ...]:
     """The input batch, then every tensor each layer's kind keeps for backward (its
@@ -199,14 +209,12 @@ def saved_tensors(input_values: int, layers: Sequence[SavedLayer], value_bytes: 
         shapes[layer.name] = layer.output_shape
         storage_values.setdefault(owners[layer.name], layer.activation_count)
         if kind.max_inputs > 1:
-            input_shapes = tuple(shapes.get(name, layer.input_shape) for name in layer.inputs)
-            kept = kind.saved_for_backward_merge(layer.params, input_shapes, layer.output_shape, value_bytes)
+            kept = layer_saved(layer, shapes, value_bytes)
         else:
             question = (layer.kind, id(layer.params), layer.input_shape, layer.output_shape)
             kept = asked.get(question)
             if kept is None:
-                kept = asked[question] = kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape,
-                                                                 value_bytes)
+                kept = asked[question] = layer_saved(layer, shapes, value_bytes)
         for saved in kept:
             if saved.implementation and saved.implementation != attention:
                 continue

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Protocol, Sequence
 
-from .kinds import INPUT, OUTPUT, REGISTRY, Saved
+from .kinds import INPUT, OUTPUT, REGISTRY
+from .memory import layer_saved
 from .spec import INPUT_NAME
 
 STEP_LAYER = "optimizer"  # Moment.layer of the optimizer's step
@@ -175,14 +176,6 @@ def aliases(layers: Sequence[Layer]) -> dict[str, str]:
     return owners
 
 
-def _saved(kind, layer: Layer, shapes: dict[str, tuple[int, ...]], size: int) -> tuple[Saved, ...]:
-    """What the layer keeps for backward; a merge (mul) may keep any of its inputs (`input_index`)."""
-    if kind.max_inputs > 1:
-        input_shapes = tuple(shapes.get(source, layer.input_shape) for source in layer.inputs)
-        return kind.saved_for_backward_merge(layer.params, input_shapes, layer.output_shape, size)
-    return kind.saved_for_backward(layer.params, layer.input_shape, layer.output_shape, size)
-
-
 def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: int = 1) -> Timeline:
     """Walk one training step (see the module's docstring) and find its peak at `batch`."""
     size = facts.value_bytes
@@ -225,7 +218,7 @@ def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: in
             walk.alloc(name, "activations", 0, layer.activation_count * size, holders=reads.get(name, 0))
         mine: list[object] = []
         if needs_grad[name]:
-            for saved in _saved(kind, layer, shapes, size):
+            for saved in layer_saved(layer, shapes, size):
                 if saved.implementation and saved.implementation != facts.attention:
                     continue  # kept by the other attention implementation
                 if saved.what == INPUT:
