@@ -32,7 +32,7 @@ HEADER = ("| network | precision | optimizer | batch | cnncalc (bytes) | PyTorch
 MIXED_SPECS = ("vgg16", "resnet50", "mobilenet_v2", "densenet121", "efficientnet_b0", "vit_b_16")
 PAGE = """# How close the memory estimate is
 
-Every row: cnncalc's peak (`cnncalc memory`; the inference rows `--inference`) and PyTorch's own
+Every row: cnncalc's peak (`cnncalc memory`: its training total, or its inference total) and PyTorch's own
 measured peak of the same step ([how it is measured](memory.md#how-pytorchs-peak-is-measured-no-gpu-needed)),
 in bytes. Float32 rows are every shipped spec at batch 1 and 16; mixed-precision rows (`--mixed`:
 float16 weights, gradients and activations, float32 master weights, master gradients and optimizer
