@@ -178,24 +178,31 @@ class _Outcome(NamedTuple):
     """`_compute`'s answer with what every layer alike needs of it worked out once."""
 
     computed: Computed | None  # None when the layer fails
-    params: Mapping[str, Any]  # resolved: the kind's defaults filled in
     problems: tuple[tuple[str, str | None, str], ...]  # (message, param, severity)
     notes: tuple[str, ...]  # what the table shows under the layer
     output_values: int  # values in the output tensor
     step: Step | None  # its windows' step; None for pointwise layers
-    category: str  # its kind's
-    new_tensor: bool  # False for in-place layers and views
     slot: int  # where `analyze` counts the layers alike
+    shared: Mapping[str, Any]  # the LayerResult fields every layer alike has the same (params, MACs, ...)
+
+
+def _shared(computed: Computed, params: Mapping[str, Any], kind: LayerKind, output_values: int) -> dict[str, Any]:
+    """The LayerResult fields that follow from the kind, its parameters and its input shape alone."""
+    return dict(category=kind.category, description=computed.description, output_shape=computed.output_shape,
+                weight_count=computed.weight_count, bias_count=computed.bias_count,
+                non_trainable_count=computed.non_trainable_count, macs=computed.macs, fan_in=computed.fan_in,
+                fan_out=computed.fan_out, activation_count=output_values, new_tensor=not kind.in_place, params=params)
 
 
 def _outcome(kind: LayerKind, written: Mapping[str, Any], sources: tuple[tuple[str, tuple[int, ...]], ...], floor: bool,
              slot: int) -> _Outcome:
     computed, params, raised, notes = _compute(kind, written, sources, floor)
     if computed is None:
-        return _Outcome(computed, params, raised, notes, 0, None, kind.category, not kind.in_place, slot)
+        return _Outcome(computed=None, problems=raised, notes=notes, output_values=0, step=None, slot=slot, shared={})
     step = None if computed.windows is None else Step.of(computed.windows)
-    return _Outcome(computed, params, raised, computed.notes + notes, prod(computed.output_shape), step, kind.category,
-                    not kind.in_place, slot)
+    values = prod(computed.output_shape)
+    return _Outcome(computed=computed, problems=raised, notes=computed.notes + notes, output_values=values, step=step,
+                    slot=slot, shared=_shared(computed, params, kind, values))
 
 
 class _Alike:
@@ -287,29 +294,9 @@ def analyze(spec: Spec, *, floor: bool = False, batch: int = 1) -> Report:
         shapes[name] = computed.output_shape
         fields[name] = field
         alike[outcome.slot].count += 1
-        results.append(LayerResult(
-            index=len(results) + 1,
-            name=name,
-            kind=kind_name,
-            category=outcome.category,
-            description=computed.description,
-            location=layer.location,
-            inputs=inputs,
-            block=layer.block,
-            input_shape=input_shape,
-            output_shape=computed.output_shape,
-            weight_count=computed.weight_count,
-            bias_count=computed.bias_count,
-            non_trainable_count=computed.non_trainable_count,
-            macs=computed.macs,
-            fan_in=computed.fan_in,
-            fan_out=computed.fan_out,
-            activation_count=outcome.output_values,
-            new_tensor=outcome.new_tensor,
-            receptive_field=field,
-            notes=notes,
-            params=outcome.params,
-        ))
+        results.append(LayerResult(index=len(results) + 1, name=name, kind=kind_name, location=layer.location,
+                                   inputs=inputs, block=layer.block, input_shape=input_shape, receptive_field=field,
+                                   notes=notes, **outcome.shared))
     if any(p.severity == ERROR for p in problems):
         from .newcomer import explained
 

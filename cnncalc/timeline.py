@@ -25,10 +25,11 @@ storage rounded up to the GPU caching allocator's 512-byte blocks.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol, Sequence
+from typing import NamedTuple, Sequence
 
 from .kinds import INPUT, OUTPUT, REGISTRY
 from .memory import layer_saved
+from .report import LayerResult
 from .spec import INPUT_NAME
 
 STEP_LAYER = "optimizer"  # Moment.layer of the optimizer's step
@@ -43,22 +44,6 @@ LABELS = {
     "activations": "activations", "activation_gradients": "activation gradients", "temporaries": "temporaries",
 }
 _INDEX = {name: i for i, name in enumerate(CATEGORIES)}
-
-
-class Layer(Protocol):
-    """What the timeline reads of a layer (LayerResult has all of it)."""
-
-    name: str
-    kind: str
-    inputs: tuple[str, ...]
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    activation_count: int
-    new_tensor: bool
-    weight_count: int
-    bias_count: int
-    non_trainable_count: int
-    params: object
 
 
 class Facts(NamedTuple):
@@ -159,7 +144,7 @@ class _Walk:
         self.rounded_totals.append(self.rounded)
 
 
-def aliases(layers: Sequence[Layer]) -> dict[str, str]:
+def aliases(layers: Sequence[LayerResult]) -> dict[str, str]:
     """Tensor name → the storage it lives in. A view (flatten, chunk, selecttoken) or a layer that passes
     its input on (identity) always shares its input's memory; an in-place layer (relu, dropout) only when
     no other layer reads its input, as PyTorch code (and cnncalc's export) writes `inplace=True` only then."""
@@ -176,7 +161,7 @@ def aliases(layers: Sequence[Layer]) -> dict[str, str]:
     return owners
 
 
-def timeline(input_values: int, layers: Sequence[Layer], facts: Facts, batch: int = 1) -> Timeline:
+def timeline(input_values: int, layers: Sequence[LayerResult], facts: Facts, batch: int = 1) -> Timeline:
     """Walk one training step (see the module's docstring) and find its peak at `batch`."""
     size = facts.value_bytes
     walk = _Walk(batch)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from math import gcd
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from .base import (
     BOOL,
@@ -46,6 +46,43 @@ def resolve_padding(padding: Any, n_dims: tuple[int, ...], k: tuple[int, ...], s
     return tuple((p, p) for p in per_dim(padding, len(n_dims), "padding"))
 
 
+class Filters(NamedTuple):
+    """What a convolution and a transposed one read alike: C_in, the spatial sizes, filters and groups, and
+    F, S and D per spatial dim."""
+
+    cin: int
+    spatial: tuple[int, ...]
+    filters: int
+    groups: int
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+
+def read_filters(params: Mapping[str, Any], input_shape: tuple[int, ...]) -> Filters:
+    """The shared parameters per spatial dim, or a failure when groups does not divide C_in and filters."""
+    cin, spatial = input_shape[0], input_shape[1:]
+    ndim = len(spatial)
+    filters, groups = params["filters"], params["groups"]
+    kernel, stride = per_dim(params["kernel"], ndim, "kernel"), per_dim(params["stride"], ndim, "stride")
+    dilation = per_dim(params["dilation"], ndim, "dilation")
+    if cin % groups or filters % groups:
+        raise LayerFailure(
+            f"groups {groups} must divide both the input channels ({cin}) and the filters ({filters}); "
+            f"try groups {gcd(cin, filters)}",
+            "groups",
+        )
+    return Filters(cin, spatial, filters, groups, kernel, stride, dilation)
+
+
+def options_text(dilation: tuple[int, ...], groups: int, bias: bool, depthwise: bool = False) -> str:
+    """The description's tail: dilation and groups when not 1 ('depthwise' when each group is one channel in
+    and one out), and 'no bias'."""
+    text = f", d{compact(dilation)}" if any(v != 1 for v in dilation) else ""
+    text += (", depthwise" if depthwise else f", g{groups}") if groups != 1 else ""
+    return text + ("" if bias else ", no bias")
+
+
 # The parameters the convolutions share, each written once.
 FILTERS = Param("filters", COUNT, description="number of filters = output channels")
 STRIDE = Param("stride", SIZE, 1, "step S between windows")
@@ -75,19 +112,9 @@ class Conv(LayerKind):
 
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         require_volume("conv", input_shape)
-        cin, spatial = input_shape[0], input_shape[1:]
+        cin, spatial, filters, groups, k, s, d = read_filters(params, input_shape)
         ndim = len(spatial)
-        filters, groups = params["filters"], params["groups"]
-        k = per_dim(params["kernel"], ndim, "kernel")
-        s = per_dim(params["stride"], ndim, "stride")
-        d = per_dim(params["dilation"], ndim, "dilation")
         pads = resolve_padding(params["padding"], spatial, k, s, d)
-        if cin % groups or filters % groups:
-            raise LayerFailure(
-                f"groups {groups} must divide both the input channels ({cin}) and the filters ({filters}); "
-                f"try groups {gcd(cin, filters)}",
-                "groups",
-            )
         same = params["padding"] == "same"
         tokens = is_tokens(input_shape)
         if tokens:
@@ -107,12 +134,7 @@ class Conv(LayerKind):
         else:
             description += f"p{compact(tuple(p for p, _ in pads))}"
         description += f", {filters}"
-        if any(v != 1 for v in d):
-            description += f", d{compact(d)}"
-        if groups != 1:
-            description += ", depthwise" if groups == cin == filters else f", g{groups}"
-        if not biases:
-            description += ", no bias"
+        description += options_text(d, groups, bool(biases), depthwise=groups == cin == filters)
         notes = ()
         if same:
             notes = ("same padding: " + ", ".join(f"{b}/{a}" for b, a in pads) + " (before/after)",)
@@ -184,17 +206,10 @@ class Deconv(LayerKind):
     def compute(self, params: Mapping[str, Any], input_shape: tuple[int, ...], ctx: LayerContext) -> Computed:
         refuse_tokens("deconv", input_shape)
         require_volume("deconv", input_shape)
-        cin, spatial = input_shape[0], input_shape[1:]
+        cin, spatial, filters, groups, k, s, d = read_filters(params, input_shape)
         ndim = len(spatial)
-        filters, groups = params["filters"], params["groups"]
-        k = per_dim(params["kernel"], ndim, "kernel")
-        s = per_dim(params["stride"], ndim, "stride")
         p = per_dim(params["padding"], ndim, "padding")
         op = per_dim(params["output_padding"], ndim, "output_padding")
-        d = per_dim(params["dilation"], ndim, "dilation")
-        if cin % groups or filters % groups:
-            raise LayerFailure(f"groups {groups} must divide both the input channels ({cin}) and the filters ({filters})",
-                               "groups")
         for opi, si, di in zip(op, s, d):
             if opi >= max(si, di):
                 raise LayerFailure(f"output_padding {opi} must be smaller than the stride {si} or the dilation {di}",
@@ -209,12 +224,7 @@ class Deconv(LayerKind):
         description = f"deconv {spatial_text(k)}/{compact(s)}, p{compact(p)}, {filters}"
         if any(op):
             description += f", op{compact(op)}"
-        if any(v != 1 for v in d):
-            description += f", d{compact(d)}"
-        if groups != 1:
-            description += f", g{groups}"
-        if not params["bias"]:
-            description += ", no bias"
+        description += options_text(d, groups, params["bias"])
         return Computed(
             output_shape=(filters,) + out,
             description=description,
