@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from cnncalc.cli import main
 from cnncalc.render.layout import FORMULA, LABEL, NOTE, NUMBER, Cell, Column, Para, Row, Table, cell_width, layout, wrap
-from cnncalc.render.layout import render_blocks
+from cnncalc.render.layout import KEEP_ROWS, Rerun, render_blocks
 
 from .conftest import ROOT, SPECS
 
@@ -101,6 +101,26 @@ def test_the_left_out_line_names_what_gave_way_and_the_options():
 def test_paragraphs_wrap_to_the_width_and_blank_paragraphs_stay_blank():
     lines = render_blocks([Para("one two three four"), Para(""), Para("five")], width=9)
     assert [line.text for line in lines] == ["one two", "three", "four", "", "five"]
+
+
+def test_rows_made_on_demand_are_made_once_for_a_small_table_and_never_all_held_for_a_large_one():
+    def lines_and_walks(count: int) -> tuple[list[str], int]:
+        made = []
+
+        def make():
+            made.append(1)
+            return (Row([f"layer{i}", Cell(f"{i}·2 = {2 * i}", str(2 * i))]) for i in range(count))
+
+        columns = [Column("name", "name", LABEL, 100, right=False), Column("twice", "twice", FORMULA, 50)]
+        lines = [line.text for line in render_blocks([Table(columns, Rerun(make))])]
+        return lines, len(made)
+
+    small, walks = lines_and_walks(KEEP_ROWS)
+    assert walks == 1 and len(small) == 2 + KEEP_ROWS
+    assert small[-1].split() == [f"layer{KEEP_ROWS - 1}", f"{KEEP_ROWS - 1}·2", "=", str(2 * (KEEP_ROWS - 1))]
+    large, walks = lines_and_walks(KEEP_ROWS + 1)
+    assert walks == 2 and large[:-1] == small  # measured, then made again to be written
+    assert large[-1].split() == [f"layer{KEEP_ROWS}", f"{KEEP_ROWS}·2", "=", str(2 * KEEP_ROWS)]
 
 
 # -- every command, golden -------------------------------------------------------------------------------

@@ -183,17 +183,33 @@ def _least_note(natural: int, words_widest: int) -> int:
     return min(natural, max(words_widest, NOTE_FLOOR))
 
 
+KEEP_ROWS = 4096  # a table with at most this many rows is made once and walked twice from what was kept
+
+
 class Rerun:
     """Rows made again each time they are walked (a layout walks them twice: to measure, then to write), so
-    that a table of 1,000,000 layers never holds all its rows, or all its lines, at once."""
+    that a table of 1,000,000 layers never holds all its rows, or all its lines, at once. The first walk keeps
+    what it made while there are at most KEEP_ROWS rows: a smaller table is walked again from those."""
 
-    __slots__ = ("make",)
+    __slots__ = ("make", "kept")
 
     def __init__(self, make) -> None:
         self.make = make
+        self.kept: list | None = None
 
     def __iter__(self):
-        return iter(self.make())
+        return iter(self.kept) if self.kept is not None else self._first_walk()
+
+    def _first_walk(self):
+        kept: list | None = []
+        for row in self.make():
+            if kept is not None:
+                kept.append(row)
+                if len(kept) > KEEP_ROWS:
+                    kept = None
+            yield row
+        if kept is not None:
+            self.kept = kept
 
 
 class _Plan(_Record):
@@ -233,16 +249,20 @@ def _plan(table: Table, width: int | None, wide: bool, keys: Sequence[str] | Non
     formulas = [j for j, c in enumerate(columns) if c.role == FORMULA]
     notes = [j for j, c in enumerate(columns) if c.role == NOTE]
     words = {j: max([cell_width(w) for w in columns[j].header.split()], default=1) for j in notes}
+    measured = list(zip(range(len(order)), order, caps))
+    folding = [(j, order[j], caps[j]) for j in formulas]
     for row in table.rows:
         cells = row.cells
-        for j, i in enumerate(order):
+        for j, i, cap in measured:
             cell = cells[i]
-            text = _capped(cell if cell.__class__ is str else cell.text, caps[j])
-            size = cell_width(text)
+            text = cell if cell.__class__ is str else cell.text
+            size = cell_width(text if len(text) <= cap else _capped(text, cap))
             if size > widths[j]:
                 widths[j] = size
-        for j in formulas:
-            size = cell_width(_capped(_text(cells[order[j]], True), caps[j]))
+        for j, i, cap in folding:
+            cell = cells[i]
+            text = cell if cell.__class__ is str else cell.text if cell.result is None else cell.result
+            size = cell_width(text if len(text) <= cap else _capped(text, cap))
             if size > collapsed_widths[j]:
                 collapsed_widths[j] = size
         for j in notes:
@@ -304,21 +324,33 @@ def _lines(table: Table, plan: _Plan, width: int | None, rule: str):
     yield Line(rule * table_width, ((0, table_width, DIM),))
     starts = [sum(shown_widths[:k]) + GAP * k for k in range(len(visible))]
     pads = [str.rjust if right else str.ljust for right in rights]
-    picks = [(order[j], caps[j], plan.collapsed[j]) for j in visible]
+    picks = [(order[j], caps[j], plan.collapsed[j], plan.widths[j]) for j in visible]
     for row in table.rows:
-        cells = row.cells
-        cell_row = [cells[i] for i, _, _ in picks]
-        values = [_capped(_text(cell, folded), cap) for cell, (_, cap, folded) in zip(cell_row, picks)]
-        sizes = [cell_width(v) for v in values]
-        if sizes != [len(v) for v in values] or any(s > w for s, w in zip(sizes, shown_widths)):
-            marks = [None if cell.__class__ is str else cell.mark for cell in cell_row]
-            yield from _row_lines(values, sizes, shown_widths, rights, marks, row.mark)
+        cells, row_mark = row.cells, row.mark
+        values, sizes, marks = [], [], []
+        simple = True  # one character a column and every cell within its width
+        for i, cap, folded, shown in picks:
+            cell = cells[i]
+            if cell.__class__ is str:
+                text, mark = cell, row_mark
+            else:
+                text = cell.result if folded and cell.result is not None else cell.text
+                mark = cell.mark or row_mark
+            if len(text) > cap:
+                text = _capped(text, cap)
+            size = cell_width(text)
+            if size != len(text) or size > shown:
+                simple = False
+            values.append(text)
+            sizes.append(size)
+            marks.append(mark)
+        if not simple:
+            yield from _row_lines(values, sizes, shown_widths, rights, marks, None)
             continue
-        # one character a column and every cell within its width: pad by characters, mark where marked
+        # pad by characters, mark where marked
         text = "  ".join([pad(v, w) for pad, v, w in zip(pads, values, shown_widths)]).rstrip(" ")
         spans = []
-        for k, cell in enumerate(cell_row):
-            mark = (None if cell.__class__ is str else cell.mark) or row.mark
+        for k, mark in enumerate(marks):
             if mark is not None and values[k]:
                 start = starts[k] + (shown_widths[k] - sizes[k] if rights[k] else 0)
                 spans.append((start, start + sizes[k], mark))
