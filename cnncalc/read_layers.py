@@ -15,7 +15,6 @@ from .expand import MAX_LAYERS, BlockTemplate, BranchesTemplate, LayerTemplate, 
 from .kinds import REGISTRY
 from .kinds.base import LayerKind
 from .kinds.params import PARAM_TYPES, did_you_mean
-from .newcomer import ACTIVATION_KEYS, activation_hint, kind_hint
 from .problems import Location, Problem
 from .spec import INPUT_NAME
 from .suggest import listed
@@ -189,6 +188,8 @@ class LayerReader(NodeReader):
             elif key == "from":
                 sources = self.sources(value_node)
             elif self.shown("unknown layer kinds or keys", key_node):
+                from .newcomer import ACTIVATION_KEYS, activation_hint, kind_hint  # a mistake's words, for mistakes
+
                 if key in ACTIVATION_KEYS:  # `- {conv: {...}, activation: relu}`
                     hint = ": " + activation_hint("layer", self.word(value_node), REGISTRY)
                 else:
@@ -210,6 +211,8 @@ class LayerReader(NodeReader):
         if name in REGISTRY:
             return REGISTRY[name]
         if self.shown("unknown layer kinds", node):
+            from .newcomer import kind_hint
+
             hint = kind_hint(name, REGISTRY) or did_you_mean(name, list(REGISTRY) + list(self.blocks))
             self.fail(node, f"unknown layer kind '{name}'{hint}; known kinds: {', '.join(sorted(REGISTRY))}")
         raise Abort
@@ -280,6 +283,8 @@ class LayerReader(NodeReader):
                     continue
                 if kind.param(name) is None:
                     if self.shown("unknown parameters", name_node):
+                        from .newcomer import ACTIVATION_KEYS, activation_hint
+
                         hint = did_you_mean(name, [p.name for p in kind.params])
                         if name in ACTIVATION_KEYS:  # `activation: tanh`, as Keras writes it
                             hint = ": " + activation_hint(kind.name, self.word(value_node), REGISTRY)

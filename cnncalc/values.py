@@ -14,7 +14,6 @@ from typing import Any
 import yaml
 
 from .expand import MAX_LAYERS
-from .expr import ExpressionError, evaluate
 from .kinds.params import MAX_SPATIAL_DIMS
 from .problems import Location, Problem
 from .suggest import SHOWN_PER_KIND
@@ -237,6 +236,8 @@ class NodeReader:
             return node
         if self.env is None:
             self.fail(node, f"'{node.value}' refers to a block parameter, but this is not inside a block definition")
+        from .expr import ExpressionError, evaluate  # loaded by the first spec with an expression
+
         try:
             value = evaluate(node.value[1:], self.env)
         except ExpressionError as exc:

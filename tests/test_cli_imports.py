@@ -60,6 +60,23 @@ def test_check_imports_neither_the_table_nor_sizing_nor_what_only_messages_need(
 
 
 
+def test_check_of_a_valid_yaml_spec_loads_neither_the_model_readers_nor_what_only_mistakes_need():
+    code, modules = loaded("check", str(SPECS / "vgg16.yaml"), packages="cnncalc mmap")
+    assert code == 0
+    assert {"cnncalc.importers", "cnncalc.read_layers", "cnncalc.values"} <= modules  # the probe sees imports
+    # the wire reader (its first byte tells a YAML spec from an ONNX model), the newcomer hints, block expressions
+    assert not {"cnncalc.importers.protowire", "mmap", "cnncalc.newcomer", "cnncalc.expr"} & modules
+
+
+def test_a_mistake_still_gets_its_newcomer_hint_and_an_expression_its_value():
+    with pytest.raises(SpecError) as caught:
+        parse_text("input: [3, 8, 8]\nlayers:\n  - Linear: 10\n", "t.yaml")
+    assert "did you mean 'fc'? (cnncalc calls a fully connected layer fc)" in caught.value.problems[0].message
+    spec = parse_text("input: [3, 8, 8]\nblocks:\n  wide:\n    params: {c: 2}\n    layers:\n"
+                      "      - conv: {filters: $c * 3, kernel: 1}\nlayers:\n  - wide: {c: 4}\n", "t.yaml")
+    assert [layer.params["filters"] for layer in spec.layers] == [12]
+
+
 @pytest.mark.parametrize("args, command", [
     (("check", str(SPECS / "vgg16.yaml")), "check"),
     (("shapes", str(SPECS / "vgg16.yaml")), "shapes"),

@@ -9,16 +9,15 @@ An ONNX file is mapped, never read whole: its weights are never touched.
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..problems import Location, Problem, SpecError, SpecReadError
-from .protowire import looks_like_onnx
 
-if TYPE_CHECKING:  # the readers are imported when a model is read: every command asks `is_model` first
+if TYPE_CHECKING:  # the readers (and the wire reader, for a head that may be ONNX) are imported when needed:
+    # every command asks `is_model` first
     from .network import ImportedNetwork
 
 ONNX = "onnx"
@@ -29,6 +28,32 @@ MAX_STDIN_MODEL_BYTES = 1 << 30
 MAX_PROTOTXT_BYTES = 64 * 1024 * 1024
 _PROTOTXT = re.compile(rb"^[ \t]*(layers?[ \t]*\{|input_shape[ \t]*\{|input_dim[ \t]*:|input[ \t]*:[ \t]*[\"'])",
                        re.MULTILINE)
+
+
+# ModelProto's fields and their wire types (0: a varint, 2: length-delimited), as an ONNX file's first fields
+MODEL_FIELDS = {1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2}
+
+
+def looks_like_onnx(head: bytes) -> bool:
+    """Whether the first bytes read as an ONNX ModelProto's first fields: a valid tag of one of its fields with the
+    right wire type, and its value, and a second such tag. Text (YAML, prototxt) never starts so."""
+    if head[:1] == b"\x08":  # ir_version, the field every ONNX writer puts first; never the start of text
+        return True
+    if not head or head[0] < 0x80 and MODEL_FIELDS.get(head[0] >> 3) != head[0] & 7:
+        return False  # a first tag of one byte, and not one of ModelProto's (a YAML spec's '#' or 'n', say)
+    from .protowire import WireError, fields
+
+    try:
+        seen = 0
+        for f in fields(head, 0, len(head)):
+            if MODEL_FIELDS.get(f.number) != f.wire_type:
+                return False
+            seen += 1
+            if seen == 2:
+                return True
+    except WireError as error:
+        return seen >= 1 and "only" in error.message  # a long field running past the head read
+    return seen >= 1
 
 
 def detect(head: bytes) -> str:
@@ -86,6 +111,8 @@ def _read_text(path: str) -> bytes:
 
 
 def _read_onnx(path: str, data: bytes | None, input_shape, allow_unknown: bool) -> ImportedNetwork:
+    import mmap
+
     from .onnx import translate
     from .onnx_proto import read_model
     from .protowire import WireError

@@ -149,22 +149,3 @@ def floats(buf, field: Field, limit: int = 1 << 16) -> list[float]:
     if count > limit:
         raise WireError(f"a list of numbers at byte {field.offset:,} holds more than {limit:,} values", field.offset)
     return list(struct.unpack(f"<{count}f", bytes(buf[field.value:field.end])))
-
-
-def looks_like_onnx(head: bytes) -> bool:
-    """Whether the first bytes read as an ONNX ModelProto's first fields: a valid tag of one of its fields with the
-    right wire type, and its value, and a second such tag. Text (YAML, prototxt) never starts so."""
-    if head[:1] == b"\x08":  # ir_version, the field every ONNX writer puts first; never the start of text
-        return True
-    expected = {1: VARINT, 2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: LEN, 14: LEN, 20: LEN, 25: LEN}
-    try:
-        seen = 0
-        for f in fields(head, 0, len(head)):
-            if expected.get(f.number) != f.wire_type:
-                return False
-            seen += 1
-            if seen == 2:
-                return True
-    except WireError as error:
-        return seen >= 1 and "only" in error.message  # a long field running past the head read
-    return seen >= 1

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
+# Patterns are compiled on first use (re keeps them): most commands never write JSON or Markdown.
+_SURROGATES = "[\ud800-\udfff]"
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -39,17 +40,17 @@ def visible(text: str) -> str:
 def json_text(document: str) -> str:
     """A JSON document written by json.dumps(ensure_ascii=False) with its lone surrogates as \\uXXXX
     escapes, so that it can be written as UTF-8 (surrogates only occur inside JSON strings)."""
-    return _SURROGATES.sub(lambda match: f"\\u{ord(match.group()):04x}", document)
+    return re.sub(_SURROGATES, lambda match: f"\\u{ord(match.group()):04x}", document)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>|~&!#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MARKDOWN_SPECIAL = r"[\\`*\[\]<>|~&!#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"
 
 
 def markdown_text(text: str) -> str:
     """Text from a spec inside GitHub-flavoured Markdown, table cells and headings alike: one visible
     line, every character with a Markdown or HTML meaning escaped with a backslash (a backslash first,
     so that `a\\|b` cannot become an escaped backslash and a cell break). `<img ...>` stays text."""
-    return _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match.group(), visible(text))
+    return re.sub(_MARKDOWN_SPECIAL, lambda match: "\\" + match.group(), visible(text))
 
 
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
