@@ -116,9 +116,9 @@ def breakdown(components: tuple[Component, ...]) -> Breakdown:
 
 
 class MemoryReport(NamedTuple):
-    name: str
-    source: str
-    input_shape: tuple[int, ...]
+    """What a training step and an inference pass hold, for the analysed network (`network`) at one batch."""
+
+    network: Report
     batch: int
     settings: Settings
     params: int
@@ -127,9 +127,24 @@ class MemoryReport(NamedTuple):
     inference: Breakdown
     saved: tuple[SavedTensor, ...]
     peak: Peak  # the inference peak
-    layers: tuple[LayerResult, ...]
     timeline: Timeline | None = None  # None when the dtype does not train
     kept: Component | None = None  # every tensor kept for backward at once: a sum, not the peak
+
+    @property
+    def name(self) -> str:
+        return self.network.name
+
+    @property
+    def source(self) -> str:
+        return self.network.source
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.network.input_shape
+
+    @property
+    def layers(self) -> tuple[LayerResult, ...]:
+        return self.network.layers
 
 
 _NOTES = {
@@ -250,9 +265,7 @@ def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryR
                          "every tensor kept for backward at once, each storage once: a sum, not the peak"
                          + _attention_note(report, settings))
     return MemoryReport(
-        name=report.name,
-        source=report.source,
-        input_shape=report.input_shape,
+        network=report,
         batch=batch,
         settings=settings,
         params=params,
@@ -261,7 +274,6 @@ def memory_report(report: Report, settings: Settings, batch: int = 1) -> MemoryR
         inference=breakdown(inference),
         saved=saved,
         peak=peak,
-        layers=report.layers,
         timeline=line,
         kept=kept,
     )

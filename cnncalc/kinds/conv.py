@@ -88,6 +88,8 @@ FILTERS = Param("filters", COUNT, description="number of filters = output channe
 STRIDE = Param("stride", SIZE, 1, "step S between windows")
 DILATION = Param("dilation", SIZE, 1, "spacing D between kernel taps")
 BIAS = Param("bias", BOOL, True, "one bias per filter")
+KERNEL = Param("kernel", SIZE, description="filter size F, one int or one per spatial dim")
+ZERO_PADDING = Param("padding", PADDING, 0, "zeros P added on each side; 'same' (TensorFlow: output ceil(N/S)) or 'valid' (0)")
 
 
 class Conv(LayerKind):
@@ -95,16 +97,8 @@ class Conv(LayerKind):
     category = "conv"
     main_param = "filters"
     summary = "Convolution (1-D, 2-D or 3-D, by the input's spatial dims); grouped, depthwise and dilated."
-    params = (
-        FILTERS,
-        Param("kernel", SIZE, description="filter size F, one int or one per spatial dim"),
-        STRIDE,
-        Param("padding", PADDING, 0, "zeros P added on each side; 'same' (TensorFlow: output ceil(N/S)) or 'valid' (0)"),
-        DILATION,
-        Param("groups", COUNT, 1, "channel groups; groups = input channels = filters is depthwise"),
-        BIAS,
-        ROUND,
-    )
+    params = (FILTERS, KERNEL, STRIDE, ZERO_PADDING, DILATION,
+              Param("groups", COUNT, 1, "channel groups; groups = input channels = filters is depthwise"), BIAS, ROUND)
     shape_rule = "out = (N + 2P − D·(F − 1) − 1)/S + 1 per spatial dim, channels = filters; 'same': out = ceil(N/S)"
     param_rule = "weights = (F_h·F_w·C_in/groups)·filters; biases = filters"
     mac_rule = "filters·H_out·W_out·(C_in/groups)·F_h·F_w"
@@ -159,15 +153,8 @@ class DepthwiseConv(Conv):
     name = "dwconv"
     main_param = "kernel"
     summary = "Depthwise convolution: `multiplier` filters per input channel (a conv with groups = C_in, filters = C_in·multiplier)."
-    params = (
-        Param("kernel", SIZE, description="filter size F"),
-        STRIDE,
-        Param("padding", PADDING, 0, "zeros P added on each side; 'same' or 'valid'"),
-        DILATION,
-        Param("multiplier", COUNT, 1, "filters per input channel"),
-        BIAS,
-        ROUND,
-    )
+    params = (KERNEL, STRIDE, ZERO_PADDING, DILATION, Param("multiplier", COUNT, 1, "filters per input channel"), BIAS,
+              ROUND)
     shape_rule = "as conv, with groups = C_in and filters = C_in·multiplier"
     param_rule = "weights = (F_h·F_w·1)·C_in·multiplier; biases = C_in·multiplier"
     mac_rule = "C_in·multiplier·H_out·W_out·F_h·F_w"
@@ -190,7 +177,7 @@ class Deconv(LayerKind):
     summary = "Transposed convolution (\"deconvolution\"): upsamples by its stride."
     params = (
         FILTERS,
-        Param("kernel", SIZE, description="filter size F"),
+        KERNEL,
         Param("stride", SIZE, 1, "upsampling step S"),
         Param("padding", POOL_PADDING, 0, "P removed from each side of the output"),
         Param("output_padding", POOL_PADDING, 0, "extra size added to one side of the output; less than the stride or the dilation"),
