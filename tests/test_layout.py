@@ -89,6 +89,16 @@ def test_wrap_breaks_between_words_and_cuts_only_a_word_longer_than_the_line():
     assert wrap("abcdefgh ij", 3) == ["abc", "def", "gh", "ij"]
     assert wrap("  indented text", 10) == ["  indented", "text"]
     assert cell_width("网络") == 4 and cell_width("é") == 1 and cell_width("×") == 1
+    assert cell_width("3×3 ·网") == 7 and cell_width("e\u0301×") == 2  # a wide character or a combining mark among them
+
+
+def test_the_characters_measured_without_a_look_up_take_one_column_each():
+    import unicodedata
+
+    from cnncalc.render.layout import _NARROW
+
+    for char in map(chr, _NARROW):
+        assert not unicodedata.combining(char) and unicodedata.east_asian_width(char) not in "WF", char
 
 
 def test_the_left_out_line_names_what_gave_way_and_the_options():

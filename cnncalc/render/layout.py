@@ -16,7 +16,6 @@ A line under the table says what was left out and how to see it (`--wide`, `--co
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 from typing import Sequence, Union
 
@@ -117,11 +116,18 @@ class Line(_Record):
         self.text, self.spans = text, spans
 
 
+# characters of cnncalc's own cells (×, ·, ▾, superscripts, ...) that take one column each: a text of ASCII and
+# these is as wide as it is long, and no character is looked up
+_NARROW = str.maketrans(dict.fromkeys("×·▾▸−≤≥…–—→⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 @lru_cache(maxsize=8192)  # a table repeats its cells ('relu', '0', shapes): measure each once
 def cell_width(text: str) -> int:
     """Terminal columns `text` takes: 2 per East Asian wide or full-width character, 0 per combining mark."""
-    if text.isascii():
+    if text.isascii() or text.translate(_NARROW).isascii():
         return len(text)
+    import unicodedata
+
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
@@ -323,7 +329,8 @@ def _lines(table: Table, plan: _Plan, width: int | None, rule: str):
                           shown_widths, rights, [None] * len(visible), HEADER)
     yield Line(rule * table_width, ((0, table_width, DIM),))
     starts = [sum(shown_widths[:k]) + GAP * k for k in range(len(visible))]
-    pads = [str.rjust if right else str.ljust for right in rights]
+    # one character a column and every cell within its width: padded by characters, as str.format does
+    padded = "  ".join(f"{{:{'>' if right else '<'}{w}}}" for right, w in zip(rights, shown_widths)).format
     picks = [(order[j], caps[j], plan.collapsed[j], plan.widths[j]) for j in visible]
     for row in table.rows:
         cells, row_mark = row.cells, row.mark
@@ -347,8 +354,7 @@ def _lines(table: Table, plan: _Plan, width: int | None, rule: str):
         if not simple:
             yield from _row_lines(values, sizes, shown_widths, rights, marks, None)
             continue
-        # pad by characters, mark where marked
-        text = "  ".join([pad(v, w) for pad, v, w in zip(pads, values, shown_widths)]).rstrip(" ")
+        text = padded(*values).rstrip(" ")
         spans = []
         for k, mark in enumerate(marks):
             if mark is not None and values[k]:
