@@ -82,6 +82,7 @@ class _Group(click.Group):
         # again and again as it grows (40% of a 100,000-layer check). Off for the command.
         collecting = gc.isenabled()
         gc.disable()
+        _freeze_at_exit()
         stdout_closed = sys.stdout is None  # `cnncalc ... >&-`: Python gives no stream at all
         if stdout_closed:
             sys.stdout = _ClosedOutput()
@@ -121,6 +122,22 @@ class _Group(click.Group):
                    "please report it with the spec and command that caused it"
                    + ("" if ctx.params.get("debug") else " (add --debug for the details)"), err=True)
         ctx.exit(EXIT_INTERNAL)
+
+
+_freezing = False
+
+
+def _freeze_at_exit() -> None:
+    """At exit the interpreter looks for cycles once more among every object alive, cnncalc's and its libraries'
+    (a twentieth of `cnncalc shapes specs/vgg16.yaml`'s instructions). What a command leaves holds no cycle with
+    anything to finalize (files are closed by `with` blocks, the output is flushed before that collection), so the
+    first command a process runs has the objects alive at exit frozen out of it (gc.freeze, at exit)."""
+    global _freezing
+    if not _freezing:
+        _freezing = True
+        import atexit
+
+        atexit.register(gc.freeze)
 
 
 _OUTPUT_ERRORS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EPIPE,
