@@ -129,7 +129,7 @@ _freezing = False
 
 def _freeze_at_exit() -> None:
     """At exit the interpreter looks for cycles once more among every object alive, cnncalc's and its libraries'
-    (a twentieth of `cnncalc shapes specs/vgg16.yaml`'s instructions). What a command leaves holds no cycle with
+    (a fifteenth of `cnncalc check specs/vgg16.yaml`'s instructions). What a command leaves holds no cycle with
     anything to finalize (files are closed by `with` blocks, the output is flushed before that collection), so the
     first command a process runs has the objects alive at exit frozen out of it (gc.freeze, at exit)."""
     global _freezing
