@@ -88,6 +88,8 @@ def test_wrap_breaks_between_words_and_cuts_only_a_word_longer_than_the_line():
     assert wrap("a bb ccc dddd", 6) == ["a bb", "ccc", "dddd"]
     assert wrap("abcdefgh ij", 3) == ["abc", "def", "gh", "ij"]
     assert wrap("  indented text", 10) == ["  indented", "text"]
+    assert wrap("网络 ab 网", 5) == ["网络", "ab 网"]  # measured in columns: a wide character takes two
+    assert wrap("e\u0301e\u0301e\u0301 xy z", 5) == ["e\u0301e\u0301e\u0301", "xy z"]  # a combining mark none
     assert cell_width("网络") == 4 and cell_width("é") == 1 and cell_width("×") == 1
     assert cell_width("3×3 ·网") == 7 and cell_width("e\u0301×") == 2  # a wide character or a combining mark among them
 

@@ -145,26 +145,30 @@ def _cut(word: str, width: int) -> list[str]:
 
 def wrap(text: str, width: int | None) -> list[str]:
     """Greedy word wrap to `width` columns (None: no limit); a word longer than a line is cut. Leading
-    spaces (an indent) are kept on the first line."""
+    spaces (an indent) are kept on the first line. A line's width is the sum of its words' and spaces'
+    (cell_width adds up character by character), so each word is measured once."""
     if width is None or cell_width(text) <= width:
         return [text]
     stripped = text.lstrip(" ")
     indent = text[:len(text) - len(stripped)]
     lines: list[str] = []
-    line = indent
+    line, used, worded = indent, len(indent), False  # worded: the line holds more than white space
     for word in stripped.split(" "):
         if not word:
             continue
-        joined = f"{line} {word}" if line.strip() else line + word
-        if cell_width(joined) <= width:
-            line = joined
+        size = cell_width(word)
+        joined = used + 1 + size if worded else used + size
+        if joined <= width:
+            line = f"{line} {word}" if worded else line + word
+            used, worded = joined, worded or bool(word.strip())
             continue
-        if line.strip():
+        if worded:
             lines.append(line)
-            line = ""
-        pieces = _cut(word, width) if cell_width(word) > width else [word]
+            line, used = "", 0
+        pieces = _cut(word, width) if size > width else [word]
         lines.extend(pieces[:-1])
         line = pieces[-1]
+        used, worded = cell_width(line), bool(line.strip())
     lines.append(line)
     return lines
 
