@@ -29,16 +29,20 @@ def iter_tree_rows(report: Report, depth: int | None = None) -> Iterator[Row]:
     """tree_rows one row at a time."""
     groups = {g.name: g for g in report.groups}
     opened: set[str] = set()
+    block: tuple[str, ...] | None = None
+    hidden = False
     for layer in report.layers:
-        hidden = False
-        for level, name in enumerate(layer.block, start=1):
-            collapsed = depth is not None and level >= depth
-            if name not in opened:
-                opened.add(name)
-                parent = layer.block[level - 2] if level > 1 else ""
-                yield Row(level - 1, group=groups[name], collapsed=collapsed, parent=parent)
-            if collapsed:
-                hidden = True
-                break
+        if layer.block is not block:  # layers of one group share its path: looked at once per run of them
+            block = layer.block
+            hidden = False
+            for level, name in enumerate(block, start=1):
+                collapsed = depth is not None and level >= depth
+                if name not in opened:
+                    opened.add(name)
+                    parent = block[level - 2] if level > 1 else ""
+                    yield Row(level - 1, group=groups[name], collapsed=collapsed, parent=parent)
+                if collapsed:
+                    hidden = True
+                    break
         if not hidden:
-            yield Row(len(layer.block), layer=layer, parent=layer.block[-1] if layer.block else "")
+            yield Row(len(block), layer, None, False, block[-1] if block else "")
