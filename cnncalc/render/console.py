@@ -78,7 +78,8 @@ def print_lines(console, lines: list) -> None:
 
 
 class _Drawn:
-    """A rich renderable: the laid-out lines as rich segments (text and style), no wrapping, no cropping.
+    """A rich renderable: the laid-out lines as rich segments (text and style), no wrapping, no cropping: one
+    segment a styled stretch, and one for each run of unstyled text between them, line breaks included.
     (Segments are what rich.text.Text renders into; making them directly skips Text's scan of every character
     for control codes, which cnncalc's text never holds: names are escaped when read.)"""
 
@@ -89,18 +90,21 @@ class _Drawn:
         from rich.segment import Segment
 
         styles = {mark: console.get_style(style) for mark, style in STYLES.items()}
-        newline = Segment.line()
+        plain: list[str] = []  # unstyled text not given out yet: one segment a run of it, line breaks included
         for line in self.lines:
             text = line.text
             at = 0
             for start, end, mark in line.spans:
                 if start > at:
-                    yield Segment(text[at:start])
+                    plain.append(text[at:start])
+                if plain:
+                    yield Segment("".join(plain))
+                    plain = []
                 yield Segment(text[start:end], styles[mark])
                 at = end
-            if at < len(text):
-                yield Segment(text[at:])
-            yield newline
+            plain.append(text[at:] + "\n" if at < len(text) else "\n")
+        if plain:
+            yield Segment("".join(plain))
 
 
 def make_console(out: TextIO | None = None, color: bool | None = None):
