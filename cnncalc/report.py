@@ -54,6 +54,11 @@ class LayerResult(NamedTuple):
     def trainable_count(self) -> int:
         return self.param_count
 
+    @property
+    def output(self) -> tuple[int, ...]:
+        """The output shape, channels first (C, H, W): `output_shape` by its short name."""
+        return self.output_shape
+
 
 class Totals(NamedTuple):
     """Sums over the network. Activations count the input plus every layer that makes a new tensor."""

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import cnncalc
 from cnncalc.cli import main
 
-from .conftest import SPECS, TEST_SPECS
+from .conftest import ROOT, SPECS, TEST_SPECS, doc
 
 SMALL = TEST_SPECS / "small_cnn.yaml"
 SMALL_PARAMS = (3 * 9 * 16 + 16) + (16 * 9 * 32 + 32) + (32 * 8 * 8 * 10 + 10)  # conv1, conv2, fc: by hand
@@ -23,8 +23,33 @@ def test_vgg16_totals_are_the_published_ones():
     report = cnncalc.analyze(cnncalc.load(SPECS / "vgg16.yaml"))
     assert report.totals.params == 138_357_544
     assert report.totals.macs == 15_470_264_320
-    assert report.layers[0].output_shape == (64, 224, 224)
+    assert report.layers[0].output_shape == (64, 224, 224)  # 3×3, padding 1: (224 − 3 + 2)/1 + 1
+    assert report.layers[0].output == (64, 224, 224)  # the short name the API promises
     assert report.layers[-1].output_shape == (1000,)
+
+
+def test_the_api_page_example_runs_and_its_values_are_true(monkeypatch):
+    """docs/api.md's first example, run line by line: a line whose comment is a Python value must evaluate to it."""
+    import ast
+    import re
+
+    block = re.search(r"```python\n(.*?)```", doc("api.md"), re.S)
+    assert block, "docs/api.md has no python example"
+    monkeypatch.chdir(ROOT)  # the example names specs/ from the project's root
+    scope: dict = {}
+    checked = 0
+    for line in block.group(1).splitlines():
+        code, _, comment = line.partition("#")
+        if not code.strip():
+            continue
+        try:
+            expected = ast.literal_eval(comment.strip())
+        except (SyntaxError, ValueError):  # words, not a value
+            exec(code, scope)
+            continue
+        assert eval(code, scope) == expected, line
+        checked += 1
+    assert checked >= 3  # the totals and the first layer's name and output
 
 
 def test_load_takes_a_path_a_text_or_bytes():
