@@ -45,4 +45,4 @@ def iter_tree_rows(report: Report, depth: int | None = None) -> Iterator[Row]:
                     hidden = True
                     break
         if not hidden:
-            yield Row(len(block), layer, None, False, block[-1] if block else "")
+            yield Row(len(block), layer=layer, parent=block[-1] if block else "")
