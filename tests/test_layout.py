@@ -99,6 +99,7 @@ def test_the_characters_measured_without_a_look_up_take_one_column_each():
 
     from cnncalc.render.layout import _NARROW
 
+    assert len(_NARROW) >= 10  # ×, ·, ▾, the superscripts, ...
     for char in map(chr, _NARROW):
         assert not unicodedata.combining(char) and unicodedata.east_asian_width(char) not in "WF", char
 

@@ -7,6 +7,8 @@ and the peak's work through valgrind's instruction count when valgrind is instal
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -56,9 +58,6 @@ def test_inference_peak_work_is_linear_in_the_layers():
             "class N(NamedTuple):\n    name: str\n    inputs: tuple\n    activation_count: int\n    new_tensor: bool\n"
             "n = int(sys.argv[1])\nlayers = [N(f'c{i}', ('input',), 3, True) for i in range(n)]\n"
             "inference_peak(3, layers)\n")
-    import subprocess
-    import sys
-
     # once untimed first, so that no count includes compiling a module whose source just changed
     subprocess.run([sys.executable, "-c", code, "1"], check=True)
     bare = count_instructions(code, ["1"])
