@@ -58,9 +58,10 @@ def test_readme_totals_are_what_the_table_prints():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("$ cnncalc shapes specs/vgg16.yaml\n", 1)[1].split("```", 1)[0]
     out = invoke("shapes", VGG16, "--no-color").stdout
-    for line in block.splitlines():
-        if line.startswith(("Activations:", "MACs:", "Where:")):
-            assert line in out.splitlines(), line
+    quoted = [line for line in block.splitlines() if line.startswith(("Activations:", "MACs:", "Where:"))]
+    assert len(quoted) == 3, block  # each of the three totals lines is quoted
+    for line in quoted:
+        assert line in out.splitlines(), line
 
 
 CONTRACT = {

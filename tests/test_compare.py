@@ -154,6 +154,7 @@ def test_symbolic_formula_and_engine_numbers_agree(channels):
         "7x7": (49 * channels**2 + channels, 49 * channels**2),
         "1x1,3x3,1x1": (11 * channels**2 + 3 * channels, 11 * channels**2),
     }
+    assert [result.stack.text for result in comparison.stacks] == list(hand)
     for result in comparison.stacks:
         params, per_position = hand[result.stack.text]
         assert result.params.value == result.params.formula.at(channels) == params
@@ -350,6 +351,7 @@ def test_channels_error_example_is_valid():
 
 def test_spec_totals_equal_each_specs_own_shapes_totals():
     document = cli_json("compare", VGG16, SMALL)
+    assert len(document["specs"]) == 2
     for entry, path in zip(document["specs"], (VGG16, SMALL)):
         own = cli_json("shapes", path)
         assert entry["totals"] == own["totals"]

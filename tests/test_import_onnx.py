@@ -303,7 +303,9 @@ def test_allow_unknown_takes_the_models_shapes_and_leaves_the_counts_out(tmp_pat
     network = read_network(str(inferred), allow_unknown=True)
     unknown = [layer for layer in report.layers if layer.kind == "unknown"]
     assert [layer.name for layer in unknown] == ["transpose", "lstm.lstm", "lstm.squeeze", "gather"]
-    for layer, imported in zip(unknown, [n for n in network.layers if n.kind == "unknown"]):
+    imported_unknown = [n for n in network.layers if n.kind == "unknown"]
+    assert len(imported_unknown) == len(unknown)
+    for layer, imported in zip(unknown, imported_unknown):
         node = next(n for n in model.graph.node if _offset_of(str(inferred), n) + 1 == imported.location.column)
         assert layer.output_shape == shapes[node.output[0]][1:], layer.name  # the batch dimension dropped
         assert (layer.param_count, layer.macs) == (0, 0)

@@ -179,13 +179,16 @@ def test_every_number_of_a_narrowed_table_is_whole(spec, width):
     rule = lines.index(next(line for line in lines if line.startswith("─")))
     header, body = lines[rule - 1].split(), lines[rule + 2:]  # the body after the input's row
     assert {"name", "output", "params"} <= set(header)  # the label, and the columns kept longest
+    checked = 0
     for row, line in zip(tree_rows(report), body):  # one line a row: no label is long enough to wrap here
         if row.layer is None:
             continue
+        checked += 1
         cells = line.replace("(", " ").replace(")", " ").split()
         assert row.label in cells and shape_text(row.layer.output_shape) in cells, line
         if "activations" in header:  # the result alone, or the whole formula
             assert count(row.layer.activation_count) in cells or "=" in cells, line
+    assert checked >= 10  # the rows of layers, each looked at
 
 
 def test_exact_writes_every_count_whole_in_the_table_and_markdown():

@@ -250,6 +250,7 @@ def test_docs_pictures_are_current():
     loader.loader.exec_module(pictures)
     assert pictures.stale() == [], "run python docs/pictures.py"
     page = (ROOT / "docs" / "picture.md").read_text(encoding="utf-8")
+    assert pictures.PICTURES  # docs/picture.md shows at least one
     for name, spec in pictures.PICTURES.items():
         assert f"]({name})" in page and f"cnncalc shapes {spec} --format svg" in page
         assert (ROOT / "docs" / name).read_text(encoding="utf-8") == render_svg(report_of(spec.split("/")[-1]))
